@@ -1,0 +1,77 @@
+# The README's commands. `make run` serves the blog from a fresh clone; `make test` runs
+# the whole suite (embedded backends, then MariaDB + Redis).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+RUNTIME_STAMP := $(VENV)/.runtime-$(shell cat requirements.txt | sha1sum | cut -c1-10)
+DEV_STAMP := $(VENV)/.dev-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-10)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+TEST_DB_URL ?= mysql://root@127.0.0.1:3306/blog
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+PYTEST_ARGS ?=
+
+.PHONY: run dev install install-dev test test-embedded test-real lint format demo cluster bench clean
+
+$(RUNTIME_STAMP): requirements.txt
+	@scripts/system-deps
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt
+	@scripts/system-deps --all
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@touch $(RUNTIME_STAMP) $@
+
+install: $(RUNTIME_STAMP)
+install-dev: $(DEV_STAMP)
+
+## Serve the blog on http://$(HOST):$(PORT) with the embedded backends.
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v0
+	$(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py --bind $(HOST):$(PORT) blog_project.wsgi
+
+## Django's development server with DEBUG on.
+dev: install
+	$(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+
+demo: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+
+## The whole suite: embedded backends, then MariaDB + Redis (mandatory, never skipped).
+test: install-dev test-embedded test-real
+
+test-embedded: install-dev
+	BLOG_VAR_DIR=$(CURDIR)/var/test-embedded $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-real: install-dev
+	@scripts/services
+	BLOG_TEST_BACKENDS=real BLOG_VAR_DIR=$(CURDIR)/var/test-real \
+	DATABASE_URL=$(TEST_DB_URL) REDIS_URL=$(TEST_REDIS_URL) BLOG_CACHE_PREFIX=blogtest \
+	CELERY_TASK_ALWAYS_EAGER=true $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
+
+format: install-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+cluster: install
+	deploy/cluster.sh
+
+bench: install-dev
+	bench/run.sh
+
+clean:
+	rm -rf var/test-embedded var/test-real

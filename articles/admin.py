@@ -1,0 +1,166 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .models import Article, Category, Page, SidebarWidget, SiteSettings, Tag
+from .services import article_publish, article_unpublish
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = (
+        "title",
+        "status_label",
+        "category",
+        "published_at",
+        "view_count",
+        "comment_count",
+        "is_pinned",
+        "open_link",
+    )
+    list_filter = ("status", "category", "source", "is_pinned", "allow_comments", "tags")
+    list_select_related = ("category",)
+    search_fields = ("title", "summary", "slug")
+    date_hierarchy = "published_at"
+    ordering = ("-published_at",)
+    autocomplete_fields = ("category", "tags")
+    prepopulated_fields = {"slug": ("title",)}
+    readonly_fields = ("view_count", "comment_count", "created_at", "updated_at")
+    actions = ("publish_selected", "unpublish_selected")
+    list_per_page = 50
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "body", "summary")}),
+        (
+            _("Publishing"),
+            {
+                "fields": (
+                    "status",
+                    "published_at",
+                    "category",
+                    "tags",
+                    "is_pinned",
+                    "allow_comments",
+                    "author",
+                )
+            },
+        ),
+        (_("Source"), {"fields": ("source", "source_url"), "classes": ("collapse",)}),
+        (
+            _("Figures"),
+            {"fields": ("view_count", "comment_count", "created_at", "updated_at"), "classes": ("collapse",)},
+        ),
+    )
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        return {**super().get_changeform_initial_data(request), "author": request.user.pk}
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_label(self, article: Article) -> str:
+        if article.is_scheduled:
+            return _("Scheduled")
+        return article.get_status_display()
+
+    @admin.display(description=_("link"))
+    def open_link(self, article: Article) -> str:
+        label = _("View") if article.is_public else _("Preview")
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>', article.get_absolute_url(), label
+        )
+
+    @admin.action(description=_("Publish selected articles now"), permissions=["change"])
+    def publish_selected(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        count = article_publish(articles=queryset)
+        self.message_user(
+            request,
+            ngettext("%d article published.", "%d articles published.", count) % count,
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Unpublish selected articles (back to draft)"), permissions=["change"])
+    def unpublish_selected(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
+        count = article_unpublish(articles=queryset)
+        self.message_user(
+            request,
+            ngettext("%d article unpublished.", "%d articles unpublished.", count) % count,
+            messages.SUCCESS,
+        )
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "parent", "order", "is_hidden", "article_link")
+    list_editable = ("order", "is_hidden")
+    list_select_related = ("parent",)
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    autocomplete_fields = ("parent",)
+    ordering = ("order", "name")
+
+    @admin.display(description=_("articles"))
+    def article_link(self, category: Category) -> str:
+        url = reverse("admin:articles_article_changelist") + f"?category__id__exact={category.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("list"))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Category | None = None) -> bool:
+        if obj is not None and obj.is_default:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
+        for category in queryset:
+            try:
+                category.delete()
+            except ValidationError as exc:
+                self.message_user(request, "; ".join(exc.messages), messages.WARNING)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    ordering = ("name",)
+
+
+@admin.register(Page)
+class PageAdmin(admin.ModelAdmin):
+    list_display = ("title", "slug", "is_published", "show_in_nav", "order", "updated_at")
+    list_editable = ("is_published", "show_in_nav", "order")
+    search_fields = ("title", "body")
+    prepopulated_fields = {"slug": ("title",)}
+    ordering = ("order", "title")
+
+
+@admin.register(SiteSettings)
+class SiteSettingsAdmin(admin.ModelAdmin):
+    fieldsets = (
+        (None, {"fields": ("title", "tagline", "description", "language", "posts_per_page")}),
+        (_("Announcement and footer"), {"fields": ("announcement", "footer")}),
+        (_("Comments"), {"fields": ("comments_enabled", "comment_moderation")}),
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not SiteSettings.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        # One row: the list is pointless, go straight to the form.
+        from django.shortcuts import redirect
+
+        settings_row = SiteSettings.load()
+        return redirect(reverse("admin:articles_sitesettings_change", args=[settings_row.pk]))
+
+
+@admin.register(SidebarWidget)
+class SidebarWidgetAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "kind", "order", "enabled")
+    list_editable = ("order", "enabled")
+    list_filter = ("kind", "enabled")
+    ordering = ("order", "pk")

@@ -1,0 +1,91 @@
+"""Shared test set-up.
+
+The suite runs twice (see the Makefile): once on the embedded backends (SQLite, file
+cache) and once on MariaDB + Redis (``BLOG_TEST_BACKENDS=real``). Tests marked
+``real_backends`` are collected only in the real pass, and there the pass fails at once
+if MariaDB or Redis cannot be reached: it never skips. ``embedded_only`` tests and
+browser tests run in the embedded pass.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+REAL = os.environ.get("BLOG_TEST_BACKENDS") == "real"
+
+
+def pytest_configure(config) -> None:
+    from django.conf import settings
+
+    # Tests do not run collectstatic; the hashed-manifest storage is exercised by the
+    # cluster test, which serves a collected tree through gunicorn.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    if not REAL:
+        return
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    backend = settings.CACHES["default"]["BACKEND"]
+    if engine != "django.db.backends.mysql" or "redis" not in backend:
+        pytest.exit("BLOG_TEST_BACKENDS=real needs DATABASE_URL=mysql://... and REDIS_URL=redis://...", 2)
+    import MySQLdb
+    import redis
+
+    db = settings.DATABASES["default"]
+    try:
+        MySQLdb.connect(
+            host=db["HOST"] or "127.0.0.1",
+            port=int(db["PORT"] or 3306),
+            user=db["USER"],
+            password=db["PASSWORD"] or "",
+        ).close()
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        pytest.exit(f"The real-backend pass cannot reach MariaDB/Redis: {exc!r}", 2)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    selected, deselected = [], []
+    for item in items:
+        wrong_pass = (
+            (not REAL and item.get_closest_marker("real_backends"))
+            or (REAL and item.get_closest_marker("embedded_only"))
+            or (REAL and item.get_closest_marker("browser"))
+        )
+        (deselected if wrong_pass else selected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache_and_language(settings):
+    """Each test starts with an empty cache (generation, fragments, pages, rate limits)."""
+    from django.core.cache import cache
+    from django.utils import translation
+
+    cache.clear()
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture
+def user(db):
+    from articles.tests.factories import UserFactory
+
+    return UserFactory()
+
+
+@pytest.fixture
+def staff_client(client, db):
+    from articles.tests.factories import UserFactory
+
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    client.staff_user = staff
+    return client
