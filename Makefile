@@ -9,8 +9,11 @@ DEV_STAMP := $(VENV)/.dev-$(shell cat requirements.txt requirements-dev.txt | sh
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
+# Overridable so that parallel runs on one machine keep apart (own test DB, Redis DB, var).
 TEST_DB_URL ?= mysql://root@127.0.0.1:3306/blog
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+EMBEDDED_VAR ?= $(CURDIR)/var/test-embedded
+REAL_VAR ?= $(CURDIR)/var/test-real
 PYTEST_ARGS ?=
 
 .PHONY: run dev install install-dev test test-embedded test-real lint format demo cluster bench clean
@@ -49,11 +52,11 @@ demo: install
 test: install-dev test-embedded test-real
 
 test-embedded: install-dev
-	BLOG_VAR_DIR=$(CURDIR)/var/test-embedded $(VENV)/bin/pytest $(PYTEST_ARGS)
+	BLOG_VAR_DIR=$(EMBEDDED_VAR) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 test-real: install-dev
 	@scripts/services
-	BLOG_TEST_BACKENDS=real BLOG_VAR_DIR=$(CURDIR)/var/test-real \
+	BLOG_TEST_BACKENDS=real BLOG_VAR_DIR=$(REAL_VAR) \
 	DATABASE_URL=$(TEST_DB_URL) REDIS_URL=$(TEST_REDIS_URL) BLOG_CACHE_PREFIX=blogtest \
 	CELERY_TASK_ALWAYS_EAGER=true $(VENV)/bin/pytest $(PYTEST_ARGS)
 

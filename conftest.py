@@ -89,3 +89,6 @@ def staff_client(client, db):
     client.force_login(staff)
     client.staff_user = staff
     return client
+
+
+pytest_plugins = ["tests.browser"]
