@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 
 import pytest
 
@@ -27,16 +26,14 @@ def chromium():
     from playwright.sync_api import sync_playwright
 
     if not shutil.which(CHROMIUM):
-        pytest.fail(f"Chromium not found at {CHROMIUM}; `apt-get install chromium` (scripts/system-deps --all)")
+        pytest.fail(f"No Chromium at {CHROMIUM}: run scripts/system-deps --all (apt-get install chromium)")
     # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
     # in such a thread unless told that this is deliberate (tests only).
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    profile = tempfile.mkdtemp(prefix="blog-chromium-")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
-    shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture
