@@ -12,8 +12,6 @@ from datetime import date, datetime
 
 from django.utils import timezone
 
-from .models import Article
-
 
 def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
     """The aware start of the month and of the next one; ValueError if out of range."""
@@ -27,9 +25,10 @@ def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
 
 def monthly_counts() -> list[tuple[date, int]]:
     """[(first day of month, published articles)], newest first."""
+    from .selectors import published_digest
+
     counts = Counter(
-        timezone.localtime(moment).date().replace(day=1)
-        for moment in Article.objects.published().values_list("published_at", flat=True).iterator()
+        timezone.localtime(entry.published_at).date().replace(day=1) for entry in published_digest()
     )
     return sorted(counts.items(), reverse=True)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -28,6 +29,7 @@ NEXT_PUBLICATION_KEY = "gen:next-publication"
 # Stands in for the CSRF token in cached HTML; CsrfHoleMiddleware fills it per request.
 CSRF_HOLE = "__csrf_token_hole__"
 _NO_SCHEDULE = 0.0
+T = TypeVar("T")
 
 
 def bump_generation() -> int:
@@ -60,6 +62,30 @@ def current_generation() -> int:
     if generation is None or (due_at and due_at <= time.time()):
         generation = bump_generation()
     return generation
+
+
+_memo: dict[tuple[int, str], object] = {}
+
+
+def memoize_per_generation(function: Callable[[], T]) -> Callable[[], T]:
+    """Keep a read's result in this process for as long as the site generation holds.
+
+    For data that several fragments share while they are built (categories, the published
+    digest); the generation is shared by every process, so no process serves stale data.
+    Only the current generation's values are kept.
+    """
+
+    @functools.wraps(function)
+    def wrapper() -> T:
+        generation = current_generation()
+        key = (generation, function.__qualname__)
+        if key not in _memo:
+            for stale in [k for k in _memo if k[0] != generation]:
+                _memo.pop(stale, None)
+            _memo[key] = function()
+        return _memo[key]  # type: ignore[return-value]
+
+    return wrapper
 
 
 def fragment_key(name: str, *parts: object) -> str:

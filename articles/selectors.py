@@ -3,28 +3,73 @@ from ``Article.objects.published()``."""
 
 from __future__ import annotations
 
-from django.core.cache import cache
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.db.models import Count, Q
 
-from .cache import current_generation
+from .cache import memoize_per_generation
 from .models import Article, Category, Page, SidebarWidget, SiteSettings, Tag
 
 
+@memoize_per_generation
 def site_settings() -> SiteSettings:
-    """The settings row, from the cache while the site generation holds."""
-    key = f"obj:{current_generation()}:site-settings"
-    settings_row = cache.get(key)
-    if settings_row is None:
-        settings_row = SiteSettings.load()
-        cache.set(key, settings_row)
-    return settings_row
+    return SiteSettings.load()
+
+
+@memoize_per_generation
+def enabled_widgets() -> list[SidebarWidget]:
+    return list(SidebarWidget.objects.filter(enabled=True))
+
+
+@memoize_per_generation
+def all_categories() -> list[Category]:
+    return list(Category.objects.order_by("order", "name"))
+
+
+def visible_categories() -> list[Category]:
+    return [category for category in all_categories() if not category.is_hidden]
+
+
+def category_by_slug(slug: str) -> Category | None:
+    return next((category for category in all_categories() if category.slug == slug), None)
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    pk: int
+    title: str
+    slug: str
+    published_at: datetime
+    view_count: int
+    category_id: int
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("articles:detail", args=[self.slug])
+
+
+@memoize_per_generation
+def published_digest() -> list[DigestEntry]:
+    """A few small columns of every published article, newest first, in one query.
+
+    Feeds the recent, popular, archive and category-count widgets, so a cold sidebar costs
+    one query however many of those widgets there are. Only rendered HTML is cached.
+    """
+    rows = (
+        Article.objects.published()
+        .order_by("-published_at", "-pk")
+        .values_list("pk", "title", "slug", "published_at", "view_count", "category_id")
+    )
+    return [DigestEntry(*row) for row in rows.iterator(chunk_size=2000)]
 
 
 def navigation() -> tuple[list[Category], list[Page]]:
     """Top-level visible categories (children attached as ``nav_children``) and nav pages."""
-    categories = list(Category.objects.filter(is_hidden=False).order_by("order", "name"))
     by_parent: dict[int | None, list[Category]] = {}
-    for category in categories:
+    for category in visible_categories():
         by_parent.setdefault(category.parent_id, []).append(category)
     top = by_parent.get(None, [])
     for category in top:
@@ -35,8 +80,8 @@ def navigation() -> tuple[list[Category], list[Page]]:
 
 def category_with_descendants(category: Category) -> list[int]:
     children: dict[int | None, list[int]] = {}
-    for pk, parent_id in Category.objects.values_list("pk", "parent_id"):
-        children.setdefault(parent_id, []).append(pk)
+    for other in all_categories():
+        children.setdefault(other.parent_id, []).append(other.pk)
     ids, stack = [], [category.pk]
     while stack:
         pk = stack.pop()
@@ -46,22 +91,19 @@ def category_with_descendants(category: Category) -> list[int]:
     return ids
 
 
-def enabled_widgets() -> list[SidebarWidget]:
-    key = f"obj:{current_generation()}:widgets"
-    widgets = cache.get(key)
-    if widgets is None:
-        widgets = list(SidebarWidget.objects.filter(enabled=True))
-        cache.set(key, widgets)
-    return widgets
+def categories_with_counts() -> list[tuple[Category, int]]:
+    counts = Counter(entry.category_id for entry in published_digest())
+    return [(category, counts[category.pk]) for category in visible_categories() if counts[category.pk]]
 
 
-def categories_with_counts() -> list[Category]:
-    published = Article.objects.published()
-    return list(
-        Category.objects.filter(is_hidden=False)
-        .annotate(article_total=Count("articles", filter=Q(articles__in=published)))
-        .filter(article_total__gt=0)
-    )
+def recent_articles(limit: int) -> list[DigestEntry]:
+    return published_digest()[:limit]
+
+
+def popular_articles(limit: int) -> list[DigestEntry]:
+    return sorted(published_digest(), key=lambda entry: (-entry.view_count, -entry.published_at.timestamp()))[
+        :limit
+    ]
 
 
 def tags_with_counts(limit: int | None = None) -> list[Tag]:
@@ -74,22 +116,19 @@ def tags_with_counts(limit: int | None = None) -> list[Tag]:
     return list(tags[:limit] if limit else tags)
 
 
-def adjacent_articles(article: Article) -> tuple[Article | None, Article | None]:
-    published = Article.objects.published().only("title", "slug", "published_at")
-    newer = (
-        published.filter(
-            Q(published_at__gt=article.published_at) | Q(published_at=article.published_at, pk__gt=article.pk)
-        )
-        .order_by("published_at", "pk")
-        .first()
-    )
-    older = (
-        published.filter(
-            Q(published_at__lt=article.published_at) | Q(published_at=article.published_at, pk__lt=article.pk)
-        )
-        .order_by("-published_at", "-pk")
-        .first()
-    )
+@memoize_per_generation
+def _digest_positions() -> dict[int, int]:
+    return {entry.pk: index for index, entry in enumerate(published_digest())}
+
+
+def adjacent_articles(article: Article) -> tuple[DigestEntry | None, DigestEntry | None]:
+    """(older, newer) neighbours among published articles, from the digest: no query."""
+    digest = published_digest()
+    index = _digest_positions().get(article.pk)
+    if index is None:
+        return None, None
+    older = digest[index + 1] if index + 1 < len(digest) else None
+    newer = digest[index - 1] if index > 0 else None
     return older, newer
 
 

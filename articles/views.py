@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 from . import selectors
 from .archive import month_bounds, months_with_counts
 from .cache import anonymous_page_cache
-from .models import Article, Category, Page, Tag
+from .models import Article, Page, Tag
 
 MAX_QUERY_LENGTH = 100
 
@@ -56,7 +56,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 @anonymous_page_cache
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    category = get_object_or_404(Category, slug=slug)
+    category = selectors.category_by_slug(slug)
+    if category is None:
+        raise Http404(_("No such category."))
     articles = (
         Article.objects.published()
         .for_list()

@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from . import registry, selectors
 from .archive import monthly_counts
 from .cache import cached_fragment
-from .models import Article, SidebarWidget
+from .models import SidebarWidget
 
 
 def _template(name: str):
@@ -39,19 +39,13 @@ def _archives(widget, request):
 
 
 def _recent_posts(widget, request):
-    articles = Article.objects.published().newest_first().only("title", "slug", "published_at")
-    return _template("article_links")(widget, request, articles=articles[: widget.item_count])
+    articles = selectors.recent_articles(widget.item_count)
+    return _template("article_links")(widget, request, articles=articles)
 
 
 def _popular_posts(widget, request):
-    articles = (
-        Article.objects.published()
-        .order_by("-view_count", "-published_at")
-        .only("title", "slug", "view_count")
-    )
-    return _template("article_links")(
-        widget, request, articles=articles[: widget.item_count], show_views=True
-    )
+    articles = selectors.popular_articles(widget.item_count)
+    return _template("article_links")(widget, request, articles=articles, show_views=True)
 
 
 def _search(widget, request):

@@ -1,0 +1,298 @@
+"""Reader pages: status codes, content, draft/scheduled visibility everywhere, query counts."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from articles.models import Article, SidebarWidget
+from articles.tests.factories import (
+    ArticleFactory,
+    CategoryFactory,
+    DraftFactory,
+    PageFactory,
+    ScheduledFactory,
+    TagFactory,
+    WidgetFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+EVERY_WIDGET = [kind for kind, _label in SidebarWidget.Kind.choices]
+
+
+@pytest.fixture
+def world():
+    """One published, one draft and one scheduled article sharing category and tag."""
+    category = CategoryFactory(name="Tech", slug="tech")
+    tag = TagFactory(name="python", slug="python")
+    now = timezone.now()
+    older = ArticleFactory(
+        title="Older public", category=category, tags=[tag], published_at=now - timedelta(days=3)
+    )
+    public = ArticleFactory(
+        title="Public post",
+        category=category,
+        tags=[tag],
+        body="Needle text",
+        published_at=now - timedelta(days=2),
+    )
+    draft = DraftFactory(
+        title="Secret draft",
+        category=category,
+        tags=[tag],
+        body="Needle text",
+        published_at=now - timedelta(days=1),
+    )
+    scheduled = ScheduledFactory(title="Future post", category=category, tags=[tag], body="Needle text")
+    for kind in EVERY_WIDGET:
+        WidgetFactory(kind=kind, body="Example https://example.com" if kind == "links" else "hi")
+    return {"public": public, "older": older, "draft": draft, "scheduled": scheduled}
+
+
+def _public_urls(world):
+    public = world["public"]
+    month = timezone.localtime(public.published_at)
+    return [
+        "/",
+        "/category/tech/",
+        "/tag/python/",
+        "/archives/",
+        f"/archives/{month.year}/{month.month}/",
+        "/search/?q=needle",
+        "/feed/rss/",
+        "/feed/atom/",
+        "/sitemap.xml",
+        public.get_absolute_url(),
+        world["older"].get_absolute_url(),
+    ]
+
+
+def test_drafts_and_scheduled_never_leak(client, world):
+    for url in _public_urls(world):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.content.decode()
+        assert "Secret draft" not in body and "Future post" not in body, url
+        assert world["draft"].slug not in body and world["scheduled"].slug not in body, url
+
+
+def test_public_article_appears_on_lists_feeds_and_search(client, world):
+    for url in ["/", "/category/tech/", "/tag/python/", "/search/?q=needle", "/feed/rss/", "/sitemap.xml"]:
+        assert world["public"].slug in client.get(url).content.decode(), url
+
+
+def test_draft_and_scheduled_urls_are_404_for_readers(client, world):
+    assert client.get(world["draft"].get_absolute_url()).status_code == 404
+    assert client.get(world["scheduled"].get_absolute_url()).status_code == 404
+
+
+def test_staff_preview_draft_is_noindex_and_not_cached(staff_client, world):
+    response = staff_client.get(world["draft"].get_absolute_url())
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert '<meta name="robots" content="noindex, nofollow">' in body
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+    assert "no-store" in response["Cache-Control"]
+    assert "X-Page-Cache" not in response
+
+
+def test_scheduled_article_appears_when_due_without_any_write(client, world):
+    due = ScheduledFactory(title="Due soon", published_at=timezone.now() + timedelta(seconds=1))
+    first = client.get("/")
+    assert "Due soon" not in first.content.decode()
+    assert client.get("/")["X-Page-Cache"] == "hit"
+    time.sleep(max(0.0, (due.published_at - timezone.now()).total_seconds()) + 0.05)
+    # No write happened; the stored next-publication time rolls the generation over.
+    response = client.get("/")
+    assert response["X-Page-Cache"] == "miss"
+    assert "Due soon" in response.content.decode()
+
+
+def test_prev_next_and_related_skip_unpublished(client, world):
+    body = client.get(world["public"].get_absolute_url()).content.decode()
+    assert 'rel="prev"' in body and world["older"].get_absolute_url() in body
+    assert 'rel="next"' not in body.split('class="prev-next"')[1].split("</nav>")[0]
+
+
+def test_article_page_content(client):
+    article = ArticleFactory(
+        title="Reprinted 转载",
+        body="## One\n\ntext\n\n## Two\n\n```python\nx = 1\n```",
+        source=Article.Source.REPRINT,
+        source_url="https://origin.example/post",
+    )
+    body = client.get(article.get_absolute_url()).content.decode()
+    assert '<h1 class="article-title">Reprinted 转载</h1>' in body
+    assert 'href="https://origin.example/post"' in body
+    assert 'class="toc"' in body and 'href="#one"' in body
+    assert '<span class="hl-n">x</span>' in body
+    assert '"@type": "BlogPosting"' in body
+    assert '<link rel="canonical" href="http://testserver/article/' in body
+    assert '<meta property="og:type" content="article">' in body
+
+
+def test_home_pinned_first_then_newest_and_paginated(client):
+    from articles.models import SiteSettings
+
+    SiteSettings.objects.filter(pk=1).update(posts_per_page=2)
+    pinned = ArticleFactory(
+        title="Pinned old", is_pinned=True, published_at=timezone.now() - timedelta(days=30)
+    )
+    newest = ArticleFactory(title="Newest", published_at=timezone.now() - timedelta(hours=1))
+    middle = ArticleFactory(title="Middle", published_at=timezone.now() - timedelta(days=2))
+    first = client.get("/").content.decode()
+    assert first.index(pinned.title) < first.index(newest.title)
+    assert middle.title not in first
+    second = client.get("/?page=2")
+    assert second.status_code == 200 and middle.title in second.content.decode()
+    for bad in ["?page=3", "?page=0", "?page=abc", "?page=99999999999999999999"]:
+        assert client.get("/" + bad).status_code == 404, bad
+
+
+def test_category_page_includes_children(client):
+    parent = CategoryFactory(name="Parent", slug="parent")
+    child = CategoryFactory(name="Child", slug="child", parent=parent)
+    ArticleFactory(title="In child", category=child)
+    assert "In child" in client.get("/category/parent/").content.decode()
+    nav = client.get("/").content.decode()
+    assert 'class="nav-children"' in nav and "/category/child/" in nav
+
+
+def test_standalone_page_and_navigation(client):
+    page = PageFactory(title="About me", slug="about", body="Hello **there**")
+    hidden = PageFactory(title="Hidden page", slug="hidden", is_published=False)
+    response = client.get("/p/about/")
+    assert response.status_code == 200 and "<strong>there</strong>" in response.content.decode()
+    assert page.get_absolute_url() in client.get("/").content.decode()
+    assert client.get(hidden.get_absolute_url()).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/category/nope/",
+        "/tag/nope/",
+        "/article/nope/",
+        "/p/nope/",
+        "/archives/2024/13/",
+        "/archives/0/1/",
+        "/archives/99999/1/",
+        "/no/such/path/",
+        "/article/%E4%BD%A0%00/",
+    ],
+)
+def test_missing_things_are_real_404_pages(client, url):
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "   ",
+        "a" * 5000,
+        "'; DROP TABLE articles_article; --",
+        "%_%",
+        "\x00",
+        "<script>alert(1)</script>",
+        "中文",
+        "emoji 🎉",
+        "\\",
+        "((((",
+        "a b c d e f g h i j k",
+    ],
+)
+def test_search_is_safe_for_any_input(client, query):
+    ArticleFactory(title="中文 标题", body="emoji 🎉 text")
+    response = client.get("/search/", {"q": query})
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in response.content.decode()
+
+
+def test_search_finds_chinese_in_body_title_and_summary(client):
+    ArticleFactory(title="Unrelated", body="这是一个关于缓存的段落。")
+    ArticleFactory(title="标题里有数据库", body="x")
+    ArticleFactory(title="Third", body="x", summary="摘要提到队列")
+    assert "Unrelated" in client.get("/search/", {"q": "缓存"}).content.decode()
+    assert "标题里有数据库" in client.get("/search/", {"q": "数据库"}).content.decode()
+    assert "Third" in client.get("/search/", {"q": "队列"}).content.decode()
+    assert "0 results" in client.get("/search/", {"q": "没有的词"}).content.decode()
+
+
+def test_search_page_is_noindex(client):
+    assert 'content="noindex, follow"' in client.get("/search/?q=x").content.decode()
+
+
+def test_robots_txt_and_health(client):
+    robots = client.get("/robots.txt")
+    assert robots.status_code == 200 and "Sitemap: http://testserver/sitemap.xml" in robots.content.decode()
+    assert client.get("/healthz").content == b"ok\n"
+
+
+def test_state_changing_methods_are_refused(client):
+    ArticleFactory(slug="x")
+    for url in ["/", "/article/x/", "/search/"]:
+        assert client.post(url).status_code == 405
+
+
+def test_sidebar_widgets_render_every_core_kind(client, world):
+    body = client.get("/").content.decode()
+    for kind in [
+        "custom",
+        "links",
+        "categories",
+        "tags",
+        "archives",
+        "recent_posts",
+        "popular_posts",
+        "search",
+    ]:
+        assert f"widget-{kind}" in body, kind
+    assert 'href="https://example.com"' in body
+
+
+def _make_articles(count):
+    tags = [TagFactory() for _ in range(3)]
+    category = CategoryFactory()
+    for _ in range(count):
+        ArticleFactory(category=category, tags=tags)
+    return Article.objects.published().first()
+
+
+@pytest.mark.parametrize(
+    "url_of",
+    [
+        lambda a: "/",
+        lambda a: a.get_absolute_url(),
+        lambda a: a.category.get_absolute_url(),
+        lambda a: "/archives/",
+        lambda a: "/search/?q=article",
+    ],
+)
+def test_query_counts_are_flat_and_warm_pages_cost_nothing(client, django_assert_max_num_queries, url_of):
+    """Cold: at most 10 queries and the same for 3 and 50 articles; warm: none."""
+    for _ in range(3):
+        WidgetFactory(kind=SidebarWidget.Kind.RECENT_POSTS)
+    WidgetFactory(kind=SidebarWidget.Kind.TAGS)
+    WidgetFactory(kind=SidebarWidget.Kind.CATEGORIES)
+    WidgetFactory(kind=SidebarWidget.Kind.ARCHIVES)
+    counts = []
+    for total in (3, 50):
+        article = _make_articles(total - Article.objects.count())
+        cache.clear()
+        url = url_of(article)
+        with CaptureQueriesContext(connection) as cold:
+            assert client.get(url).status_code == 200
+        counts.append(len(cold))
+        assert len(cold) <= 10, [q["sql"] for q in cold.captured_queries]
+    assert counts[0] == counts[1], counts
+    if not url.startswith("/search/"):
+        with django_assert_max_num_queries(0):
+            assert client.get(url)["X-Page-Cache"] == "hit"
