@@ -206,6 +206,9 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# A file missing from the manifest (collectstatic not rerun) falls back to its plain name
+# instead of turning every page into a 500.
+WHITENOISE_MANIFEST_STRICT = False
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Django serves uploads itself in the embedded default; nginx does in production.
