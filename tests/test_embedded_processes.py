@@ -26,8 +26,12 @@ def _free_port() -> int:
 
 
 def _env(var_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "BLOG_TEST_BACKENDS"}}
-    env.update(BLOG_VAR_DIR=str(var_dir), DJANGO_SETTINGS_MODULE="blog_project.settings", PYTHONPATH=str(ROOT))
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "BLOG_TEST_BACKENDS"}
+    }
+    env.update(
+        BLOG_VAR_DIR=str(var_dir), DJANGO_SETTINGS_MODULE="blog_project.settings", PYTHONPATH=str(ROOT)
+    )
     return env
 
 
@@ -63,9 +67,20 @@ def test_edit_in_one_process_reaches_every_worker(tmp_path):
     port = _free_port()
     gunicorn = Path(sys.executable).with_name("gunicorn")
     server = subprocess.Popen(
-        [str(gunicorn), "--workers", "3", "--bind", f"127.0.0.1:{port}", "--access-logfile", "-",
-         "blog_project.wsgi"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            str(gunicorn),
+            "--workers",
+            "3",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            "/dev/null",
+            "blog_project.wsgi",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         for _ in range(100):

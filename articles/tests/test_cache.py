@@ -86,7 +86,9 @@ def test_cached_page_keeps_a_working_csrf_token(client):
     strict.get("/")
     body = strict.get("/").content.decode()
     token = body.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
-    response = strict.post("/i18n/setlang/", {"language": "zh-hans", "next": "/", "csrfmiddlewaretoken": token})
+    response = strict.post(
+        "/i18n/setlang/", {"language": "zh-hans", "next": "/", "csrfmiddlewaretoken": token}
+    )
     assert response.status_code == 302
     assert strict.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"}).status_code == 403
 
