@@ -1,0 +1,40 @@
+"""RSS and Atom feeds parse, list only published articles, and use absolute URLs."""
+
+import feedparser
+import pytest
+
+from articles.tests.factories import ArticleFactory, DraftFactory, ScheduledFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(("url", "version"), [("/feed/rss/", "rss20"), ("/feed/atom/", "atom10")])
+def test_feed_is_valid_and_complete(client, url, version):
+    tag = TagFactory(name="python")
+    article = ArticleFactory(
+        title="Feed 条目 🎉", body="Hello ![img](/media/a.png) [l](/article/x/)", tags=[tag]
+    )
+    DraftFactory(title="Draft in feed")
+    ScheduledFactory(title="Scheduled in feed")
+    response = client.get(url)
+    assert response.status_code == 200
+    feed = feedparser.parse(response.content)
+    assert not feed.bozo, feed.bozo_exception
+    assert feed.version == version
+    assert [entry.title for entry in feed.entries] == ["Feed 条目 🎉"]
+    entry = feed.entries[0]
+    assert entry.link == f"http://testserver{article.get_absolute_url()}"
+    content = entry.get("summary") or entry.content[0].value
+    assert 'src="http://testserver/media/a.png"' in content
+    assert 'href="http://testserver/article/x/"' in content
+    assert {t.term for t in entry.tags} >= {"python", article.category.name}
+    assert feed.feed.link.startswith("http://testserver/")
+
+
+def test_feed_is_limited_and_newest_first(client):
+    for _ in range(25):
+        ArticleFactory()
+    feed = feedparser.parse(client.get("/feed/rss/").content)
+    assert len(feed.entries) == 20
+    dates = [entry.published_parsed for entry in feed.entries]
+    assert dates == sorted(dates, reverse=True)

@@ -1,0 +1,111 @@
+"""Model rules: slugs, summaries, rendering on save, the default category, singletons."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from articles.models import DEFAULT_CATEGORY_SLUG, Article, Category, SidebarWidget, SiteSettings
+from articles.tests.factories import ArticleFactory, CategoryFactory, PageFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_unicode_slug_is_generated_and_unique():
+    first = ArticleFactory(title="你好 世界", slug="")
+    second = ArticleFactory(title="你好 世界", slug="")
+    assert first.slug == "你好-世界" and second.slug == "你好-世界-2"
+
+
+def test_symbol_only_title_still_gets_a_slug():
+    assert ArticleFactory(title="!!!", slug="").slug == "post"
+
+
+def test_body_is_rendered_and_summary_generated_on_save():
+    article = ArticleFactory(body="## Head\n\nFirst **para**.\n\n" + "word " * 100, summary="")
+    assert "<strong>para</strong>" in article.body_html
+    assert article.summary.startswith("Head First para.") and article.summary.endswith("…")
+    assert len(article.summary) <= 161
+    assert 'href="#head"' not in article.toc_html  # one heading: no table of contents
+
+
+def test_explicit_summary_is_kept():
+    assert ArticleFactory(summary="Mine").summary == "Mine"
+
+
+def test_reprint_needs_source_url():
+    article = ArticleFactory.build(author=UserFactory(), category=CategoryFactory(), source="reprint")
+    with pytest.raises(ValidationError) as error:
+        article.full_clean()
+    assert "source_url" in error.value.message_dict
+
+
+def test_default_category_exists_and_cannot_be_deleted():
+    default = Category.objects.get(slug=DEFAULT_CATEGORY_SLUG)
+    with pytest.raises(ValidationError):
+        default.delete()
+    assert Category.objects.filter(slug=DEFAULT_CATEGORY_SLUG).exists()
+
+
+def test_deleting_a_category_moves_its_articles_to_the_default():
+    category = CategoryFactory()
+    child = CategoryFactory(parent=category)
+    article = ArticleFactory(category=category)
+    category.delete()
+    article.refresh_from_db()
+    child.refresh_from_db()
+    assert article.category.slug == DEFAULT_CATEGORY_SLUG
+    assert child.parent is None  # children are kept, lifted to the top level
+
+
+def test_new_article_defaults_to_the_default_category():
+    article = Article.objects.create(title="t", body="b", author=UserFactory())
+    assert article.category.slug == DEFAULT_CATEGORY_SLUG
+
+
+def test_category_cannot_be_its_own_ancestor():
+    parent = CategoryFactory()
+    child = CategoryFactory(parent=parent)
+    parent.parent = child
+    with pytest.raises(ValidationError):
+        parent.full_clean()
+
+
+def test_site_settings_is_a_single_row():
+    first = SiteSettings.load()
+    SiteSettings(title="Other").save()
+    assert SiteSettings.objects.count() == 1
+    assert SiteSettings.load().title == "Other" and first.pk == 1
+    with pytest.raises(ValidationError):
+        SiteSettings.load().delete()
+
+
+@pytest.mark.parametrize("posts", [0, 101])
+def test_site_settings_validates_posts_per_page(posts):
+    with pytest.raises(ValidationError):
+        SiteSettings(posts_per_page=posts).full_clean()
+
+
+def test_links_widget_validates_lines():
+    widget = SidebarWidget(kind=SidebarWidget.Kind.LINKS, body="Good https://a.example\nbad line")
+    with pytest.raises(ValidationError) as error:
+        widget.full_clean()
+    assert "Line 2" in str(error.value)
+    ok = SidebarWidget(kind=SidebarWidget.Kind.LINKS, body="Good one https://a.example\n\nHome /")
+    ok.full_clean()
+    assert ok.links() == [("Good one", "https://a.example"), ("Home", "/")]
+
+
+def test_custom_widget_and_page_markdown_is_sanitised():
+    widget = SidebarWidget.objects.create(kind="custom", body="<script>x</script>\n\n**hi**")
+    page = PageFactory(body="<img src=x onerror=alert(1)>")
+    assert "<script>" not in widget.body_html and "<strong>hi</strong>" in widget.body_html
+    assert "onerror" not in page.body_html
+
+
+@pytest.mark.real_backends
+def test_utf8mb4_text_round_trips_through_mariadb():
+    text = "Emoji 🎉🚀 and 中文标题 and 𠜎 (4-byte CJK ext B)"
+    article = ArticleFactory(title=text, body=f"# {text}\n\n{text}", slug="")
+    fresh = Article.objects.get(pk=article.pk)
+    assert fresh.title == text and text in fresh.body and fresh.slug.startswith("emoji-and-中文标题")
+    assert Article.objects.filter(title__contains="🚀").count() == 1
+    assert Article.objects.published().search("中文标题").count() == 1
