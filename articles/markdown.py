@@ -188,11 +188,18 @@ def markdownify(text: str) -> str:
 
 _WHITESPACE = re.compile(r"\s+")
 _HEADER_ANCHOR = re.compile(r'<a [^>]*class="header-anchor"[^>]*>.*?</a>', re.S)
+# Code, tables and footnotes make poor summaries; prose is what a reader skims.
+_NON_PROSE = re.compile(r"<(pre|table|section)\b.*?</\1>", re.S)
 
 
-def plain_text(fragment: str, *, limit: int | None = None) -> str:
-    """Visible text of an HTML fragment, whitespace collapsed, cut at ``limit`` characters."""
+def plain_text(fragment: str, *, limit: int | None = None, prose_only: bool = False) -> str:
+    """Visible text of an HTML fragment, whitespace collapsed, cut at ``limit`` characters.
+
+    ``prose_only`` leaves out code blocks, tables and footnotes (for summaries).
+    """
     fragment = _HEADER_ANCHOR.sub("", fragment)
+    if prose_only:
+        fragment = _NON_PROSE.sub(" ", fragment)
     text = _WHITESPACE.sub(" ", html.unescape(nh3.clean(fragment, tags=set()))).strip()
     if limit is not None and len(text) > limit:
         cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]

@@ -214,7 +214,7 @@ class Article(models.Model):
         rendered = render_markdown(self.body)
         self.body_html, self.toc_html = rendered.html, rendered.toc_html
         if not self.summary.strip():
-            self.summary = plain_text(self.body_html, limit=SUMMARY_LENGTH)
+            self.summary = plain_text(self.body_html, limit=SUMMARY_LENGTH, prose_only=True)
         if not self.slug:
             self.slug = unique_slug(Article, self.title, instance_pk=self.pk)
         super().save(*args, **kwargs)

@@ -27,6 +27,11 @@ def test_body_is_rendered_and_summary_generated_on_save():
     assert 'href="#head"' not in article.toc_html  # one heading: no table of contents
 
 
+def test_summary_leaves_out_code_and_tables():
+    article = ArticleFactory(body="Intro words.\n\n```python\nx = 1\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nEnd.")
+    assert article.summary == "Intro words. End."
+
+
 def test_explicit_summary_is_kept():
     assert ArticleFactory(summary="Mine").summary == "Mine"
 
