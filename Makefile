@@ -16,7 +16,7 @@ EMBEDDED_VAR ?= $(CURDIR)/var/test-embedded
 REAL_VAR ?= $(CURDIR)/var/test-real
 PYTEST_ARGS ?=
 
-.PHONY: run dev install install-dev test test-embedded test-real lint format demo cluster bench clean
+.PHONY: run dev install install-dev test test-embedded test-real lint format demo cluster bench messages clean
 
 $(RUNTIME_STAMP): requirements.txt
 	@scripts/system-deps
@@ -75,6 +75,11 @@ cluster: install
 
 bench: install-dev
 	bench/run.sh
+
+## Refresh the Chinese catalogue after changing strings (needs GNU gettext), then compile.
+messages: install-dev
+	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=bench --ignore=tests --ignore="*/tests/*"
+	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
 
 clean:
 	rm -rf var/test-embedded var/test-real

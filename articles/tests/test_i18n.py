@@ -1,0 +1,64 @@
+"""English and Simplified Chinese: site default, Accept-Language, and the reader's switch."""
+
+import pytest
+
+from articles.models import SiteSettings
+from articles.tests.factories import ArticleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_english_by_default(client):
+    ArticleFactory()
+    response = client.get("/")
+    assert response["Content-Language"] == "en"
+    body = response.content.decode()
+    assert '<html lang="en">' in body and "Archives" in body and "Read more" in body
+
+
+def test_accept_language_is_honoured(client):
+    ArticleFactory()
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9,en;q=0.5")
+    body = response.content.decode()
+    assert response["Content-Language"] == "zh-hans"
+    assert '<html lang="zh-hans">' in body and "归档" in body and "阅读全文" in body
+
+
+def test_site_default_applies_when_the_browser_says_nothing_we_speak(client):
+    SiteSettings.objects.filter(pk=1).update(language="zh-hans")
+    ArticleFactory()
+    assert "首页" in client.get("/").content.decode()
+    assert "首页" in client.get("/", HTTP_ACCEPT_LANGUAGE="fr-FR").content.decode()
+    assert "Home" in client.get("/", HTTP_ACCEPT_LANGUAGE="en-GB").content.decode()
+
+
+def test_reader_switch_overrides_browser_language(client):
+    ArticleFactory()
+    response = client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert response.status_code == 302 and response["Location"] == "/"
+    body = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="zh-hans">' in body
+
+
+def test_switch_refuses_unknown_language_and_foreign_redirects(client):
+    response = client.post("/i18n/setlang/", {"language": "xx", "next": "https://evil.example/"})
+    assert response.status_code in (302, 204)
+    assert "evil.example" not in response.get("Location", "")
+    assert '<html lang="en">' in client.get("/").content.decode()
+
+
+def test_garbage_cookie_or_header_falls_back_safely(client):
+    client.cookies["django_language"] = "../../etc"
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="?;q=abc,,;")
+    assert response.status_code == 200 and response["Content-Language"] == "en"
+
+
+def test_404_page_is_translated(client):
+    response = client.get("/nope/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 404 and "页面未找到" in response.content.decode()
+
+
+def test_counts_pluralise_in_both_languages(client):
+    ArticleFactory(view_count=1)
+    assert "1 view" in client.get("/").content.decode()
+    assert "1 次阅读" in client.get("/", HTTP_ACCEPT_LANGUAGE="zh").content.decode()
