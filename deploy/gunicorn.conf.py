@@ -1,4 +1,9 @@
-"""gunicorn settings shared by `make run`, the compose web service and the cluster test."""
+"""gunicorn settings shared by `make run`, the compose web service, deploy/cluster.sh and bench/.
+
+Sync workers: nginx buffers slow clients in front of them, and a page is a few
+milliseconds of CPU, so threads would only add contention. Every value can be overridden
+from the environment (listed in .env.example).
+"""
 
 import multiprocessing
 import os
@@ -10,8 +15,16 @@ worker_class = "sync" if threads == 1 else "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
+# Recycle workers now and then (a leak cannot grow forever); the jitter keeps them from
+# restarting all at once.
 max_requests = 5000
 max_requests_jitter = 500
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
-errorlog = "-"
+# Request time in ms and the worker pid, so a log line says which process served it and how fast.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms pid=%(p)s'
+errorlog = os.environ.get("GUNICORN_ERRORLOG", "-")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# In a container /tmp may sit on overlayfs, where the worker heartbeat file can stall workers.
+_SHM = "/dev/shm"  # noqa: S108 - gunicorn's own recommendation for its heartbeat files
+if os.path.isdir(_SHM):
+    worker_tmp_dir = _SHM
