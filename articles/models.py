@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -11,7 +12,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 
-from .markdown import plain_text, render_markdown
+from .markdown import MAX_MARKDOWN_LENGTH, plain_text, render_markdown
 
 DEFAULT_CATEGORY_SLUG = "uncategorized"
 SUMMARY_LENGTH = 160
@@ -40,14 +41,16 @@ class ArticleQuerySet(models.QuerySet):
         return self.order_by("-published_at", "-pk")
 
     def search(self, query: str) -> ArticleQuerySet:
-        """Every whitespace-separated term must appear in the title, summary or text."""
+        """Every whitespace-separated term must appear in the title, summary or text.
+
+        Matches ``ArticleSearchIndex.text``, kept lower-cased, with a case-sensitive
+        ``contains``: on MySQL that is ``LIKE BINARY``, several times faster than a
+        collation-aware LIKE, and substring matching works for Chinese, which has no
+        word boundaries for a full-text index to use.
+        """
         qs = self
-        for term in query.split()[:8]:
-            qs = qs.filter(
-                models.Q(title__icontains=term)
-                | models.Q(summary__icontains=term)
-                | models.Q(body__icontains=term)
-            )
+        for term in query.lower().split()[:8]:
+            qs = qs.filter(search_index__text__contains=term)
         return qs
 
 
@@ -147,7 +150,7 @@ class Article(models.Model):
     summary = models.TextField(
         _("summary"), blank=True, help_text=_("Left blank, it is taken from the body.")
     )
-    body = MarkdownxField(_("body"))
+    body = MarkdownxField(_("body"), validators=[MaxLengthValidator(MAX_MARKDOWN_LENGTH)])
     body_html = models.TextField(editable=False, blank=True)
     toc_html = models.TextField(editable=False, blank=True)
     category = models.ForeignKey(
@@ -218,6 +221,40 @@ class Article(models.Model):
         if not self.slug:
             self.slug = unique_slug(Article, self.title, instance_pk=self.pk)
         super().save(*args, **kwargs)
+        ArticleSearchIndex.objects.update_or_create(
+            article=self, defaults={"text": build_search_text(self.title, self.summary, self.body_html)}
+        )
+
+
+def build_search_text(title: str, summary: str, body_html: str) -> str:
+    """Lower-cased text with repeated words dropped.
+
+    Search terms never contain whitespace, so a term occurs in the text exactly when it
+    occurs in one of its whitespace-separated words: keeping each word once changes no
+    result and makes the scan shorter.
+    """
+    words = "\n".join((title, summary, plain_text(body_html))).lower().split()
+    return " ".join(dict.fromkeys(words))
+
+
+class ArticleSearchIndex(models.Model):
+    """The text that search scans, in a narrow table of its own.
+
+    Beside ``body`` and ``body_html`` the text would be stored off-page by InnoDB and a
+    scan would cost several times more; alone in its row it is read sequentially.
+    """
+
+    article = models.OneToOneField(
+        Article, primary_key=True, on_delete=models.CASCADE, related_name="search_index"
+    )
+    text = models.TextField()
+
+    class Meta:
+        verbose_name = _("search index entry")
+        verbose_name_plural = _("search index")
+
+    def __str__(self) -> str:
+        return str(self.article_id)
 
 
 class PageQuerySet(models.QuerySet):
@@ -228,7 +265,7 @@ class PageQuerySet(models.QuerySet):
 class Page(models.Model):
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=200, unique=True, allow_unicode=True, blank=True)
-    body = MarkdownxField(_("body"))
+    body = MarkdownxField(_("body"), validators=[MaxLengthValidator(MAX_MARKDOWN_LENGTH)])
     body_html = models.TextField(editable=False, blank=True)
     is_published = models.BooleanField(_("published"), default=True)
     show_in_nav = models.BooleanField(_("show in navigation"), default=False)

@@ -32,6 +32,6 @@ def article_unpublish(*, articles: QuerySet[Article]) -> int:
     count = 0
     for article in articles.select_for_update().filter(status=Article.Status.PUBLISHED):
         article.status = Article.Status.DRAFT
-        article.save(update_fields=["status", "updated_at", "body_html", "toc_html", "summary"])
+        article.save()
         count += 1
     return count

@@ -16,6 +16,7 @@ from .cache import anonymous_page_cache
 from .models import Article, Page, Tag
 
 MAX_QUERY_LENGTH = 100
+MAX_SEARCH_RESULTS = 1000
 
 
 def _paginate(request: HttpRequest, queryset):
@@ -107,8 +108,17 @@ def search(request: HttpRequest) -> HttpResponse:
     context = {"query": query, "heading": _("Search"), "is_search": True}
     if not query:
         return render(request, "articles/article_list.html", {**context, "articles": []})
-    articles = Article.objects.published().for_list().search(query).newest_first()
-    return _list_page(request, articles, **context)
+    # One scan collects the matching ids; the page then loads its rows by primary key,
+    # instead of scanning once to count and again for the page.
+    ids = list(
+        Article.objects.published()
+        .search(query)
+        .newest_first()
+        .values_list("pk", flat=True)[:MAX_SEARCH_RESULTS]
+    )
+    page = _paginate(request, ids)
+    articles = Article.objects.for_list().filter(pk__in=page.object_list).newest_first()
+    return render(request, "articles/article_list.html", {"page_obj": page, "articles": articles, **context})
 
 
 @require_safe

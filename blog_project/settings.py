@@ -218,8 +218,8 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-# A file missing from the manifest (collectstatic not rerun) falls back to its plain name
-# instead of turning every page into a 500.
+# A collected file missing from a stale manifest is hashed on the fly rather than turning
+# every page into a 500 (collectstatic itself is run by `make run` and the deploy).
 WHITENOISE_MANIFEST_STRICT = False
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
