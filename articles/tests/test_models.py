@@ -28,7 +28,9 @@ def test_body_is_rendered_and_summary_generated_on_save():
 
 
 def test_summary_leaves_out_code_and_tables():
-    article = ArticleFactory(body="Intro words.\n\n```python\nx = 1\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nEnd.")
+    article = ArticleFactory(
+        body="Intro words.\n\n```python\nx = 1\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nEnd."
+    )
     assert article.summary == "Intro words. End."
 
 
