@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from PIL import Image, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 
 from .markdown import MAX_MARKDOWN_LENGTH, markdownify
 
@@ -69,17 +69,47 @@ class ImageUploadForm(forms.Form):
         return image
 
 
+_ORIENTATION = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation (phone photos), since the EXIF block is dropped on save.
+
+    Not ImageOps.exif_transpose: it rewrites the EXIF block and raises on malformed tags.
+    """
+    try:
+        method = _ORIENTATION.get(image.getexif().get(ExifTags.Base.Orientation))
+    except Exception:  # any malformed EXIF: keep the pixels as stored
+        method = None
+    return image.transpose(method) if method is not None else image
+
+
 def _reencode(image: Image.Image) -> tuple[bytes, str]:
     extension, _content_type = FORMATS[image.format]
     image_format = image.format
     max_size = settings.MARKDOWNX_IMAGE_MAX_SIZE["size"]
+    image = _upright(image)
     if image.mode not in ("RGB", "RGBA", "L", "LA"):
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     if image_format == "JPEG" and image.mode != "RGB":
         image = image.convert("RGB")
     image.thumbnail(max_size)
     buffer = io.BytesIO()
-    image.save(buffer, format=image_format, quality=settings.MARKDOWNX_IMAGE_MAX_SIZE["quality"])
+    # icc_profile=None: PNG would otherwise copy the source's profile (JPEG and WebP do not).
+    image.save(
+        buffer,
+        format=image_format,
+        quality=settings.MARKDOWNX_IMAGE_MAX_SIZE["quality"],
+        icc_profile=None,
+    )
     return buffer.getvalue(), extension
 
 
