@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "articles.middleware.HoleFillingMiddleware",
+    "comments.middleware.FormStampMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -243,6 +244,8 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="blog@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A mail server that hangs must not hold a worker (or, eagerly, a request) for long.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 ADMINS = [tuple(a.split(":", 1)) for a in env.list("DJANGO_ADMINS", default=[]) if ":" in a]
 
 # --- Security -------------------------------------------------------------------------
@@ -265,8 +268,22 @@ if IS_PRODUCTION:
 
 # --- Blog-specific --------------------------------------------------------------------
 # Cookies whose presence makes a page personal, so the anonymous page cache steps aside.
-BLOG_PAGE_CACHE_BYPASS_COOKIES = ["messages"]
+BLOG_PAGE_CACHE_BYPASS_COOKIES = ["messages", "comment_author"]
 BLOG_PAGE_CACHE_TIMEOUT = env.int("BLOG_PAGE_CACHE_TIMEOUT", default=60 * 60 * 24)
+# The header carrying the reader's address behind a proxy (nginx sets X-Real-IP); empty
+# means REMOTE_ADDR. Only set it when a proxy you control always sets the header.
+BLOG_CLIENT_IP_HEADER = env.str("BLOG_CLIENT_IP_HEADER", default="")
+
+# --- Comments (defaults and descriptions in comments/conf.py) ---------------------------
+COMMENTS_MIN_FILL_SECONDS = env.int("COMMENTS_MIN_FILL_SECONDS", default=3)
+COMMENTS_RATE_LIMIT = env.int("COMMENTS_RATE_LIMIT", default=5)
+COMMENTS_RATE_WINDOW = env.int("COMMENTS_RATE_WINDOW", default=600)
+COMMENTS_MAX_LENGTH = env.int("COMMENTS_MAX_LENGTH", default=5000)
+COMMENTS_MAX_LINKS = env.int("COMMENTS_MAX_LINKS", default=3)
+COMMENTS_THREADS_PER_PAGE = env.int("COMMENTS_THREADS_PER_PAGE", default=50)
+COMMENTS_MAX_DEPTH = env.int("COMMENTS_MAX_DEPTH", default=3)
+COMMENTS_AVATARS = env.bool("COMMENTS_AVATARS", default=True)
+COMMENTS_MODERATOR_EMAILS = env.list("COMMENTS_MODERATOR_EMAILS", default=[])
 
 # --- Logging --------------------------------------------------------------------------
 LOGGING = {

@@ -1,0 +1,261 @@
+"""Moderation in the admin: the queue, bulk actions, thread and history, staff replies.
+
+Every write goes through ``services`` so that counts, caches and mail stay right.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db.models import Count, QuerySet, RestrictedError
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .models import Comment
+from .services import (
+    CommentsClosed,
+    DuplicateComment,
+    comment_delete,
+    comment_edit,
+    comment_moderate,
+    comment_staff_reply,
+)
+
+HISTORY_LIMIT = 10
+
+
+class CommentAdminForm(forms.ModelForm):
+    author_url = forms.URLField(
+        label=_("website"),
+        required=False,
+        max_length=200,
+        assume_scheme="https",
+        validators=[URLValidator(schemes=["http", "https"])],
+    )
+    staff_reply = forms.CharField(
+        label=_("Reply as staff"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Published at once under this comment, with a staff badge (a pending comment is approved)."
+        ),
+    )
+
+    class Meta:
+        model = Comment
+        fields = ("author_name", "author_email", "author_url", "body", "status", "notify_on_reply")
+
+
+def _change_link(comment: Comment, label: str | None = None) -> str:
+    url = reverse("admin:comments_comment_change", args=[comment.pk])
+    return format_html('<a href="{}">{}</a>', url, label or f"#{comment.number} {comment.author_name}")
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    form = CommentAdminForm
+    list_display = (
+        "number_label",
+        "author_name",
+        "excerpt",
+        "article_link",
+        "status",
+        "is_staff_reply",
+        "created_at",
+    )
+    list_display_links = ("number_label", "author_name")
+    list_filter = ("status", "is_staff_reply", "created_at", ("article", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("article",)
+    search_fields = ("author_name", "author_email", "author_url", "body", "article__title", "=client_hash")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at",)
+    list_per_page = 50
+    actions = ("approve_selected", "mark_spam_selected", "remove_selected")
+    readonly_fields = (
+        "article_link",
+        "number_label",
+        "thread_position",
+        "body_preview",
+        "is_staff_reply",
+        "created_at",
+        "client_hash",
+        "history",
+    )
+    fieldsets = (
+        (None, {"fields": ("article_link", "number_label", "thread_position", "status")}),
+        (_("Comment"), {"fields": ("author_name", "author_email", "author_url", "body", "body_preview")}),
+        (_("Reply"), {"fields": ("staff_reply",)}),
+        (
+            _("Commenter"),
+            {"fields": ("notify_on_reply", "is_staff_reply", "created_at", "client_hash", "history")},
+        ),
+    )
+
+    # --- columns and read-only fields ----------------------------------------------------
+
+    @admin.display(description=_("number"), ordering="number")
+    def number_label(self, comment: Comment) -> str:
+        return f"#{comment.number}"
+
+    @admin.display(description=_("comment"))
+    def excerpt(self, comment: Comment) -> str:
+        return Truncator(" ".join(comment.body.split())).chars(80)
+
+    @admin.display(description=_("article"), ordering="article__title")
+    def article_link(self, comment: Comment) -> str:
+        changelist = f"{reverse('admin:comments_comment_changelist')}?article__id__exact={comment.article_id}"
+        return format_html(
+            '<a href="{}">{}</a> · <a href="{}" target="_blank" rel="noopener">{}</a>',
+            changelist,
+            comment.article.title,
+            comment.article.get_absolute_url() + f"#c-{comment.number}",
+            _("view"),
+        )
+
+    @admin.display(description=_("comment (as shown)"))
+    def body_preview(self, comment: Comment) -> str:
+        return format_html('<div class="md">{}</div>', mark_safe(comment.body_html))  # sanitised on save
+
+    @admin.display(description=_("place in the thread"))
+    def thread_position(self, comment: Comment) -> str:
+        parts = []
+        if comment.parent_id:
+            parent = comment.parent
+            parts.append(
+                format_html("{} {} ({})", _("In reply to"), _change_link(parent), parent.get_status_display())
+            )
+        else:
+            parts.append(format_html("{}", _("Starts a thread")))
+        replies = list(comment.replies.order_by("number"))
+        if replies:
+            parts.append(
+                format_html(
+                    "{}: {}",
+                    _("Replies"),
+                    format_html_join(
+                        ", ", "{} ({})", ((_change_link(r), r.get_status_display()) for r in replies)
+                    ),
+                )
+            )
+        thread = Comment.objects.filter(article_id=comment.article_id, thread_number=comment.thread_number)
+        parts.append(
+            format_html(
+                '<a href="{}?article__id__exact={}&amp;thread_number={}">{}</a>',
+                reverse("admin:comments_comment_changelist"),
+                comment.article_id,
+                comment.thread_number,
+                ngettext("%d comment in this thread", "%d comments in this thread", thread.count())
+                % thread.count(),
+            )
+        )
+        return format_html_join(mark_safe("<br>"), "{}", ((part,) for part in parts))
+
+    @admin.display(description=_("history of this commenter"))
+    def history(self, comment: Comment) -> str:
+        others = Comment.objects.exclude(pk=comment.pk).filter(author_email=comment.author_email)
+        if comment.client_hash:
+            others = others | Comment.objects.exclude(pk=comment.pk).filter(client_hash=comment.client_hash)
+        by_status = dict(
+            others.order_by().values_list("status").annotate(total=Count("pk")).values_list("status", "total")
+        )
+        if not by_status:
+            return _("First comment from this e-mail address and client.")
+        labels = dict(Comment.Status.choices)
+        summary = ", ".join(f"{labels[status]}: {total}" for status, total in sorted(by_status.items()))
+        recent = others.select_related("article").order_by("-created_at")[:HISTORY_LIMIT]
+        items = format_html_join(
+            "",
+            "<li>{} · {} · {} · {}</li>",
+            (
+                (_change_link(c), c.article.title, c.get_status_display(), c.created_at.strftime("%Y-%m-%d"))
+                for c in recent
+            ),
+        )
+        search = reverse("admin:comments_comment_changelist") + f"?author_email={comment.author_email}"
+        return format_html(
+            '{}<ul style="margin:.25rem 0">{}</ul><a href="{}">{}</a>',
+            summary,
+            items,
+            search,
+            _("all by this e-mail"),
+        )
+
+    # --- permissions and writes ----------------------------------------------------------
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Comment]:
+        return super().get_queryset(request).select_related("article", "parent")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # readers write comments; staff reply from a comment's page
+
+    def save_model(self, request: HttpRequest, obj: Comment, form, change: bool) -> None:
+        stored = Comment.objects.get(pk=obj.pk)
+        edited = {name for name in form.changed_data if name not in ("status", "staff_reply")}
+        if edited:
+            comment_edit(
+                comment=stored,
+                author_name=obj.author_name,
+                author_email=obj.author_email,
+                author_url=obj.author_url,
+                body=obj.body,
+                notify_on_reply=obj.notify_on_reply,
+            )
+        if obj.status != stored.status:
+            comment_moderate(comments=Comment.objects.filter(pk=obj.pk), status=obj.status)
+        reply = form.cleaned_data.get("staff_reply", "").strip()
+        if reply:
+            try:
+                comment_staff_reply(parent=Comment.objects.get(pk=obj.pk), user=request.user, body=reply)
+            except ValidationError as exc:
+                text = "; ".join(exc.messages)
+                self.message_user(request, _("The reply was not posted: %s") % text, messages.ERROR)
+            except CommentsClosed:
+                text = _("The reply was not posted: comments are closed for this article.")
+                self.message_user(request, text, messages.ERROR)
+            except DuplicateComment:
+                text = _("The reply was not posted: it is already there.")
+                self.message_user(request, text, messages.WARNING)
+            else:
+                self.message_user(request, _("Your reply is published."), messages.SUCCESS)
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change) -> None:
+        pass  # no relations are edited here
+
+    def delete_model(self, request: HttpRequest, obj: Comment) -> None:
+        self.delete_queryset(request, Comment.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
+        try:
+            comment_delete(comments=queryset)
+        except RestrictedError:
+            self.message_user(
+                request,
+                _("Comments with replies cannot be deleted on their own; remove them instead."),
+                messages.ERROR,
+            )
+
+    # --- bulk actions --------------------------------------------------------------------
+
+    def _moderate(self, request: HttpRequest, queryset: QuerySet[Comment], status: str, done: str) -> None:
+        count = comment_moderate(comments=queryset, status=status)
+        self.message_user(request, done % {"count": count}, messages.SUCCESS)
+
+    @admin.action(description=_("Approve selected comments"), permissions=["change"])
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
+        self._moderate(request, queryset, Comment.Status.APPROVED, _("%(count)d comment(s) approved."))
+
+    @admin.action(description=_("Mark selected comments as spam"), permissions=["change"])
+    def mark_spam_selected(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
+        self._moderate(request, queryset, Comment.Status.SPAM, _("%(count)d comment(s) marked as spam."))
+
+    @admin.action(description=_("Remove selected comments"), permissions=["change"])
+    def remove_selected(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
+        self._moderate(request, queryset, Comment.Status.REMOVED, _("%(count)d comment(s) removed."))

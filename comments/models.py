@@ -1,0 +1,146 @@
+"""Reader comments on articles: threaded, moderated, numbered per article."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, URLValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from articles.markdown import Profile, render_markdown
+from articles.models import Article
+
+from . import conf
+
+NAME_MAX_LENGTH = 50
+
+
+def _max_body_length(value: str) -> None:
+    MaxLengthValidator(conf.get("COMMENTS_MAX_LENGTH"))(value)
+
+
+def single_line(value: str) -> None:
+    """No line breaks or other control characters (they would inject mail headers)."""
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise ValidationError(_("Use a single line without control characters."), code="control_chars")
+
+
+class CommentQuerySet(models.QuerySet):
+    def approved(self) -> CommentQuerySet:
+        return self.filter(status=Comment.Status.APPROVED)
+
+    def pending(self) -> CommentQuerySet:
+        return self.filter(status=Comment.Status.PENDING)
+
+    def on_public_articles(self) -> CommentQuerySet:
+        return self.filter(article__in=Article.objects.published())
+
+
+class Comment(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting moderation")
+        APPROVED = "approved", _("Approved")
+        SPAM = "spam", _("Spam")
+        REMOVED = "removed", _("Removed")
+
+    article = models.ForeignKey(
+        Article, verbose_name=_("article"), on_delete=models.CASCADE, related_name="comments"
+    )
+    # RESTRICT: a comment with replies cannot be deleted on its own (that would cut the
+    # thread; remove it instead), but deleting the article takes the whole thread along.
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("in reply to"),
+        null=True,
+        blank=True,
+        on_delete=models.RESTRICT,
+        related_name="replies",
+    )
+    # Per-article number ("#12"): the anchor of the comment and its place in the thread.
+    number = models.PositiveIntegerField(_("number"), editable=False)
+    # The number of the top-level comment of this thread (its own number for a top-level
+    # comment): a page of threads is one range of these.
+    thread_number = models.PositiveIntegerField(_("thread"), editable=False)
+    author_name = models.CharField(_("name"), max_length=NAME_MAX_LENGTH, validators=[single_line])
+    author_email = models.EmailField(_("e-mail"), validators=[single_line])
+    author_url = models.URLField(
+        _("website"), blank=True, validators=[URLValidator(schemes=["http", "https"]), single_line]
+    )
+    body = models.TextField(_("comment"), validators=[_max_body_length])
+    body_html = models.TextField(editable=False, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    # Set by the server when a logged-in staff member posts; never taken from a form.
+    is_staff_reply = models.BooleanField(_("staff reply"), default=False, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        editable=False,
+        related_name="+",
+    )
+    notify_on_reply = models.BooleanField(_("e-mail replies"), default=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    # Salted hash of the IP address and user agent, for rate limiting and spam review.
+    client_hash = models.CharField(_("client fingerprint"), max_length=64, blank=True, editable=False)
+    moderators_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reply_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["article", "number"]
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        constraints = [
+            models.UniqueConstraint(fields=["article", "number"], name="comment_number_per_article"),
+        ]
+        indexes = [
+            models.Index(fields=["article", "status", "thread_number"], name="comment_thread_idx"),
+            models.Index(fields=["status", "-created_at"], name="comment_recent_idx"),
+            models.Index(fields=["author_email"], name="comment_email_idx"),
+            models.Index(fields=["client_hash"], name="comment_client_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.author_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("comments:permalink", args=[self.pk])
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == self.Status.APPROVED
+
+    @property
+    def avatar_url(self) -> str:
+        digest = hashlib.sha256(self.author_email.strip().lower().encode()).hexdigest()
+        query = urlencode({"s": 80, "d": conf.get("COMMENTS_GRAVATAR_DEFAULT")})
+        return f"https://www.gravatar.com/avatar/{digest}?{query}"
+
+    def clean(self) -> None:
+        self.author_name = self.author_name.strip()
+        self.author_email = self.author_email.strip().lower()
+        if not self.author_name:
+            raise ValidationError({"author_name": _("Please tell us your name.")})
+        if not self.body.strip():
+            raise ValidationError({"body": _("The comment is empty.")})
+        if self.parent_id is not None:
+            if self.parent_id == self.pk:
+                raise ValidationError({"parent": _("A comment cannot reply to itself.")})
+            if self.parent.article_id != self.article_id:
+                raise ValidationError({"parent": _("You can only reply to a comment on the same article.")})
+
+    def save(self, *args, **kwargs) -> None:
+        # Render once, on write; pages show the stored, sanitised HTML.
+        self.body_html = render_markdown(self.body, profile=Profile.COMMENT).html
+        super().save(*args, **kwargs)

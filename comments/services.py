@@ -1,0 +1,406 @@
+"""Writes to comments: posting, moderation, edits, deletion, unsubscribing, mail.
+
+Every write that changes what readers see runs in one transaction with the article row
+locked (``SELECT ... FOR UPDATE``; on SQLite the IMMEDIATE transaction already
+serialises writers), recounts ``Article.comment_count`` from the approved comments in
+that same transaction, and bumps the site generation once it commits. Mail is sent by
+Celery tasks enqueued on commit, so a slow or failing mail server never touches the
+comment itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from articles.cache import bump_generation
+from articles.markdown import plain_text
+from articles.models import Article, SiteSettings
+from articles.selectors import site_settings
+
+from . import conf
+from .models import Comment
+
+log = logging.getLogger(__name__)
+
+NUMBER_RETRIES = 5
+EDITABLE_FIELDS = ("author_name", "author_email", "author_url", "body", "notify_on_reply")
+_UNSUBSCRIBE_SALT = "comments.unsubscribe"
+
+
+class CommentsClosed(Exception):
+    """The article (or the whole site) does not take comments."""
+
+
+class DuplicateComment(Exception):
+    """The same author already posted this text here (a double submission)."""
+
+    def __init__(self, existing: Comment) -> None:
+        super().__init__(existing.pk)
+        self.existing = existing
+
+
+def comments_open(article: Article) -> bool:
+    return bool(article.allow_comments and article.is_public and site_settings().comments_enabled)
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _find_duplicate(*, article_id: int, body: str, email: str, client_hash: str) -> Comment | None:
+    since = timezone.now() - timedelta(seconds=conf.get("COMMENTS_DUPLICATE_WINDOW"))
+    same_author = Comment.objects.filter(article_id=article_id, created_at__gte=since, author_email=email)
+    if client_hash:
+        same_author = same_author | Comment.objects.filter(
+            article_id=article_id, created_at__gte=since, client_hash=client_hash
+        )
+    wanted = _normalised(body)
+    for candidate in same_author.exclude(status=Comment.Status.SPAM).order_by("-created_at")[:50]:
+        if _normalised(candidate.body) == wanted:
+            return candidate
+    return None
+
+
+def _initial_status(*, email: str, is_staff: bool) -> str:
+    if is_staff:
+        return Comment.Status.APPROVED
+    policy = site_settings().comment_moderation
+    if policy == SiteSettings.Moderation.NONE:
+        return Comment.Status.APPROVED
+    if policy == SiteSettings.Moderation.FIRST_TIME:
+        known = Comment.objects.approved().filter(author_email=email).exists()
+        return Comment.Status.APPROVED if known else Comment.Status.PENDING
+    return Comment.Status.PENDING
+
+
+def _next_number(article_id: int) -> int:
+    last = (
+        Comment.objects.filter(article_id=article_id)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    return (last or 0) + 1
+
+
+def _lock_articles(article_ids: Iterable[int]) -> list[Article]:
+    # Always in primary-key order, so two bulk moderations cannot deadlock.
+    return list(Article.objects.select_for_update().filter(pk__in=set(article_ids)).order_by("pk").only("pk"))
+
+
+def _recount(article_ids: Iterable[int]) -> None:
+    """Set comment_count from the approved comments (run with the articles locked)."""
+    approved = (
+        Comment.objects.filter(article=OuterRef("pk"), status=Comment.Status.APPROVED)
+        .order_by()
+        .values("article")
+        .annotate(total=Count("pk"))
+        .values("total")
+    )
+    Article.objects.filter(pk__in=set(article_ids)).update(
+        comment_count=Coalesce(Subquery(approved), Value(0))
+    )
+
+
+def _after_commit(func) -> None:
+    # robust: a failing broker (or anything else after commit) is logged, and never turns
+    # an already stored comment into an error page.
+    transaction.on_commit(func, robust=True)
+
+
+def _enqueue_notifications(comment: Comment) -> None:
+    from . import tasks
+
+    if comment.status == Comment.Status.PENDING and comment.moderators_notified_at is None:
+        _after_commit(lambda: tasks.notify_moderators.delay(comment.pk))
+    if (
+        comment.status == Comment.Status.APPROVED
+        and comment.parent_id is not None
+        and comment.reply_notified_at is None
+    ):
+        _after_commit(lambda: tasks.notify_reply.delay(comment.pk))
+
+
+def comment_create(
+    *,
+    article: Article,
+    author_name: str,
+    author_email: str,
+    body: str,
+    author_url: str = "",
+    parent: Comment | None = None,
+    notify_on_reply: bool = False,
+    client_hash: str = "",
+    user=None,
+) -> Comment:
+    """Store a new comment, numbered within its article, moderated by the site policy.
+
+    Raises CommentsClosed, DuplicateComment, or ValidationError (bad fields, or a parent
+    that is not an approved comment of this article).
+    """
+    is_staff = bool(user is not None and user.is_authenticated and user.is_staff)
+    if parent is not None and parent.article_id != article.pk:
+        raise ValidationError({"parent": _("You can only reply to a comment on the same article.")})
+    for attempt in range(NUMBER_RETRIES):
+        try:
+            with transaction.atomic():
+                locked = (
+                    Article.objects.select_for_update()
+                    .only("pk", "status", "published_at", "allow_comments")
+                    .get(pk=article.pk)
+                )
+                if not comments_open(locked):
+                    raise CommentsClosed
+                if parent is not None:
+                    fresh_parent = Comment.objects.filter(pk=parent.pk).only("status").first()
+                    if fresh_parent is None or fresh_parent.status != Comment.Status.APPROVED:
+                        raise ValidationError({"parent": _("That comment is not open for replies.")})
+                comment = Comment(
+                    article_id=article.pk,
+                    parent=parent,
+                    author_name=author_name,
+                    author_email=author_email,
+                    author_url=author_url,
+                    body=body,
+                    notify_on_reply=notify_on_reply,
+                    client_hash=client_hash,
+                    is_staff_reply=is_staff,
+                    user=user if is_staff else None,
+                )
+                comment.number = _next_number(article.pk)
+                comment.thread_number = parent.thread_number if parent is not None else comment.number
+                comment.full_clean(exclude=["number", "thread_number"])
+                duplicate = _find_duplicate(
+                    article_id=article.pk, body=body, email=comment.author_email, client_hash=client_hash
+                )
+                if duplicate is not None:
+                    raise DuplicateComment(duplicate)
+                comment.status = _initial_status(email=comment.author_email, is_staff=is_staff)
+                comment.save()
+                if comment.is_approved:
+                    _recount([article.pk])
+                    _after_commit(bump_generation)
+                _enqueue_notifications(comment)
+            return comment
+        except IntegrityError:
+            # Another writer took this number (only possible if it bypassed the lock).
+            if attempt == NUMBER_RETRIES - 1:
+                raise
+            log.warning("Comment number clash on article %s; retrying", article.pk)
+    raise AssertionError("unreachable")
+
+
+def comment_moderate(*, comments: QuerySet[Comment], status: str) -> int:
+    """Set the status of several comments; counts, caches and reply mail follow."""
+    if status not in Comment.Status.values:
+        raise ValidationError(_("Unknown status."))
+    with transaction.atomic():
+        targets = list(comments.exclude(status=status).only("pk", "article_id"))
+        if not targets:
+            return 0
+        article_ids = {c.article_id for c in targets}
+        _lock_articles(article_ids)
+        changed = list(
+            Comment.objects.select_for_update()
+            .filter(pk__in=[c.pk for c in targets])
+            .exclude(status=status)
+            .order_by("pk")
+        )
+        for comment in changed:
+            comment.status = status
+            comment.save(update_fields=["status"])
+            if status == Comment.Status.APPROVED:
+                _enqueue_notifications(comment)  # the reply mail, if one is due
+        _recount(article_ids)
+        _after_commit(bump_generation)
+    return len(changed)
+
+
+def comment_edit(
+    *,
+    comment: Comment,
+    author_name: str,
+    author_email: str,
+    author_url: str,
+    body: str,
+    notify_on_reply: bool,
+) -> Comment:
+    """A moderator's correction of a comment's fields (not its status)."""
+    with transaction.atomic():
+        comment.author_name = author_name
+        comment.author_email = author_email
+        comment.author_url = author_url
+        comment.body = body
+        comment.notify_on_reply = notify_on_reply
+        comment.full_clean()
+        comment.save(update_fields=[*EDITABLE_FIELDS, "body_html"])
+        _after_commit(bump_generation)
+    return comment
+
+
+def comment_delete(*, comments: QuerySet[Comment]) -> int:
+    """Delete comments for good (replies must go with their parent: RESTRICT)."""
+    with transaction.atomic():
+        article_ids = set(comments.values_list("article_id", flat=True))
+        if not article_ids:
+            return 0
+        _lock_articles(article_ids)
+        deleted, _by_model = comments.delete()
+        _recount(article_ids)
+        _after_commit(bump_generation)
+    return deleted
+
+
+def comment_staff_reply(*, parent: Comment, user, body: str) -> Comment:
+    """A staff member's reply (from the admin); a pending parent is approved first."""
+    if parent.status == Comment.Status.PENDING:
+        comment_moderate(comments=Comment.objects.filter(pk=parent.pk), status=Comment.Status.APPROVED)
+        parent.refresh_from_db()
+    name = user.get_full_name() or user.get_username()
+    return comment_create(
+        article=parent.article,
+        parent=parent,
+        author_name=name[: Comment._meta.get_field("author_name").max_length],
+        author_email=user.email or settings.DEFAULT_FROM_EMAIL,
+        body=body,
+        user=user,
+    )
+
+
+# --- unsubscribing ----------------------------------------------------------------------
+
+
+def unsubscribe_token(email: str) -> str:
+    return signing.dumps({"e": email.strip().lower()}, salt=_UNSUBSCRIBE_SALT, compress=True)
+
+
+def email_from_unsubscribe_token(token: str) -> str | None:
+    try:
+        data = signing.loads(token, salt=_UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    email = data.get("e") if isinstance(data, dict) else None
+    return email if isinstance(email, str) and email else None
+
+
+def comment_unsubscribe(*, email: str) -> int:
+    """Stop reply mail for every comment written with this address (idempotent)."""
+    return Comment.objects.filter(author_email=email.strip().lower(), notify_on_reply=True).update(
+        notify_on_reply=False
+    )
+
+
+# --- notifications (called by the Celery tasks) -----------------------------------------
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def moderator_addresses() -> list[str]:
+    configured = list(conf.get("COMMENTS_MODERATOR_EMAILS")) or [email for _name, email in settings.ADMINS]
+    if configured:
+        return configured
+    users = get_user_model().objects.filter(is_active=True, is_superuser=True).exclude(email="")
+    return list(users.values_list("email", flat=True))
+
+
+@dataclass(frozen=True)
+class MailOutcome:
+    sent: bool
+    reason: str = ""
+
+
+def comment_notify_moderators(*, comment_id: int) -> MailOutcome:
+    """Tell the moderators that a comment awaits them (once per comment)."""
+    comment = Comment.objects.select_related("article").filter(pk=comment_id).first()
+    if comment is None or comment.status != Comment.Status.PENDING:
+        return MailOutcome(False, "not pending")
+    if comment.moderators_notified_at is not None:
+        return MailOutcome(False, "already sent")
+    recipients = moderator_addresses()
+    if not recipients:
+        return MailOutcome(False, "no moderators")
+    site = site_settings()
+    with translation.override(site.language):
+        context = {
+            "comment": comment,
+            "article": comment.article,
+            "site": site,
+            "text": plain_text(comment.body_html) if comment.body_html else comment.body,
+            "admin_url": _absolute(reverse("admin:comments_comment_change", args=[comment.pk])),
+            "queue_url": _absolute(reverse("admin:comments_comment_changelist") + "?status__exact=pending"),
+            "article_url": _absolute(comment.article.get_absolute_url()),
+        }
+        subject = _one_line(
+            _("[%(site)s] Comment awaiting moderation on “%(title)s”")
+            % {"site": site.title, "title": comment.article.title}
+        )
+        body = render_to_string("comments/email/moderation.txt", context)
+    EmailMessage(subject=subject, body=body, to=recipients).send()
+    Comment.objects.filter(pk=comment.pk).update(moderators_notified_at=timezone.now())
+    return MailOutcome(True)
+
+
+def comment_notify_reply(*, comment_id: int) -> MailOutcome:
+    """Tell the parent's author about an approved reply, if they asked (once per reply)."""
+    reply = Comment.objects.select_related("article", "parent").filter(pk=comment_id).first()
+    if reply is None or reply.parent is None or reply.status != Comment.Status.APPROVED:
+        return MailOutcome(False, "not an approved reply")
+    if reply.reply_notified_at is not None:
+        return MailOutcome(False, "already sent")
+    parent = reply.parent
+    if not parent.notify_on_reply or parent.status != Comment.Status.APPROVED:
+        return MailOutcome(False, "not wanted")
+    if parent.author_email == reply.author_email:
+        return MailOutcome(False, "own reply")
+    site = site_settings()
+    token = unsubscribe_token(parent.author_email)
+    unsubscribe_url = _absolute(reverse("comments:unsubscribe", args=[token]))
+    with translation.override(site.language):
+        context = {
+            "reply": reply,
+            "parent": parent,
+            "article": reply.article,
+            "site": site,
+            "text": plain_text(reply.body_html),
+            "reply_url": _absolute(reply.get_absolute_url()),
+            "unsubscribe_url": unsubscribe_url,
+        }
+        subject = _one_line(
+            _("[%(site)s] %(name)s replied to your comment on “%(title)s”")
+            % {"site": site.title, "name": reply.author_name, "title": reply.article.title}
+        )
+        body = render_to_string("comments/email/reply.txt", context)
+    EmailMessage(
+        subject=subject,
+        body=body,
+        to=[parent.author_email],
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Auto-Submitted": "auto-generated",
+        },
+    ).send()
+    Comment.objects.filter(pk=reply.pk).update(reply_notified_at=timezone.now())
+    return MailOutcome(True)

@@ -1,0 +1,233 @@
+"""Comment views: posting, the no-JavaScript reply page, permalinks and unsubscribing.
+
+Thin: the form checks the input, ``services.comment_create`` decides and stores. A post
+that is refused re-renders the article page (never from the cache) with the reader's
+text in the form and the reason above it, with a status code that says what happened.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from articles import views as article_views
+from articles.models import Article
+
+from . import conf, selectors, spam
+from .forms import CommentForm
+from .models import Comment
+from .sections import AUTHOR_COOKIE_SALT, form_context, initial_form_data, remembered_author_cookie
+from .services import (
+    CommentsClosed,
+    DuplicateComment,
+    comment_create,
+    comment_unsubscribe,
+    comments_open,
+    email_from_unsubscribe_token,
+)
+
+# The core's article view without its page cache (and method check): a refused post is
+# shown on a freshly rendered article page that must never be stored for other readers.
+_render_article_page = inspect.unwrap(article_views.article_detail)
+
+
+def _public_article(article_id: int) -> Article:
+    return get_object_or_404(Article.objects.published(), pk=article_id)
+
+
+def _comment_url(comment: Comment) -> str:
+    page = selectors.page_of_comment(comment)
+    query = f"?page={page}" if page > 1 else ""
+    return f"{comment.article.get_absolute_url()}{query}#c-{comment.number}"
+
+
+def _refuse(request: HttpRequest, article: Article, form: CommentForm, status: int, message: str = ""):
+    """The article page again, with the reader's form, its errors and ``message``."""
+    request.comment_form = form
+    if message:
+        form.add_error(None, message)
+    response = _render_article_page(request, slug=article.slug)
+    response.status_code = status
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _csrf_failed(request: HttpRequest) -> bool:
+    # Checked here rather than by the middleware, so that a refused token still gives the
+    # reader their text back instead of Django's bare 403 page.
+    return CsrfViewMiddleware(lambda req: HttpResponse()).process_view(request, None, (), {}) is not None
+
+
+@csrf_exempt
+@require_POST
+@never_cache
+def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
+    try:
+        data = request.POST
+    except (RequestDataTooBig, TooManyFieldsSent):
+        return render(
+            request,
+            "comments/refused.html",
+            {"message": _("Your comment is far too long to be received. Nothing was posted.")},
+            status=413,
+        )
+    article = _public_article(article_id)
+    form = CommentForm(data, article=article)
+    if _csrf_failed(request):
+        return _refuse(
+            request,
+            article,
+            form,
+            403,
+            _(
+                "Your browser did not send the security token (cookies may be blocked, or the page "
+                "was open for very long). Nothing was posted: please send your comment again."
+            ),
+        )
+    if not comments_open(article):
+        return render(
+            request,
+            "comments/refused.html",
+            {"article": article, "message": _("Comments are closed for this article."), "data": data},
+            status=403,
+        )
+    fingerprint = spam.client_fingerprint(request)
+    decision = spam.rate_limit_hit(fingerprint)
+    if not decision.allowed:
+        response = _refuse(
+            request,
+            article,
+            form,
+            429,
+            _("You are commenting too fast. Please wait %(seconds)d seconds and send it again.")
+            % {"seconds": decision.retry_after},
+        )
+        response["Retry-After"] = str(decision.retry_after)
+        return response
+    if not form.is_valid():
+        return _refuse(request, article, form, 400)
+    cleaned = form.cleaned_data
+    try:
+        comment = comment_create(
+            article=article,
+            parent=form.parent_comment,
+            author_name=cleaned["author_name"],
+            author_email=cleaned["author_email"],
+            author_url=cleaned["author_url"],
+            body=cleaned["body"],
+            notify_on_reply=cleaned["notify_on_reply"],
+            client_hash=fingerprint,
+            user=request.user,
+        )
+    except CommentsClosed:
+        return render(
+            request,
+            "comments/refused.html",
+            {"article": article, "message": _("Comments are closed for this article."), "data": data},
+            status=403,
+        )
+    except DuplicateComment as duplicate:
+        existing = duplicate.existing
+        messages.info(request, _("You already posted this comment; it was not posted twice."))
+        return _after_post(request, existing, form)
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return _refuse(request, article, form, 400)
+    if comment.is_approved:
+        messages.success(request, _("Thank you! Your comment is published."))
+    else:
+        messages.info(
+            request, _("Thank you! Your comment is awaiting moderation and will appear once approved.")
+        )
+    return _after_post(request, comment, form)
+
+
+def _after_post(request: HttpRequest, comment: Comment, form: CommentForm) -> HttpResponse:
+    comment.article = Article.objects.only("slug", "comment_count").get(pk=comment.article_id)
+    if comment.is_approved:
+        target = _comment_url(comment)
+    else:
+        target = f"{comment.article.get_absolute_url()}#comments"
+    response = HttpResponseRedirect(target, status=303)
+    if form.cleaned_data.get("remember"):
+        response.set_signed_cookie(
+            conf.AUTHOR_COOKIE,
+            remembered_author_cookie(form.cleaned_data),
+            salt=AUTHOR_COOKIE_SALT,
+            max_age=conf.AUTHOR_COOKIE_MAX_AGE,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+    else:
+        response.delete_cookie(conf.AUTHOR_COOKIE, samesite="Lax")
+    return response
+
+
+@require_safe
+def reply_form(request: HttpRequest, comment_id: int) -> HttpResponse:
+    """The reply form on a page of its own: replying works without JavaScript."""
+    parent = get_object_or_404(
+        Comment.objects.select_related("article").filter(article__in=Article.objects.published()),
+        pk=comment_id,
+        status=Comment.Status.APPROVED,
+    )
+    article = parent.article
+    initial = {**initial_form_data(request), "parent": parent.pk}
+    form = CommentForm(article=article, initial=initial)
+    context = {
+        "article": article,
+        "parent": parent,
+        "comments_open": comments_open(article),
+        "avatars": conf.get("COMMENTS_AVATARS"),
+        **form_context(form, request),
+        "reply_parent": parent,
+    }
+    response = render(request, "comments/reply.html", context)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_safe
+def permalink(request: HttpRequest, comment_id: int) -> HttpResponse:
+    comment = (
+        Comment.objects.approved()
+        .on_public_articles()
+        .select_related("article")
+        .only("pk", "number", "thread_number", "status", "article__slug", "article__comment_count")
+        .filter(pk=comment_id)
+        .first()
+    )
+    if comment is None:
+        raise Http404(_("This comment does not exist or is not published."))
+    return HttpResponseRedirect(_comment_url(comment))
+
+
+@csrf_exempt  # the signed token is the authority; mail clients POST it (RFC 8058)
+@require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    email = email_from_unsubscribe_token(token)
+    if email is None:
+        return render(
+            request,
+            "comments/unsubscribe.html",
+            {"ok": False, "message": _("This unsubscribe link is broken or was changed. Nothing was done.")},
+            status=400,
+        )
+    if request.method != "HEAD":  # link checkers probe with HEAD; only a real visit acts
+        comment_unsubscribe(email=email)
+    response = render(request, "comments/unsubscribe.html", {"ok": True, "email": email})
+    response["X-Robots-Tag"] = "noindex"
+    return response

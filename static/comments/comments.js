@@ -1,0 +1,34 @@
+// Progressive enhancement: "Reply" moves the comment form under the comment instead of
+// opening the reply page. Without JavaScript the link still works.
+(function () {
+  "use strict";
+  var form = document.getElementById("comment-form");
+  if (!form) return;
+  var home = document.createComment("comment-form-home");
+  form.parentNode.insertBefore(home, form);
+  var parentInput = form.querySelector("input[name=parent]");
+  var title = form.querySelector("#comment-form-title");
+  var defaultTitle = title ? title.textContent : "";
+  var cancel = form.querySelector(".replying-to");
+
+  function reset(event) {
+    if (event) event.preventDefault();
+    parentInput.value = "";
+    if (title) title.textContent = defaultTitle;
+    if (cancel) cancel.hidden = true;
+    home.parentNode.insertBefore(form, home.nextSibling);
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a.reply-link");
+    if (!link || !document.body.contains(form) || link.closest(".comment-reply-page")) return;
+    event.preventDefault();
+    parentInput.value = link.getAttribute("data-parent");
+    if (title) title.textContent = title.getAttribute("data-reply-prefix") + " " + link.getAttribute("data-name");
+    if (cancel) cancel.hidden = false;
+    link.closest("li.comment").appendChild(form);
+    var body = form.querySelector("textarea");
+    if (body) body.focus();
+  });
+  if (cancel) cancel.querySelector("a").addEventListener("click", reset);
+})();
