@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -7,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import Article, Category, Page, SidebarWidget, SiteSettings, Tag
+from .models import DEFAULT_CATEGORY_SLUG, Article, Category, Page, SidebarWidget, SiteSettings, Tag
 from .services import article_publish, article_unpublish
 
 
@@ -100,6 +101,7 @@ class CategoryAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ("parent",)
     ordering = ("order", "name")
+    actions = ("delete_selected",)
 
     @admin.display(description=_("articles"))
     def article_link(self, category: Category) -> str:
@@ -110,6 +112,19 @@ class CategoryAdmin(admin.ModelAdmin):
         if obj is not None and obj.is_default:
             return False
         return super().has_delete_permission(request, obj)
+
+    @admin.action(permissions=["delete"], description=django_delete_selected.short_description)
+    def delete_selected(self, request: HttpRequest, queryset: QuerySet[Category]):
+        # Django's action refuses the whole selection (403) when one row may not be deleted;
+        # leave the protected default out with a warning and delete the rest.
+        default = queryset.filter(slug=DEFAULT_CATEGORY_SLUG).first()
+        if default is not None:
+            message = _("The default category “%(name)s” cannot be deleted; it was left out.")
+            self.message_user(request, message % {"name": default.name}, messages.WARNING)
+            queryset = queryset.exclude(pk=default.pk)
+            if not queryset.exists():
+                return None
+        return django_delete_selected(self, request, queryset)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Category]) -> None:
         for category in queryset:

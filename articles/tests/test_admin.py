@@ -1,0 +1,395 @@
+"""The editor's admin: every page opens, bulk publishing goes through the services, the
+singletons and the default category are protected, and the article list costs flat queries."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from articles import admin as articles_admin
+from articles.models import Article, Category, Page, SidebarWidget, SiteSettings, Tag
+from articles.tests.factories import (
+    ArticleFactory,
+    CategoryFactory,
+    DraftFactory,
+    PageFactory,
+    ScheduledFactory,
+    TagFactory,
+    UserFactory,
+    WidgetFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+ARTICLES = "/admin/articles/article/"
+CATEGORIES = "/admin/articles/category/"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+@pytest.fixture
+def rows():
+    """One row of every model, so each change page has something to show."""
+    category = CategoryFactory(name="Python")
+    tag = TagFactory(name="django")
+    return {
+        Article: ArticleFactory(category=category, tags=[tag]),
+        Category: category,
+        Tag: tag,
+        Page: PageFactory(),
+        SidebarWidget: WidgetFactory(),
+        SiteSettings: SiteSettings.load(),
+    }
+
+
+@pytest.mark.parametrize("model", [Article, Category, Tag, Page, SidebarWidget, SiteSettings])
+def test_every_admin_page_opens_for_a_superuser(staff_client, rows, model):
+    base = f"/admin/articles/{model._meta.model_name}/"
+    changelist = staff_client.get(base, follow=True)
+    assert changelist.status_code == 200
+    change = staff_client.get(f"{base}{rows[model].pk}/change/")
+    assert change.status_code == 200
+    if model is SiteSettings:
+        # The one row: the list leads straight to its form, and no second row can be added.
+        assert changelist.redirect_chain[-1][0] == f"{base}1/change/"
+        assert staff_client.get(f"{base}add/").status_code == 403
+    else:
+        assert staff_client.get(f"{base}add/").status_code == 200
+        assert staff_client.get(f"{base}?q=a").status_code == 200
+
+
+def test_admin_needs_a_staff_login(client, user):
+    assert client.get(ARTICLES).status_code == 302
+    client.force_login(user)
+    assert client.get(ARTICLES).status_code == 302
+
+
+# --- Article list ---------------------------------------------------------------------
+
+
+def test_article_list_shows_the_editors_columns(staff_client):
+    category = CategoryFactory(name="Databases")
+    article = ArticleFactory(title="Indexes explained", category=category)
+    Article.objects.filter(pk=article.pk).update(view_count=4321, comment_count=17)
+    DraftFactory(title="Half-written")
+    ScheduledFactory(title="Coming Monday")
+
+    html = staff_client.get(ARTICLES).content.decode()
+    for column in ("title", "status_label", "category", "published_at", "view_count", "comment_count"):
+        assert re.search(rf'<th scope="col" class="[^"]*\bcolumn-{column}\b', html), column
+    row = html[html.index("Indexes explained") :]
+    row = row[: row.index("</tr>")]
+    for value in ("Published", "Databases", "4321", "17"):
+        assert value in row, value
+    assert "Draft" in html and "Scheduled" in html
+
+
+def test_article_list_filters_search_and_dates(staff_client):
+    ArticleFactory(title="About caching", published_at=timezone.now() - timedelta(days=400))
+    DraftFactory(title="Secret plans")
+    html = staff_client.get(ARTICLES + "?status__exact=draft").content.decode()
+    assert "Secret plans" in html and "About caching" not in html
+    html = staff_client.get(ARTICLES + "?q=caching").content.decode()
+    assert "About caching" in html and "Secret plans" not in html
+    year = timezone.localtime(timezone.now() - timedelta(days=400)).year
+    html = staff_client.get(ARTICLES + f"?published_at__year={year}").content.decode()
+    assert "About caching" in html and "Secret plans" not in html
+
+
+def test_article_changelist_queries_are_flat(staff_client):
+    def count_queries() -> int:
+        staff_client.get(ARTICLES)  # warm: site generation and settings are read once per process
+        with CaptureQueriesContext(connection) as queries:
+            response = staff_client.get(ARTICLES)
+        assert response.status_code == 200
+        return len(queries)
+
+    categories = [CategoryFactory() for _ in range(3)]
+    tags = [TagFactory() for _ in range(3)]
+    authors = [UserFactory() for _ in range(3)]
+    for n in range(3):
+        ArticleFactory(category=categories[n], tags=tags, author=authors[n])
+    few = count_queries()
+    for n in range(27):
+        factory = DraftFactory if n % 5 == 0 else ArticleFactory
+        factory(category=categories[n % 3], tags=tags, author=authors[n % 3])
+    assert Article.objects.count() == 30
+    many = count_queries()
+    # session, user, filter choices (category, tag), two counts, the page, date hierarchy
+    assert many == few <= 10
+
+
+def test_bulk_publish_goes_through_the_service(staff_client, monkeypatch):
+    calls = []
+    real = articles_admin.article_publish
+    monkeypatch.setattr(articles_admin, "article_publish", lambda **kw: calls.append(kw) or real(**kw))
+    drafts = [DraftFactory(), DraftFactory()]
+    untouched = DraftFactory()
+    response = staff_client.post(
+        ARTICLES,
+        {"action": "publish_selected", "_selected_action": [d.pk for d in drafts]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert len(calls) == 1
+    assert "2 articles published." in messages_of(response)
+    for draft in drafts:
+        draft.refresh_from_db()
+        assert draft.is_public
+    untouched.refresh_from_db()
+    assert untouched.status == Article.Status.DRAFT
+
+
+def test_bulk_unpublish_goes_through_the_service(staff_client, monkeypatch, client):
+    calls = []
+    real = articles_admin.article_unpublish
+    monkeypatch.setattr(articles_admin, "article_unpublish", lambda **kw: calls.append(kw) or real(**kw))
+    published, scheduled = ArticleFactory(), ScheduledFactory()
+    response = staff_client.post(
+        ARTICLES,
+        {"action": "unpublish_selected", "_selected_action": [published.pk, scheduled.pk]},
+        follow=True,
+    )
+    assert len(calls) == 1
+    assert "2 articles unpublished." in messages_of(response)
+    assert set(Article.objects.values_list("status", flat=True)) == {Article.Status.DRAFT}
+    client.logout()
+    assert client.get(published.get_absolute_url()).status_code == 404
+
+
+# --- Writing an article ---------------------------------------------------------------
+
+
+def test_article_form_has_the_markdownx_editor(staff_client, rows):
+    for url in (ARTICLES + "add/", f"{ARTICLES}{rows[Article].pk}/change/"):
+        html = staff_client.get(url).content.decode()
+        assert 'class="markdownx"' in html
+        assert "markdownx-editor" in html
+        assert 'class="markdownx-preview"' in html
+        assert 'data-markdownx-urls-path="/editor/markdownify/"' in html
+        assert 'data-markdownx-upload-urls-path="/editor/upload/"' in html
+        assert "markdownx/js/markdownx" in html
+        assert "&quot;#id_slug&quot;" in html  # slug prepopulated from the title
+
+
+def test_adding_an_article_through_the_form(staff_client):
+    category = CategoryFactory(name="Notes")
+    tag = TagFactory(name="markdown")
+    now = timezone.localtime()
+    response = staff_client.post(
+        ARTICLES + "add/",
+        {
+            "title": "Hello 世界",
+            "slug": "hello-世界",
+            "body": "## Hi\n\nSome **bold** text.",
+            "summary": "",
+            "status": "published",
+            "published_at_0": now.strftime("%Y-%m-%d"),
+            "published_at_1": (now - timedelta(minutes=1)).strftime("%H:%M:%S"),
+            "category": category.pk,
+            "tags": [tag.pk],
+            "allow_comments": "on",
+            "author": staff_client.staff_user.pk,
+            "source": "original",
+            "source_url": "",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    article = Article.objects.get(slug="hello-世界")
+    assert "<strong>bold</strong>" in article.body_html
+    assert article.summary.startswith("Hi Some bold text")
+    assert article.author == staff_client.staff_user
+    assert list(article.tags.all()) == [tag]
+
+
+def test_new_article_defaults_to_the_current_author(staff_client):
+    html = staff_client.get(ARTICLES + "add/").content.decode()
+    assert f'<option value="{staff_client.staff_user.pk}" selected>' in html
+
+
+def test_reprint_without_source_url_is_a_form_error(staff_client):
+    now = timezone.localtime()
+    response = staff_client.post(
+        ARTICLES + "add/",
+        {
+            "title": "Borrowed",
+            "slug": "borrowed",
+            "body": "Text",
+            "status": "draft",
+            "published_at_0": now.strftime("%Y-%m-%d"),
+            "published_at_1": now.strftime("%H:%M:%S"),
+            "category": Category.default().pk,
+            "author": staff_client.staff_user.pk,
+            "source": "reprint",
+            "source_url": "",
+        },
+    )
+    assert response.status_code == 200
+    assert "source_url" in response.context["adminform"].form.errors
+    assert not Article.objects.filter(slug="borrowed").exists()
+
+
+@pytest.mark.parametrize("field", ["category", "tags"])
+def test_autocomplete_for_category_and_tags(staff_client, field):
+    CategoryFactory(name="Python")
+    CategoryFactory(name="Rust")
+    TagFactory(name="python-tips")
+    TagFactory(name="rust-tips")
+    response = staff_client.get(
+        "/admin/autocomplete/",
+        {"app_label": "articles", "model_name": "article", "field_name": field, "term": "pyth"},
+    )
+    assert response.status_code == 200
+    texts = [result["text"] for result in response.json()["results"]]
+    assert texts == (["Python"] if field == "category" else ["python-tips"])
+
+
+def test_autocomplete_is_for_staff_only(client, user):
+    params = {"app_label": "articles", "model_name": "article", "field_name": "category", "term": "a"}
+    client.force_login(user)
+    assert client.get("/admin/autocomplete/", params).status_code in (302, 403)
+
+
+# --- View on site and draft preview ---------------------------------------------------
+
+
+def test_view_on_site_and_preview_links(staff_client):
+    public, draft = ArticleFactory(), DraftFactory()
+    content_type = ContentType.objects.get_for_model(Article)
+    for article in (public, draft):
+        html = staff_client.get(f"{ARTICLES}{article.pk}/change/").content.decode()
+        shortcut = f"/admin/r/{content_type.pk}/{article.pk}/"
+        assert f'href="{shortcut}"' in html
+        redirect = staff_client.get(shortcut)
+        assert redirect.status_code == 302
+        assert redirect["Location"].endswith(article.get_absolute_url())
+    html = staff_client.get(ARTICLES).content.decode()
+    assert f'href="{public.get_absolute_url()}" target="_blank" rel="noopener">View<' in html
+    assert f'href="{draft.get_absolute_url()}" target="_blank" rel="noopener">Preview<' in html
+
+
+@pytest.mark.parametrize("factory", [DraftFactory, ScheduledFactory])
+def test_staff_preview_a_hidden_article_readers_get_404(staff_client, client, factory):
+    article = factory(title="Not yet", body="Hidden **words**")
+    response = staff_client.get(article.get_absolute_url())
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<meta name="robots" content="noindex, nofollow">' in html
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+    assert "no-store" in response["Cache-Control"]
+    assert "<strong>words</strong>" in html
+    assert 'class="preview-banner"' in html
+
+    reader = client.__class__()
+    assert reader.get(article.get_absolute_url()).status_code == 404
+    # The staff preview was not cached for readers.
+    assert reader.get(article.get_absolute_url()).status_code == 404
+
+
+# --- Singletons and the default category ----------------------------------------------
+
+
+def test_site_settings_cannot_be_added_twice_or_deleted(staff_client):
+    SiteSettings.load()
+    base = "/admin/articles/sitesettings/"
+    assert staff_client.get(base + "add/").status_code == 403
+    assert staff_client.post(base + "add/", {"title": "Second"}).status_code == 403
+    assert staff_client.get(base + "1/delete/").status_code == 403
+    assert staff_client.post(base + "1/delete/", {"post": "yes"}).status_code == 403
+    staff_client.post(base, {"action": "delete_selected", "_selected_action": [1], "post": "yes"})
+    assert SiteSettings.objects.count() == 1
+    assert "delete_selected" not in staff_client.get(base + "1/change/").content.decode()
+
+
+def test_site_settings_are_edited_in_the_admin(staff_client):
+    site = SiteSettings.load()
+    form = {
+        "title": "New title",
+        "tagline": "t",
+        "description": "",
+        "language": "zh-hans",
+        "posts_per_page": "7",
+        "announcement": "**Hello**",
+        "footer": "",
+        "comments_enabled": "on",
+        "comment_moderation": "all",
+    }
+    assert staff_client.post(f"/admin/articles/sitesettings/{site.pk}/change/", form).status_code == 302
+    site.refresh_from_db()
+    assert (site.title, site.posts_per_page, site.language) == ("New title", 7, "zh-hans")
+    assert "<strong>Hello</strong>" in site.announcement_html
+    bad = staff_client.post(
+        f"/admin/articles/sitesettings/{site.pk}/change/", {**form, "posts_per_page": "0"}
+    )
+    assert bad.status_code == 200
+    assert "posts_per_page" in bad.context["adminform"].form.errors
+
+
+def test_default_category_has_no_delete_page(staff_client):
+    default = Category.default()
+    assert staff_client.get(f"{CATEGORIES}{default.pk}/delete/").status_code == 403
+    assert staff_client.post(f"{CATEGORIES}{default.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Category.objects.filter(pk=default.pk).exists()
+
+
+def test_deleting_a_category_moves_its_articles_to_the_default(staff_client):
+    doomed = CategoryFactory(name="Doomed")
+    articles = [ArticleFactory(category=doomed), DraftFactory(category=doomed)]
+    response = staff_client.post(f"{CATEGORIES}{doomed.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Category.objects.filter(pk=doomed.pk).exists()
+    for article in articles:
+        article.refresh_from_db()
+        assert article.category.is_default
+
+
+def test_bulk_delete_leaves_the_default_category_and_warns(staff_client):
+    default = Category.default()
+    doomed = CategoryFactory(name="Doomed")
+    article = ArticleFactory(category=doomed)
+    selection = {"action": "delete_selected", "_selected_action": [default.pk, doomed.pk]}
+
+    confirm = staff_client.post(CATEGORIES, selection)
+    assert confirm.status_code == 200
+    assert any("default category" in message for message in messages_of(confirm))
+
+    done = staff_client.post(CATEGORIES, {**selection, "post": "yes"}, follow=True)
+    assert done.status_code == 200
+    assert list(Category.objects.values_list("slug", flat=True)) == [default.slug]
+    article.refresh_from_db()
+    assert article.category_id == default.pk
+    shown = messages_of(done)
+    assert any("default category" in message for message in shown)
+    assert "Successfully deleted 1 category." in shown
+
+
+def test_bulk_delete_of_only_the_default_category_deletes_nothing(staff_client):
+    default = Category.default()
+    response = staff_client.post(
+        CATEGORIES,
+        {"action": "delete_selected", "_selected_action": [default.pk], "post": "yes"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert Category.objects.filter(pk=default.pk).exists()
+    assert any("default category" in message for message in messages_of(response))
+
+
+def test_editors_without_superuser_rights_need_permissions(client):
+    editor = UserFactory(is_staff=True)
+    client.force_login(editor)
+    assert client.get(ARTICLES).status_code == 403
+    editor.user_permissions.add(*Permission.objects.filter(codename__in=["view_article", "change_article"]))
+    assert client.get(ARTICLES).status_code == 200
