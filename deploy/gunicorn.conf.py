@@ -28,3 +28,7 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 _SHM = "/dev/shm"  # noqa: S108 - gunicorn's own recommendation for its heartbeat files
 if os.path.isdir(_SHM):
     worker_tmp_dir = _SHM
+# gunicorn >= 25 opens a control socket at one fixed per-user path ($HOME/.gunicorn/gunicorn.ctl):
+# several masters on one machine (cluster.sh, bench) would fight over it, and in the image
+# $HOME is not writable. Nothing here uses gunicornc.
+control_socket_disable = True

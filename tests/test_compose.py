@@ -130,6 +130,14 @@ def test_nginx_balances_least_conn_over_the_web_service(services):
     assert "X-Forwarded-Proto" in conf and "X-Forwarded-For" in conf
 
 
+def test_the_app_reads_the_client_address_nginx_sets(services):
+    """Behind nginx REMOTE_ADDR is nginx: rate limits and visitor hashes need X-Real-IP, which
+    nginx overwrites whatever the client sent."""
+    assert services["web"]["environment"]["BLOG_CLIENT_IP_HEADER"] == "X-Real-IP"
+    conf = (ROOT / "deploy/nginx.conf").read_text()
+    assert re.search(r"^\s*proxy_set_header X-Real-IP \$remote_addr;", conf, re.M)
+
+
 def test_secret_key_is_required_and_never_committed(services):
     text = (ROOT / "compose.yaml").read_text()
     assert "${DJANGO_SECRET_KEY:?" in text

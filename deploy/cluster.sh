@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# The compose topology on this machine, without Docker, in the foreground:
+#
+#   nginx (least_conn, serves /media/) -> CLUSTER_REPLICAS gunicorn masters on loopback ports
+#   one Celery worker, exactly one Celery beat (DatabaseScheduler, pidfile-locked)
+#   on the MariaDB and Redis named by DATABASE_URL and REDIS_URL.
+#
+#   DATABASE_URL=mysql://root@127.0.0.1:3306/blog REDIS_URL=redis://127.0.0.1:6379/0 make cluster
+#
+# It migrates, collects static files (hashed + compressed, as in the image), renders
+# deploy/nginx.conf for loopback, starts everything, waits until all of it answers, then
+# writes $CLUSTER_DIR/ready and stays in the foreground. Ctrl-C (or SIGTERM) stops every
+# process it started; if any one of them dies, the rest are stopped too.
+#
+# Environment (defaults in brackets):
+#   DATABASE_URL, REDIS_URL   required
+#   CLUSTER_DIR               state, logs, static, media, nginx files  [var/cluster]
+#   CLUSTER_HOST, CLUSTER_PORT  where nginx listens                     [127.0.0.1, 8080]
+#   CLUSTER_REPLICAS          gunicorn masters                          [3]
+#   CLUSTER_WEB_PORTS         their ports, space-separated              [CLUSTER_PORT+1 ...]
+#   WEB_CONCURRENCY           gunicorn workers per replica              [2]
+#   CELERY_CONCURRENCY        worker processes                          [1]
+#   DJANGO_SECRET_KEY         generated once into CLUSTER_DIR/secret_key when unset
+#   DJANGO_SECURE_SSL_REDIRECT  false here: nginx listens on plain http [false]
+#   NGINX                     the nginx binary                          [/usr/sbin/nginx]
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+: "${DATABASE_URL:?set DATABASE_URL, e.g. mysql://root@127.0.0.1:3306/blog}"
+: "${REDIS_URL:?set REDIS_URL, e.g. redis://127.0.0.1:6379/0}"
+CLUSTER_DIR=$(mkdir -p "${CLUSTER_DIR:-$ROOT/var/cluster}" && cd "${CLUSTER_DIR:-$ROOT/var/cluster}" && pwd)
+CLUSTER_HOST=${CLUSTER_HOST:-127.0.0.1}
+CLUSTER_PORT=${CLUSTER_PORT:-8080}
+CLUSTER_REPLICAS=${CLUSTER_REPLICAS:-3}
+if [[ -z "${CLUSTER_WEB_PORTS:-}" ]]; then
+  CLUSTER_WEB_PORTS=$(seq -s ' ' $((CLUSTER_PORT + 1)) $((CLUSTER_PORT + CLUSTER_REPLICAS)))
+fi
+read -r -a WEB_PORTS <<<"$CLUSTER_WEB_PORTS"
+if ((${#WEB_PORTS[@]} != CLUSTER_REPLICAS)); then
+  echo "CLUSTER_WEB_PORTS must list $CLUSTER_REPLICAS ports" >&2
+  exit 2
+fi
+PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
+BIN=$(dirname "$PYTHON")
+NGINX=${NGINX:-/usr/sbin/nginx}
+LOGS=$CLUSTER_DIR/logs
+mkdir -p "$LOGS" "$CLUSTER_DIR/nginx/temp" "$CLUSTER_DIR/var"
+rm -f "$CLUSTER_DIR/ready"
+
+# The production settings, as in compose.yaml, but plain http on loopback and no eager tasks.
+export DATABASE_URL REDIS_URL
+export DJANGO_ENV=production
+export DJANGO_SECURE_SSL_REDIRECT=${DJANGO_SECURE_SSL_REDIRECT:-false}
+export CELERY_TASK_ALWAYS_EAGER=false
+export BLOG_CLIENT_IP_HEADER=X-Real-IP  # set by nginx, as in compose.yaml
+export BLOG_VAR_DIR=${BLOG_VAR_DIR:-$CLUSTER_DIR/var}
+export DJANGO_STATIC_ROOT=${DJANGO_STATIC_ROOT:-$CLUSTER_DIR/static}
+export DJANGO_MEDIA_ROOT=${DJANGO_MEDIA_ROOT:-$CLUSTER_DIR/media}
+export WEB_CONCURRENCY=${WEB_CONCURRENCY:-2}
+export DJANGO_SETTINGS_MODULE=blog_project.settings
+if [[ -z "${DJANGO_SECRET_KEY:-}" ]]; then
+  if [[ ! -s "$CLUSTER_DIR/secret_key" ]]; then
+    (umask 077 && "$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(50))' >"$CLUSTER_DIR/secret_key")
+  fi
+  DJANGO_SECRET_KEY=$(<"$CLUSTER_DIR/secret_key")
+fi
+export DJANGO_SECRET_KEY
+mkdir -p "$DJANGO_MEDIA_ROOT" "$DJANGO_STATIC_ROOT"
+
+log() { printf '[cluster] %s\n' "$*"; }
+
+# --- the one-shot steps of compose's `migrate` service and the image build ----------------
+log "migrating $(sed -E 's#//([^:@/]+):[^@]*@#//\1:***@#' <<<"$DATABASE_URL")"
+"$PYTHON" manage.py migrate --noinput -v0
+# USE_TZ on MySQL/MariaDB needs the server's time zone tables (the official image loads them);
+# without them date lookups (archives, the admin's date hierarchy) fail.
+"$PYTHON" - <<'EOF' || exit 2
+import sys
+
+import django
+
+django.setup()
+from django.conf import settings
+from django.db import connection
+
+if connection.vendor == "mysql":
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT CONVERT_TZ('2020-01-01 00:00:00', 'UTC', %s)", [settings.TIME_ZONE])
+        if cursor.fetchone()[0] is None:
+            sys.exit("MariaDB has no time zone tables; load them once with:\n"
+                     "  mysql_tzinfo_to_sql /usr/share/zoneinfo | mysql -u root mysql")
+EOF
+log "collecting static files into $DJANGO_STATIC_ROOT"
+"$PYTHON" manage.py collectstatic --noinput -v0
+
+# --- nginx: deploy/nginx.conf rendered for loopback ----------------------------------------
+UPSTREAM=""
+for port in "${WEB_PORTS[@]}"; do UPSTREAM+="    server 127.0.0.1:$port max_fails=1 fail_timeout=5s;\n"; done
+sed -e '/# cluster: drop$/d' \
+    -e "s|^ *server web:8000 resolve;  # cluster: upstream servers\$|${UPSTREAM%\\n}|" \
+    -e "s|^\( *\)listen 80 default_server;  # cluster: listen\$|\1listen $CLUSTER_HOST:$CLUSTER_PORT default_server;|" \
+    -e "s|^\( *\)access_log .*  # cluster: access_log\$|\1access_log $LOGS/nginx-access.log blog;|" \
+    -e "s|^\( *\)alias /srv/media/;  # cluster: media\$|\1alias $DJANGO_MEDIA_ROOT/;|" \
+    deploy/nginx.conf >"$CLUSTER_DIR/nginx/blog.conf"
+if grep -qE 'web:8000|/srv/media|listen 80 |cluster: drop' "$CLUSTER_DIR/nginx/blog.conf"; then
+  echo "deploy/nginx.conf changed shape: cluster.sh could not render it" >&2
+  exit 2
+fi
+NGINX_USER=""
+if ((EUID == 0)); then NGINX_USER="user $(id -un) $(id -gn);"; fi
+cat >"$CLUSTER_DIR/nginx/nginx.conf" <<EOF
+# Generated by deploy/cluster.sh from deploy/nginx.conf; overwritten on every start.
+$NGINX_USER
+worker_processes 1;
+daemon off;
+pid $CLUSTER_DIR/nginx/nginx.pid;
+error_log $LOGS/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    sendfile on;
+    client_body_temp_path $CLUSTER_DIR/nginx/temp/client_body;
+    proxy_temp_path $CLUSTER_DIR/nginx/temp/proxy;
+    fastcgi_temp_path $CLUSTER_DIR/nginx/temp/fastcgi;
+    uwsgi_temp_path $CLUSTER_DIR/nginx/temp/uwsgi;
+    scgi_temp_path $CLUSTER_DIR/nginx/temp/scgi;
+    include $CLUSTER_DIR/nginx/blog.conf;
+}
+EOF
+NGINX_ARGS=(-p "$CLUSTER_DIR/nginx/" -c "$CLUSTER_DIR/nginx/nginx.conf" -e "$LOGS/nginx-error.log")
+"$NGINX" "${NGINX_ARGS[@]}" -t -q
+
+# --- start everything; stop everything on the way out --------------------------------------
+PIDS=()
+stop_all() {
+  trap - EXIT INT TERM
+  log "stopping ${#PIDS[@]} processes"
+  # Their children too (gunicorn and celery workers), by pid, in case a parent is stuck.
+  local all=("${PIDS[@]}") pid
+  for pid in "${PIDS[@]}"; do all+=($(pgrep -P "$pid" || true)); done
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 100); do
+    alive=0
+    for pid in "${all[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.1
+  done
+  for pid in "${all[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop_all EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+for i in "${!WEB_PORTS[@]}"; do
+  n=$((i + 1))
+  GUNICORN_BIND=127.0.0.1:${WEB_PORTS[$i]} GUNICORN_ACCESSLOG=$LOGS/web-$n-access.log \
+    GUNICORN_ERRORLOG=$LOGS/web-$n.log \
+    "$BIN/gunicorn" -c deploy/gunicorn.conf.py --name "blog-web-$n" blog_project.wsgi \
+    >>"$LOGS/web-$n.log" 2>&1 &
+  PIDS+=($!)
+done
+"$BIN/celery" -A blog_project worker --loglevel=info --concurrency="${CELERY_CONCURRENCY:-1}" \
+  --hostname="cluster-worker@%h" >"$LOGS/worker.log" 2>&1 &
+PIDS+=($!)
+# The pidfile makes a second beat on this machine refuse to start.
+"$BIN/celery" -A blog_project beat --loglevel=info \
+  --scheduler=django_celery_beat.schedulers:DatabaseScheduler \
+  --pidfile="$CLUSTER_DIR/beat.pid" >"$LOGS/beat.log" 2>&1 &
+PIDS+=($!)
+"$NGINX" "${NGINX_ARGS[@]}" &
+PIDS+=($!)
+
+ready() {
+  for port in "${WEB_PORTS[@]}"; do
+    curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$port/healthz" || return 1
+  done
+  curl -fs -o /dev/null --max-time 2 "http://$CLUSTER_HOST:$CLUSTER_PORT/healthz" || return 1
+  grep -q ' ready\.' "$LOGS/worker.log" || return 1
+  grep -q 'beat: Starting' "$LOGS/beat.log" || return 1
+}
+for _ in $(seq 240); do
+  ready && break
+  for pid in "${PIDS[@]}"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "a process exited during start-up; see $LOGS" >&2
+      tail -n 20 "$LOGS"/*.log >&2 || true
+      exit 1
+    fi
+  done
+  sleep 0.25
+done
+ready || { echo "the cluster did not come up within 60 s; see $LOGS" >&2; exit 1; }
+
+{
+  echo "url=http://$CLUSTER_HOST:$CLUSTER_PORT/"
+  echo "web_ports=${WEB_PORTS[*]}"
+  echo "pids=${PIDS[*]}"
+} >"$CLUSTER_DIR/ready"
+log "up: http://$CLUSTER_HOST:$CLUSTER_PORT/ -> gunicorn on ${WEB_PORTS[*]} (x$WEB_CONCURRENCY workers)," \
+  "1 celery worker, 1 beat. Logs: $LOGS. Ctrl-C stops everything."
+
+# Foreground until Ctrl-C, or until any one process dies (then stop the rest and fail).
+set +e
+wait -n "${PIDS[@]}"
+status=$?
+log "a process exited (status $status); stopping the cluster"
+exit 1
