@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db.models import Count, QuerySet, RestrictedError
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -233,14 +233,7 @@ class CommentAdmin(admin.ModelAdmin):
         self.delete_queryset(request, Comment.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
-        try:
-            comment_delete(comments=queryset)
-        except RestrictedError:
-            self.message_user(
-                request,
-                _("Comments with replies cannot be deleted on their own; remove them instead."),
-                messages.ERROR,
-            )
+        comment_delete(comments=queryset)
 
     # --- bulk actions --------------------------------------------------------------------
 

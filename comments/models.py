@@ -52,14 +52,16 @@ class Comment(models.Model):
     article = models.ForeignKey(
         Article, verbose_name=_("article"), on_delete=models.CASCADE, related_name="comments"
     )
-    # RESTRICT: a comment with replies cannot be deleted on its own (that would cut the
-    # thread; remove it instead), but deleting the article takes the whole thread along.
+    # Deleting a comment never deletes other readers' replies: they keep their thread (and
+    # place in it) through thread_number. Moderators normally *remove* instead, which keeps
+    # a "[removed]" placeholder. (RESTRICT would be nicer, but Django cannot order the
+    # deletion of a self-referencing RESTRICT, and MariaDB checks the constraint per row.)
     parent = models.ForeignKey(
         "self",
         verbose_name=_("in reply to"),
         null=True,
         blank=True,
-        on_delete=models.RESTRICT,
+        on_delete=models.SET_NULL,
         related_name="replies",
     )
     # Per-article number ("#12"): the anchor of the comment and its place in the thread.
@@ -127,9 +129,12 @@ class Comment(models.Model):
         query = urlencode({"s": 80, "d": conf.get("COMMENTS_GRAVATAR_DEFAULT")})
         return f"https://www.gravatar.com/avatar/{digest}?{query}"
 
-    def clean(self) -> None:
+    def clean_fields(self, exclude=None) -> None:
         self.author_name = self.author_name.strip()
         self.author_email = self.author_email.strip().lower()
+        super().clean_fields(exclude=exclude)
+
+    def clean(self) -> None:
         if not self.author_name:
             raise ValidationError({"author_name": _("Please tell us your name.")})
         if not self.body.strip():

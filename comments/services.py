@@ -255,7 +255,7 @@ def comment_edit(
 
 
 def comment_delete(*, comments: QuerySet[Comment]) -> int:
-    """Delete comments for good (replies must go with their parent: RESTRICT)."""
+    """Delete comments for good; their replies stay, in the same thread."""
     with transaction.atomic():
         article_ids = set(comments.values_list("article_id", flat=True))
         if not article_ids:
