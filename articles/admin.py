@@ -7,13 +7,29 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from markdownx.models import MarkdownxField
+from markdownx.widgets import AdminMarkdownxWidget
 
 from .models import DEFAULT_CATEGORY_SLUG, Article, Category, Page, SidebarWidget, SiteSettings, Tag
 from .services import article_publish, article_unpublish
 
 
+class MarkdownEditorWidget(AdminMarkdownxWidget):
+    """markdownx's admin widget (wide textarea, preview styled for the admin); the preview
+    sits in the reader's ``.md`` scope so code is highlighted as on the page."""
+
+    template_name = "articles/markdownx_widget.html"
+
+
+class MarkdownAdminMixin:
+    formfield_overrides = {MarkdownxField: {"widget": MarkdownEditorWidget}}
+
+    class Media:
+        css = {"all": ("css/pygments.css",)}
+
+
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(MarkdownAdminMixin, admin.ModelAdmin):
     list_display = (
         "title",
         "status_label",
@@ -143,7 +159,7 @@ class TagAdmin(admin.ModelAdmin):
 
 
 @admin.register(Page)
-class PageAdmin(admin.ModelAdmin):
+class PageAdmin(MarkdownAdminMixin, admin.ModelAdmin):
     list_display = ("title", "slug", "is_published", "show_in_nav", "order", "updated_at")
     list_editable = ("is_published", "show_in_nav", "order")
     search_fields = ("title", "body")

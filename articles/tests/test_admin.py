@@ -172,12 +172,17 @@ def test_bulk_unpublish_goes_through_the_service(staff_client, monkeypatch, clie
 # --- Writing an article ---------------------------------------------------------------
 
 
-def test_article_form_has_the_markdownx_editor(staff_client, rows):
-    for url in (ARTICLES + "add/", f"{ARTICLES}{rows[Article].pk}/change/"):
+@pytest.mark.parametrize("model", [Article, Page])
+def test_forms_have_the_markdownx_editor(staff_client, rows, model):
+    base = f"/admin/articles/{model._meta.model_name}/"
+    for url in (base + "add/", f"{base}{rows[model].pk}/change/"):
         html = staff_client.get(url).content.decode()
         assert 'class="markdownx"' in html
-        assert "markdownx-editor" in html
-        assert 'class="markdownx-preview"' in html
+        assert re.search(r'<textarea [^>]*class="vLargeTextField markdownx-editor"', html)
+        # The preview is in the reader's ".md" scope, with the reader's highlighting colours.
+        assert 'class="markdownx-preview md"' in html
+        assert "css/pygments.css" in html
+        assert "markdownx/admin/css/markdownx" in html
         assert 'data-markdownx-urls-path="/editor/markdownify/"' in html
         assert 'data-markdownx-upload-urls-path="/editor/upload/"' in html
         assert "markdownx/js/markdownx" in html
