@@ -123,9 +123,12 @@ def anonymous_page_cache(view: Callable[..., HttpResponse]) -> Callable[..., Htt
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not _is_cacheable_request(request):
+        page_number = request.GET.get("page", "1")
+        # Only the page number changes what these pages show; other query strings
+        # (tracking tags, junk) must not each claim a cache entry.
+        if not _is_cacheable_request(request) or not (page_number.isdigit() and len(page_number) <= 6):
             return view(request, *args, **kwargs)
-        key = f"page:{current_generation()}:{get_language()}:{request.get_full_path()}"
+        key = f"page:{current_generation()}:{get_language()}:{request.path}:{int(page_number)}"
         entry = cache.get(key)
         if entry is not None:
             response = HttpResponse(entry["content"], content_type=entry["content_type"])

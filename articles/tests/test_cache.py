@@ -74,7 +74,15 @@ def test_csrf_token_is_a_hole_filled_per_request(client):
 
 def _page_keys():
     generation = current_generation()
-    yield f"page:{generation}:en:/"
+    yield f"page:{generation}:en:/:1"
+
+
+def test_query_strings_other_than_page_share_one_entry(client):
+    ArticleFactory()
+    client.get("/?utm_source=a")
+    assert client.get("/?utm_source=b&x=1")["X-Page-Cache"] == "hit"
+    assert client.get("/?page=1")["X-Page-Cache"] == "hit"
+    assert client.get("/?page=abc").status_code == 404
 
 
 def test_cached_page_keeps_a_working_csrf_token(client):
