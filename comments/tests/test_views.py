@@ -1,0 +1,362 @@
+"""Posting, replying, permalinks and unsubscribing over HTTP: every bad input gets a clear
+message and the right status code, a refused post gives back everything typed, and
+nothing personal ever lands in the shared page cache."""
+
+import html
+import re
+from html.parser import HTMLParser
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from articles.models import SiteSettings
+from articles.tests.factories import ArticleFactory, DraftFactory
+from comments import services
+from comments.conf import AUTHOR_COOKIE
+from comments.models import Comment
+from comments.tests.conftest import aged_stamp, form_data, post_url, set_site
+from comments.tests.factories import CommentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _text(response) -> str:
+    return response.content.decode()
+
+
+def _tags(page: str) -> list[tuple[str, list]]:
+    """Every element the browser would build: (tag, attributes)."""
+    found = []
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.append((tag, attrs))
+
+    Collector().feed(page)
+    return found
+
+
+# --- the happy paths -------------------------------------------------------------------
+
+
+def test_published_comment_lands_on_its_anchor(
+    client, article, open_policy, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(post_url(article), form_data(), REMOTE_ADDR="198.51.100.23")
+    assert response.status_code == 303
+    assert response["Location"] == f"{article.get_absolute_url()}#c-1"
+    comment = Comment.objects.get()
+    assert comment.is_approved and comment.number == 1
+    assert len(comment.client_hash) == 64
+    stored = " ".join(str(value) for value in Comment.objects.values().get().values())
+    assert "198.51.100.23" not in stored  # the address is never stored
+    page = _text(client.get(response["Location"]))
+    assert 'id="c-1"' in page and "A thoughtful remark about <em>engines</em>." in page
+    assert "Your comment is published." in page
+    assert "1 comment" in page
+
+
+def test_held_comment_gets_a_clear_message_and_stays_hidden(client, article):
+    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    response = client.post(post_url(article), form_data())
+    assert response.status_code == 303 and response["Location"].endswith("#comments")
+    page = _text(client.get(response["Location"]))
+    assert "awaiting moderation" in page
+    assert "A thoughtful remark" not in page.split('id="comments"')[1].split("comment-form")[0]
+    assert Comment.objects.get().status == Comment.Status.PENDING
+
+
+def test_reply_without_javascript(client, article, open_policy):
+    parent = CommentFactory(article=article, author_name="Grace")
+    page = client.get(f"/comments/{parent.pk}/reply/")
+    assert page.status_code == 200
+    body = _text(page)
+    assert f'name="parent" value="{parent.pk}"' in body and "Reply to Grace (#1)" in body
+    assert page["X-Robots-Tag"] == "noindex"
+    response = client.post(post_url(article), form_data(parent=parent.pk, body="Agreed."))
+    assert response["Location"].endswith("#c-2")
+    assert Comment.objects.get(number=2).parent == parent
+
+
+def test_reply_page_is_404_for_hidden_comments(client, article):
+    held = CommentFactory(article=article, status=Comment.Status.PENDING)
+    on_draft = CommentFactory(article=DraftFactory())
+    for comment_id in (held.pk, on_draft.pk, 999_999):
+        assert client.get(f"/comments/{comment_id}/reply/").status_code == 404
+
+
+def test_permalink_finds_the_page_of_the_thread(client, article, settings):
+    settings.COMMENTS_THREADS_PER_PAGE = 2
+    comments = [CommentFactory(article=article) for _ in range(3)]
+    reply = CommentFactory(article=article, parent=comments[2])
+    services._recount([article.pk])
+    url = article.get_absolute_url()
+    assert client.get(comments[0].get_absolute_url())["Location"] == f"{url}#c-1"
+    assert client.get(reply.get_absolute_url())["Location"] == f"{url}?page=2#c-4"
+    page_two = _text(client.get(f"{url}?page=2"))
+    assert 'id="c-3"' in page_two and 'id="c-4"' in page_two and 'id="c-1"' not in page_two
+    hidden = CommentFactory(article=article, status=Comment.Status.SPAM)
+    assert client.get(hidden.get_absolute_url()).status_code == 404
+
+
+def test_name_and_email_are_remembered_and_bypass_the_page_cache(client, article, open_policy):
+    client.post(post_url(article), form_data(author_url="https://ada.example", notify_on_reply="on"))
+    cookie = client.cookies[AUTHOR_COOKIE]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    client.cookies.pop("messages", None)
+    other = ArticleFactory()
+    response = client.get(other.get_absolute_url())
+    assert "X-Page-Cache" not in response  # personal page: never served from or stored in the cache
+    page = _text(response)
+    assert 'value="Ada Lovelace"' in page and 'value="ada@example.com"' in page
+    assert 'value="https://ada.example"' in page
+    assert re.search(r'name="notify_on_reply"[^>]*checked', page)
+    anonymous = _text(Client().get(other.get_absolute_url()))
+    assert "Ada Lovelace" not in anonymous
+
+
+def test_unticking_remember_forgets_and_a_forged_cookie_is_ignored(client, article, open_policy):
+    client.post(post_url(article), form_data())
+    client.post(post_url(article), form_data(body="Second", remember=None))
+    assert client.cookies[AUTHOR_COOKIE].value == ""
+    client.cookies[AUTHOR_COOKIE] = '{"author_name": "Mallory"}'
+    page = _text(client.get(article.get_absolute_url()))
+    assert "Mallory" not in page
+
+
+def test_staff_badge_comes_from_the_server_only(staff_client, article, open_policy):
+    reader = Client()
+    reader.post(post_url(article), form_data(author_name="Fake Staff", is_staff_reply="on", body="fake"))
+    staff_client.post(post_url(article), form_data(author_name="Real Staff", body="real"))
+    fake, real = Comment.objects.order_by("number")
+    assert not fake.is_staff_reply and real.is_staff_reply
+    page = _text(reader.get(article.get_absolute_url()))
+    assert page.count("staff-badge") == 1
+    assert page.index("staff-badge") > page.index('id="c-2"')
+
+
+# --- bad input: each a clear answer with the right status, nothing lost --------------------
+
+
+BAD_INPUTS = {
+    "empty body": ({"body": ""}, "body", "This field is required."),
+    "huge body": ({"body": "词" * 5001}, "body", "at most 5000 characters"),
+    "malformed e-mail": ({"author_email": "ada(at)example"}, "author_email", "Enter a valid email address."),
+    "CR/LF in name": ({"author_name": "Ada\r\nBcc: x@example.com"}, "author_name", "single line"),
+    "CR/LF in e-mail": (
+        {"author_email": "a@example.com\r\nBcc: x@example.com"},
+        "author_email",
+        "valid email",
+    ),
+    "script in URL": ({"author_url": "javascript:alert(1)"}, "author_url", "Enter a valid URL."),
+    "too many links": (
+        {"body": " ".join(f"https://{n}.example" for n in range(5))},
+        "body",
+        "at most 3 links",
+    ),
+    "honeypot": ({"homepage": "http://spam.example"}, None, "meant to stay empty"),
+    "too fast": ({"stamp": "FAST"}, None, "That was quick!"),
+    "missing stamp": ({"stamp": None}, None, "The form was incomplete"),
+    "forged stamp": ({"stamp": "1700000000.0:forged"}, None, "damaged in transit"),
+    "missing parent": ({"parent": "987654"}, "parent", "does not exist"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS.keys())
+def test_bad_input_rerenders_the_form_with_everything_typed(client, article, open_policy, case):
+    overrides, _field, message = BAD_INPUTS[case]
+    if overrides.get("stamp") == "FAST":
+        overrides = {**overrides, "stamp": aged_stamp(0)}
+    data = form_data(author_name="Zoë <b>Z</b>", body="Kept text — 保留 😀", author_url="https://z.example")
+    data.update({key: value for key, value in overrides.items() if value is not None})
+    for key in [key for key, value in overrides.items() if value is None]:
+        data.pop(key)
+    response = client.post(post_url(article), data)
+    assert response.status_code == 400
+    page = _text(response)
+    assert html.escape(message, quote=False).split("“")[0] in page or message in page
+    for field in ("author_name", "author_email", "author_url", "body"):
+        typed = data.get(field, "")
+        if typed and len(typed) < 6000:
+            assert html.escape(typed) in page, (case, field)
+    assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
+    assert "<b>Z</b>" not in page  # typed HTML is shown as text
+    assert not Comment.objects.exists()
+    # The refused page was not stored for other readers.
+    assert message not in _text(Client().get(article.get_absolute_url()))
+
+
+@pytest.mark.parametrize("which", ["other article", "held", "removed"])
+def test_bad_parents_are_refused_with_the_text_kept(client, article, open_policy, which):
+    parent = {
+        "other article": lambda: CommentFactory(),
+        "held": lambda: CommentFactory(article=article, status=Comment.Status.PENDING),
+        "removed": lambda: CommentFactory(article=article, status=Comment.Status.REMOVED),
+    }[which]()
+    response = client.post(post_url(article), form_data(parent=parent.pk, body="My reply"))
+    assert response.status_code == 400
+    page = _text(response)
+    assert "My reply" in page
+    assert "only reply to a comment on this article" in page or "not published" in page
+    assert Comment.objects.count() == 1
+
+
+@pytest.mark.parametrize("closer", ["article", "site"])
+def test_closed_comments_show_a_notice_and_refuse_posts(client, open_policy, closer):
+    article = ArticleFactory(allow_comments=closer != "article")
+    CommentFactory(article=article, body="Old but still shown")
+    services._recount([article.pk])
+    if closer == "site":
+        set_site(comments_enabled=False)
+    page = _text(client.get(article.get_absolute_url()))
+    assert "Old but still shown" in page
+    assert 'id="comment-form"' not in page and "reply-link" not in page
+    assert "Comments are closed for this article." in page or "Comments are turned off on this site." in page
+    response = client.post(post_url(article), form_data(body="Late words"))
+    assert response.status_code == 403
+    assert "Comments are closed for this article." in _text(response)
+    assert "Late words" in _text(response) and "ada@example.com" in _text(response)
+    assert Comment.objects.count() == 1
+
+
+def test_unknown_or_unpublished_articles_are_404(client, open_policy):
+    assert client.post("/comments/post/424242/", form_data()).status_code == 404
+    assert client.post(post_url(DraftFactory()), form_data()).status_code == 404
+    assert not Comment.objects.exists()
+
+
+def test_only_post_is_allowed(client, article):
+    assert client.get(post_url(article)).status_code == 405
+
+
+def test_missing_csrf_token_is_403_with_the_text_kept(article, open_policy):
+    browser = Client(enforce_csrf_checks=True)
+    response = browser.post(post_url(article), form_data(body="Words I typed"))
+    assert response.status_code == 403
+    page = _text(response)
+    assert "did not send the security token" in page and "Words I typed" in page
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    assert not Comment.objects.exists()
+    # The re-rendered form carries a working token: sending it again succeeds.
+    again = browser.post(post_url(article), form_data(body="Words I typed", csrfmiddlewaretoken=token))
+    assert again.status_code == 303 and Comment.objects.count() == 1
+
+
+def test_csrf_token_from_a_cached_page_works(article, open_policy):
+    Client().get(article.get_absolute_url())  # fills the page cache
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(article.get_absolute_url())
+    assert page["X-Page-Cache"] == "hit"
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', _text(page)).group(1)
+    response = browser.post(post_url(article), form_data(csrfmiddlewaretoken=token))
+    assert response.status_code == 303
+
+
+def test_double_submission_stores_one_comment(client, article, open_policy):
+    first = client.post(post_url(article), form_data())
+    second = client.post(post_url(article), form_data())
+    assert first.status_code == second.status_code == 303
+    assert second["Location"] == first["Location"]
+    assert Comment.objects.count() == 1
+    assert "already posted this comment" in _text(client.get(second["Location"]))
+
+
+def test_rate_limit_is_429_with_retry_after_and_the_text_kept(client, article, open_policy, settings):
+    settings.COMMENTS_RATE_LIMIT = 2
+    for n in range(2):
+        assert client.post(post_url(article), form_data(body=f"post {n}")).status_code == 303
+    response = client.post(post_url(article), form_data(body="one too many"))
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= settings.COMMENTS_RATE_WINDOW
+    assert "commenting too fast" in _text(response) and "one too many" in _text(response)
+    assert Comment.objects.count() == 2
+    other = Client(REMOTE_ADDR="203.0.113.99")
+    assert other.post(post_url(article), form_data(body="someone else")).status_code == 303
+
+
+def test_request_too_large_is_413(client, article, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    response = client.post(post_url(article), form_data(body="x" * 20_000))
+    assert response.status_code == 413
+    assert "far too long" in _text(response)
+
+
+def test_html_and_script_in_every_field_are_inert(client, article, open_policy):
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    data = form_data(author_name=evil[:50], body=f"{evil}\n\n[click](javascript:alert(1))")
+    response = client.post(post_url(article), data)
+    assert response.status_code == 303
+    page = _text(client.get(article.get_absolute_url()))
+    tags = _tags(page)
+    assert not [attrs for tag, attrs in tags if any(name.startswith("on") for name, _v in attrs)]
+    images = [dict(attrs)["src"] for tag, attrs in tags if tag == "img"]
+    assert all(src.startswith("https://www.gravatar.com/avatar/") for src in images)
+    assert "<script>alert" not in page
+    assert 'href="javascript:' not in page
+    assert "&lt;script&gt;" in page
+
+
+def test_posting_with_a_dead_mail_server_still_stores_and_redirects(
+    client, article, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
+    settings.ADMINS = [("Mod", "mod@example.com")]
+    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(post_url(article), form_data())
+    assert response.status_code == 303
+    held = Comment.objects.get()
+    assert held.status == Comment.Status.PENDING and held.moderators_notified_at is None
+
+
+def test_staff_gets_the_form_prefilled(staff_client, article):
+    staff_client.staff_user.email = "boss@example.com"
+    staff_client.staff_user.save()
+    page = _text(staff_client.get(article.get_absolute_url()))
+    assert 'value="boss@example.com"' in page and "You are signed in as staff" in page
+
+
+# --- unsubscribing ---------------------------------------------------------------------
+
+
+def test_one_click_unsubscribe_is_idempotent_and_needs_no_login(client, article):
+    CommentFactory(article=article, author_email="ada@example.com", notify_on_reply=True)
+    url = f"/comments/unsubscribe/{services.unsubscribe_token('ada@example.com')}/"
+    assert client.head(url).status_code == 200
+    assert Comment.objects.get().notify_on_reply  # a probe changes nothing
+    for _ in range(2):
+        response = client.get(url)
+        assert response.status_code == 200 and "ada@example.com will get no more e-mails" in _text(response)
+    assert not Comment.objects.get().notify_on_reply
+    one_click = Client(enforce_csrf_checks=True).post(url, {"List-Unsubscribe": "One-Click"})
+    assert one_click.status_code == 200
+
+
+def test_broken_unsubscribe_links_are_400(client):
+    response = client.get("/comments/unsubscribe/not-a-token/")
+    assert response.status_code == 400 and "broken" in _text(response)
+
+
+def test_reply_mail_link_unsubscribes(client, article, open_policy, django_capture_on_commit_callbacks):
+    parent = CommentFactory(article=article, author_email="ada@example.com", notify_on_reply=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(post_url(article), form_data(parent=parent.pk, author_email="bob@example.com"))
+    link = re.search(r"http://\S+/comments/unsubscribe/\S+/", mail.outbox[0].body).group(0)
+    assert client.get(link.split("://", 1)[1].split("/", 1)[1].join(["/", ""])).status_code == 200
+    parent.refresh_from_db()
+    assert not parent.notify_on_reply
+
+
+# --- MariaDB ---------------------------------------------------------------------------
+
+
+@pytest.mark.real_backends
+def test_emoji_and_chinese_round_trip_through_the_page_on_mariadb(client, article, open_policy):
+    data = form_data(author_name="小明 🐼", body="你好，世界！👋🏽 𠜎")
+    assert client.post(post_url(article), data).status_code == 303
+    page = _text(client.get(article.get_absolute_url()))
+    assert "小明 🐼" in page and "你好，世界！👋🏽 𠜎" in page
+    assert Comment.objects.get().author_name == "小明 🐼"
