@@ -14,6 +14,7 @@ from django.utils.translation.trans_real import (
     parse_accept_lang_header,
 )
 
+from . import registry
 from .cache import CSRF_HOLE
 
 LIVE_WIDGET_HOLE = re.compile(r"<!--live-widget:(\d+)-->")
@@ -62,7 +63,8 @@ class SiteLanguageMiddleware:
 
 
 class HoleFillingMiddleware:
-    """Fills the per-visitor holes left in cached HTML: the CSRF token and live widgets.
+    """Fills the per-visitor holes left in cached HTML: the CSRF token, live widgets and
+    the holes other apps register (``articles.registry.register_hole``).
 
     Sits inside CsrfViewMiddleware so that a token created here still gets its cookie.
     """
@@ -75,8 +77,10 @@ class HoleFillingMiddleware:
         if response.streaming or not response.get("Content-Type", "").startswith("text/html"):
             return response
         content = original = response.content
-        if CSRF_HOLE.encode() in content:
-            content = content.replace(CSRF_HOLE.encode(), get_token(request).encode())
+        fillers = {CSRF_HOLE: get_token, **registry.holes()}
+        for placeholder, fill in fillers.items():
+            if placeholder.encode() in content:
+                content = content.replace(placeholder.encode(), fill(request).encode())
         if b"<!--live-widget:" in content:
             from .widgets import render_live_widget
 

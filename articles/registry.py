@@ -6,6 +6,9 @@ The core imports neither ``comments`` nor ``stats``; those apps register here fr
 - sidebar widget kinds (``register_widget``): a function turning a ``SidebarWidget`` into
   HTML. ``live=True`` kinds are rendered on every request (e.g. today's visitor count);
   the others are cached with the sidebar under the site generation.
+- per-request holes (``register_hole``): a placeholder string that cacheable HTML may
+  contain, replaced on every response by ``fill(request)`` (e.g. a signed form time stamp).
+  The CSRF token and live widgets are holes of the core itself.
 - article page sections (``register_article_section``): a function returning HTML shown
   under the article body (e.g. the comment thread and form). They are part of the cached
   anonymous page, so per-visitor parts must be holes (``{% csrf_hole %}`` for the CSRF
@@ -36,6 +39,7 @@ class ArticleSection:
 
 
 _widget_kinds: dict[str, WidgetKind] = {}
+_holes: dict[str, Callable[[HttpRequest], str]] = {}
 _article_sections: dict[str, ArticleSection] = {}
 
 
@@ -45,6 +49,14 @@ def register_widget(key: str, render: Callable[..., str], *, live: bool = False)
 
 def widget_kind(key: str) -> WidgetKind | None:
     return _widget_kinds.get(key)
+
+
+def register_hole(placeholder: str, fill: Callable[[HttpRequest], str]) -> None:
+    _holes[placeholder] = fill
+
+
+def holes() -> dict[str, Callable[[HttpRequest], str]]:
+    return _holes
 
 
 def register_article_section(key: str, render: Callable[..., str], *, order: int = 0) -> None:

@@ -164,3 +164,19 @@ def test_redis_outage_only_slows_pages(client, settings):
         response = client.get(url)
         assert response.status_code == 200, url
     assert "Served anyway" in client.get("/").content.decode()
+
+
+def test_registered_holes_are_filled_on_cached_pages(client):
+    from articles import registry
+
+    registry.register_hole("__test_hole__", lambda request: f"filled-for-{request.path}")
+    registry.register_widget("test_hole_widget", lambda widget, request: "<p>__test_hole__</p>")
+    try:
+        SidebarWidget.objects.create(kind="test_hole_widget")
+        ArticleFactory()
+        for _ in range(2):
+            body = client.get("/").content.decode()
+            assert "filled-for-/" in body and "__test_hole__" not in body
+    finally:
+        registry._holes.pop("__test_hole__", None)
+        registry._widget_kinds.pop("test_hole_widget", None)
