@@ -1,0 +1,152 @@
+"""The thread and form under each article, and the recent-comments widget: what readers
+see, freshness of the cached pages after moderation, and query counts pinned flat from
+0 to 200 comments for anonymous and staff visitors."""
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from articles.models import SidebarWidget, SiteSettings
+from articles.tests.factories import ArticleFactory, DraftFactory, WidgetFactory
+from comments import services
+from comments.models import Comment
+from comments.tests.conftest import form_data, post_url, set_site
+from comments.tests.factories import CommentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _page(client, article, query="") -> str:
+    return client.get(article.get_absolute_url() + query).content.decode()
+
+
+def _recounted(article):
+    services._recount([article.pk])
+    article.refresh_from_db()
+    return article
+
+
+def test_thread_markup(client, article, settings):
+    settings.COMMENTS_MAX_DEPTH = 1
+    root = CommentFactory(article=article, author_name="Grace", author_url="https://grace.example")
+    reply = CommentFactory(article=article, parent=root, author_name="Alan")
+    deep = CommentFactory(article=article, parent=reply, author_name="Kurt")
+    page = _page(client, _recounted(article))
+    assert 'id="c-1"' in page and 'id="c-2"' in page and 'id="c-3"' in page
+    assert 'class="comment depth-0"' in page and 'class="comment depth-1"' in page
+    assert 'replying to <a href="#c-2">@Alan</a>' in page  # depth capped: shown flat
+    assert f'href="/comments/{deep.pk}/reply/"' in page
+    assert '<a href="https://grace.example" rel="nofollow ugc noopener noreferrer">Grace</a>' in page
+    assert "https://www.gravatar.com/avatar/" in page
+    assert "3 comments" in page
+
+
+def test_removed_parent_shows_as_removed_and_the_reply_keeps_its_place(client, article):
+    root = CommentFactory(article=article, body="Words to be removed")
+    CommentFactory(article=article, parent=root, body="A reply that stays")
+    CommentFactory(article=article, body="Later thread")
+    services.comment_moderate(comments=Comment.objects.filter(pk=root.pk), status=Comment.Status.REMOVED)
+    page = _page(client, _recounted(article))
+    assert "Words to be removed" not in page
+    assert page.index("[removed]") < page.index("A reply that stays") < page.index("Later thread")
+    assert "2 comments" in page
+
+
+def test_avatars_can_be_turned_off(client, article, settings):
+    settings.COMMENTS_AVATARS = False
+    CommentFactory(article=article)
+    assert "gravatar.com" not in _page(client, _recounted(article))
+
+
+def test_no_section_on_a_draft_preview(staff_client):
+    draft = DraftFactory()
+    page = staff_client.get(draft.get_absolute_url()).content.decode()
+    assert 'id="comments"' not in page
+
+
+def test_moderation_refreshes_cached_pages_lists_and_widget(client, django_capture_on_commit_callbacks):
+    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    WidgetFactory(kind=SidebarWidget.Kind.RECENT_COMMENTS, title="Latest talk")
+    article = ArticleFactory(title="Talked about")
+    reader = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        reader.post(post_url(article), form_data(body="Held then shown"))
+    anonymous = Client()
+    assert "Held then shown" not in _page(anonymous, article)
+    assert anonymous.get(article.get_absolute_url())["X-Page-Cache"] == "hit"
+    assert "0 comments" in anonymous.get("/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.comment_moderate(comments=Comment.objects.all(), status=Comment.Status.APPROVED)
+    response = anonymous.get(article.get_absolute_url())
+    assert response["X-Page-Cache"] == "miss"
+    page = response.content.decode()
+    assert "Held then shown" in page
+    widget = page.split("Latest talk")[1].split("</section>")[0]
+    assert "Ada Lovelace" in widget and "Held then shown" in widget
+    assert "1 comment" in anonymous.get("/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.comment_moderate(comments=Comment.objects.all(), status=Comment.Status.SPAM)
+    assert "Held then shown" not in _page(anonymous, article)
+    assert "0 comments" in anonymous.get("/").content.decode()
+
+
+def test_a_new_published_comment_shows_on_the_cached_page(
+    client, open_policy, django_capture_on_commit_callbacks
+):
+    article = ArticleFactory()
+    anonymous = Client()
+    _page(anonymous, article)
+    assert anonymous.get(article.get_absolute_url())["X-Page-Cache"] == "hit"
+    with django_capture_on_commit_callbacks(execute=True):
+        Client().post(post_url(article), form_data(body="Fresh words"))
+    assert "Fresh words" in _page(anonymous, article)
+
+
+def test_recent_comments_widget_without_comments(client):
+    WidgetFactory(kind=SidebarWidget.Kind.RECENT_COMMENTS, title="Latest talk")
+    assert "No comments yet." in client.get("/").content.decode()
+
+
+def _grow(article, total: int) -> None:
+    """Threads of a comment and a reply, plus some held and removed ones, up to ``total``."""
+    while Comment.objects.filter(article=article).count() < total:
+        root = CommentFactory(article=article)
+        CommentFactory(article=article, parent=root)
+        if root.number % 10 == 1:
+            CommentFactory(article=article, parent=root, status=Comment.Status.PENDING)
+            services.comment_moderate(comments=Comment.objects.filter(pk=root.pk), status="removed")
+    _recounted(article)
+
+
+@pytest.mark.parametrize("visitor", ["anonymous", "staff"])
+def test_article_page_query_count_is_flat_from_0_to_200_comments(
+    staff_client, django_assert_max_num_queries, visitor
+):
+    for kind in (
+        SidebarWidget.Kind.RECENT_COMMENTS,
+        SidebarWidget.Kind.RECENT_POSTS,
+        SidebarWidget.Kind.TAGS,
+    ):
+        WidgetFactory(kind=kind)
+    browser = staff_client if visitor == "staff" else Client()
+    article = ArticleFactory()
+    counts = {}
+    for total in (0, 1, 20, 200):
+        _grow(article, total)
+        cache.clear()  # cold: nothing cached
+        with CaptureQueriesContext(connection) as queries:
+            response = browser.get(article.get_absolute_url())
+        assert response.status_code == 200
+        counts[total] = len(queries)
+    # Two queries for the comments (visible thread numbers, then one page of threads),
+    # none at all for an article without comments; the same for 1 or 200 comments.
+    assert counts[1] == counts[20] == counts[200] == counts[0] + 2, counts
+    cache.clear()
+    with django_assert_max_num_queries(counts[0] + 2):
+        page = browser.get(article.get_absolute_url()).content.decode()
+    assert page.count('class="comment ') >= 50
+    if visitor == "anonymous":
+        with django_assert_max_num_queries(0):
+            assert browser.get(article.get_absolute_url())["X-Page-Cache"] == "hit"
