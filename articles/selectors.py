@@ -67,13 +67,20 @@ def published_digest() -> list[DigestEntry]:
 
 
 def navigation() -> tuple[list[Category], list[Page]]:
-    """Top-level visible categories (children attached as ``nav_children``) and nav pages."""
+    """Top-level visible categories (children attached as ``nav_children``) and nav pages.
+
+    A category with no published article in it or its children is left out, so an
+    unused default category does not clutter the menu.
+    """
+    counts = Counter(entry.category_id for entry in published_digest())
     by_parent: dict[int | None, list[Category]] = {}
     for category in visible_categories():
         by_parent.setdefault(category.parent_id, []).append(category)
-    top = by_parent.get(None, [])
-    for category in top:
-        category.nav_children = by_parent.get(category.pk, [])
+    top = []
+    for category in by_parent.get(None, []):
+        category.nav_children = [child for child in by_parent.get(category.pk, []) if counts[child.pk]]
+        if counts[category.pk] or category.nav_children:
+            top.append(category)
     pages = list(Page.objects.published().filter(show_in_nav=True).only("title", "slug"))
     return top, pages
 

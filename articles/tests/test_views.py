@@ -163,6 +163,17 @@ def test_category_page_includes_children(client):
     assert 'class="nav-children"' in nav and "/category/child/" in nav
 
 
+def test_navigation_leaves_out_empty_categories(client):
+    used = CategoryFactory(name="Used", slug="used")
+    CategoryFactory(name="Empty", slug="empty")
+    DraftFactory(category=CategoryFactory(name="Drafts only", slug="drafts-only"))
+    ArticleFactory(category=used)
+    nav = client.get("/").content.decode().split('<ul class="nav-list">')[1].split("</ul>\n  </nav>")[0]
+    assert "/category/used/" in nav
+    assert "/category/empty/" not in nav and "/category/drafts-only/" not in nav
+    assert "/category/uncategorized/" not in nav
+
+
 def test_standalone_page_and_navigation(client):
     page = PageFactory(title="About me", slug="about", body="Hello **there**")
     hidden = PageFactory(title="Hidden page", slug="hidden", is_published=False)
