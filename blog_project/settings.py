@@ -284,6 +284,7 @@ COMMENTS_THREADS_PER_PAGE = env.int("COMMENTS_THREADS_PER_PAGE", default=50)
 COMMENTS_MAX_DEPTH = env.int("COMMENTS_MAX_DEPTH", default=3)
 COMMENTS_AVATARS = env.bool("COMMENTS_AVATARS", default=True)
 COMMENTS_MODERATOR_EMAILS = env.list("COMMENTS_MODERATOR_EMAILS", default=[])
+COMMENTS_MAIL_RETRY_DELAY = env.int("COMMENTS_MAIL_RETRY_DELAY", default=60)
 
 # --- Logging --------------------------------------------------------------------------
 LOGGING = {

@@ -28,6 +28,8 @@ DEFAULTS = {
     "BLOG_CLIENT_IP_HEADER": "",
     # Mail: moderation mail goes to ADMINS, or to active superusers with an address.
     "COMMENTS_MODERATOR_EMAILS": [],
+    # A failed mail is retried by the worker after this many seconds, doubling each time.
+    "COMMENTS_MAIL_RETRY_DELAY": 60,
 }
 
 AUTHOR_COOKIE = "comment_author"

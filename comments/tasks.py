@@ -12,7 +12,7 @@ import smtplib
 
 from celery import shared_task
 
-from . import services
+from . import conf, services
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +24,10 @@ def _retry_or_log(task, exc: Exception, comment_id: int):
     if task.request.is_eager:
         log.error("Comment mail for comment %s failed (not retried in eager mode): %r", comment_id, exc)
         return None
-    # 1, 2, 4, ... minutes: a mail server that is down for a while still gets the mail.
-    raise task.retry(exc=exc, countdown=60 * 2**task.request.retries)
+    # 1, 2, 4, ... minutes (by default): a mail server down for a while still gets the mail.
+    delay = conf.get("COMMENTS_MAIL_RETRY_DELAY") * 2**task.request.retries
+    log.warning("Comment mail for comment %s failed, retrying in %ss: %r", comment_id, delay, exc)
+    raise task.retry(exc=exc, countdown=delay)
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
