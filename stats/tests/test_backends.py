@@ -1,0 +1,168 @@
+"""Counter backends: exact PV and UV for small numbers, per-article figures, key expiry,
+locks; the database backend and the Redis backend give the same answers."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+
+from stats.backends import DaySnapshot, Figures, day_end
+from stats.models import LiveCounter, LiveVisitor
+
+from .conftest import day
+
+D1, D2, D3 = day("2026-11-21"), day("2026-11-22"), day("2026-11-23")
+
+
+def drive(backend) -> None:
+    """The same readers, whatever the backend: on D1 ``a`` reads article 1 twice, ``b``
+    reads articles 1 and 2, ``c`` only the home page; on D2 ``a`` comes back."""
+    backend.record(day=D1, visitor="c:aaaaaaaaaaaaaaaa", article_id=1)
+    backend.record(day=D1, visitor="c:aaaaaaaaaaaaaaaa", article_id=1)
+    backend.record(day=D1, visitor="h:bbbb", article_id=1)
+    backend.record(day=D1, visitor="h:bbbb", article_id=2)
+    backend.record(day=D1, visitor="h:cccc")
+    backend.record(day=D2, visitor="c:aaaaaaaaaaaaaaaa")
+
+
+def expected_answers() -> dict:
+    return {
+        "snapshot_d1": DaySnapshot(
+            date=D1, site=Figures(pv=5, uv=3), articles={1: Figures(pv=3, uv=2), 2: Figures(pv=1, uv=1)}
+        ),
+        "snapshot_d2": DaySnapshot(date=D2, site=Figures(pv=1, uv=1), articles={}),
+        "snapshot_d3": None,
+        "site_figures": {D1: Figures(5, 3), D2: Figures(1, 1), D3: Figures(0, 0)},
+    }
+
+
+def answers(backend) -> dict:
+    return {
+        "snapshot_d1": backend.snapshot(D1),
+        "snapshot_d2": backend.snapshot(D2),
+        "snapshot_d3": backend.snapshot(D3),
+        "site_figures": backend.site_figures([D1, D2, D3]),
+    }
+
+
+def many_readers(backend, visitors: int, views_each: int) -> None:
+    for n in range(visitors):
+        for _ in range(views_each):
+            backend.record(day=D3, visitor=f"c:{n:016x}", article_id=7)
+
+
+# --- database backend (both passes: SQLite, then MariaDB) -------------------------------
+
+
+def test_database_backend_counts_exactly(database_backend):
+    drive(database_backend)
+    assert answers(database_backend) == expected_answers()
+
+
+def test_database_backend_stores_digests_not_visitor_ids(database_backend):
+    database_backend.record(day=D1, visitor="c:secretsecretsecret", article_id=3)
+    stored = set(LiveVisitor.objects.values_list("visitor", flat=True))
+    assert len(stored) == 1 and "secret" not in stored.pop()
+
+
+def test_database_backend_is_exact_for_a_hundred_readers(database_backend):
+    many_readers(database_backend, visitors=100, views_each=3)
+    snapshot = database_backend.snapshot(D3)
+    assert snapshot.site == Figures(pv=300, uv=100)
+    assert snapshot.articles == {7: Figures(pv=300, uv=100)}
+
+
+def test_database_backend_purges_old_days(database_backend):
+    drive(database_backend)
+    database_backend.record(day=D3, visitor="h:dddd", article_id=1)
+    database_backend.purge(before=D3)
+    assert database_backend.snapshot(D1) is None and database_backend.snapshot(D2) is None
+    assert database_backend.snapshot(D3).site == Figures(1, 1)
+    assert set(LiveCounter.objects.values_list("date", flat=True)) == {D3}
+
+
+def test_database_backend_lock_turns_a_second_holder_away(database_backend):
+    with database_backend.lock("rollup", 60) as first:
+        with database_backend.lock("rollup", 60) as second:
+            assert (first, second) == (True, False)
+    with database_backend.lock("rollup", 60) as again:
+        assert again, "released on exit"
+    assert cache.get("stats:lock:rollup") is None
+
+
+# --- Redis backend (real-backend pass) ------------------------------------------------
+
+
+@pytest.mark.real_backends
+def test_redis_backend_counts_exactly(redis_backend):
+    drive(redis_backend)
+    assert answers(redis_backend) == expected_answers()
+
+
+@pytest.mark.real_backends
+def test_redis_backend_is_exact_for_a_hundred_readers(redis_backend):
+    many_readers(redis_backend, visitors=100, views_each=3)
+    snapshot = redis_backend.snapshot(D3)
+    assert snapshot.site == Figures(pv=300, uv=100)
+    assert snapshot.articles == {7: Figures(pv=300, uv=100)}
+
+
+@pytest.mark.real_backends
+@pytest.mark.django_db
+def test_both_backends_give_the_same_answers(redis_backend, database_backend):
+    drive(redis_backend)
+    drive(database_backend)
+    many_readers(redis_backend, visitors=60, views_each=2)
+    many_readers(database_backend, visitors=60, views_each=2)
+    assert answers(redis_backend) == answers(database_backend)
+    assert redis_backend.snapshot(D3) == database_backend.snapshot(D3)
+
+
+@pytest.mark.real_backends
+def test_redis_keys_expire_the_configured_days_after_their_day_ends(redis_backend, settings):
+    settings.STATS_RETENTION_DAYS = 3
+    today = D3
+    redis_backend.record(day=today, visitor="h:eeee", article_id=9)
+    keys = sorted(k.decode() for k in redis_backend.client.keys(f"{redis_backend.prefix}:{today}:*"))
+    assert [key.rsplit(":", 1)[-1] if "auv" not in key else "auv" for key in keys] == [
+        "apv",
+        "auv",
+        "pv",
+        "uv",
+    ]
+    expected = day_end(today).timestamp() + 3 * 86400
+    for key in keys:
+        assert abs(redis_backend.client.expiretime(key) - expected) <= 1, key
+    # Keys of a day that ended long ago are gone at once.
+    old = today - timedelta(days=30)
+    redis_backend.record(day=old, visitor="h:ffff", article_id=9)
+    assert redis_backend.snapshot(old) is None
+
+
+@pytest.mark.real_backends
+def test_redis_backend_records_a_view_in_one_round_trip(redis_backend, monkeypatch):
+    calls = []
+    original = type(redis_backend.client.pipeline()).execute
+
+    def counting_execute(pipe, *args, **kwargs):
+        calls.append(len(pipe.command_stack))
+        return original(pipe, *args, **kwargs)
+
+    monkeypatch.setattr(type(redis_backend.client.pipeline()), "execute", counting_execute)
+    redis_backend.record(day=D3, visitor="h:gggg", article_id=4)
+    assert calls == [8], "INCR, PFADD, HINCRBY, PFADD and four EXPIREAT in one pipeline"
+
+
+@pytest.mark.real_backends
+def test_redis_lock_turns_a_second_holder_away_and_expires(redis_backend):
+    with redis_backend.lock("rollup", 60) as first:
+        with redis_backend.lock("rollup", 60) as second:
+            assert (first, second) == (True, False)
+    with redis_backend.lock("rollup", 1) as held:
+        assert held
+        time.sleep(1.1)
+        with redis_backend.lock("rollup", 60) as after_expiry:
+            assert after_expiry, "a crashed holder's lock times out"

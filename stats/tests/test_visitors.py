@@ -1,0 +1,140 @@
+"""Visitor identity: bots and prefetches are recognised; the id is a random cookie or a
+daily-salted hash that never holds the address; a new visitor counts once."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import RequestFactory
+
+from stats import visitors
+
+from .conftest import CHROME, FIREFOX, GOOGLEBOT, day
+
+pytestmark = pytest.mark.django_db
+
+SAFARI_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Mobile/15E148 Safari/604.1"
+)
+WECHAT = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 "
+    "Mobile Safari/537.36 MicroMessenger/8.0.47"
+)
+
+
+@pytest.mark.parametrize(
+    "agent",
+    [
+        GOOGLEBOT,
+        "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+        "Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)",
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0 Safari/537.36",
+        "curl/8.5.0",
+        "python-requests/2.32.3",
+        "",
+        "   ",
+    ],
+)
+def test_bots_scripts_and_empty_agents_are_bots(agent):
+    assert visitors.is_bot(agent)
+
+
+@pytest.mark.parametrize("agent", [CHROME, FIREFOX, SAFARI_IPHONE, WECHAT])
+def test_browsers_are_not_bots(agent):
+    assert not visitors.is_bot(agent)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_SEC_PURPOSE": "prefetch"},
+        {"HTTP_SEC_PURPOSE": "prefetch;prerender"},
+        {"HTTP_PURPOSE": "prefetch"},
+        {"HTTP_X_MOZ": "prefetch"},
+        {"HTTP_X_PURPOSE": "preview"},
+    ],
+)
+def test_prefetch_headers_are_recognised(headers):
+    assert visitors.is_prefetch(RequestFactory().get("/", **headers))
+    assert not visitors.is_prefetch(RequestFactory().get("/"))
+
+
+def _request(ip="198.51.100.4", agent=CHROME, cookie=None, **headers):
+    request = RequestFactory().get("/", REMOTE_ADDR=ip, HTTP_USER_AGENT=agent, **headers)
+    if cookie is not None:
+        request.COOKIES["blog_vid"] = cookie
+    return request
+
+
+def test_a_new_visitor_gets_a_random_cookie_dated_today_and_is_counted_by_the_daily_hash():
+    today = day("2026-11-23")
+    visitor, cookie = visitors.visitor_for(_request(), today)
+    assert visitor.startswith("h:")
+    assert re.fullmatch(r"20261123\.[A-Za-z0-9_-]{16}", cookie)
+    other_visitor, other_cookie = visitors.visitor_for(_request(), today)
+    assert other_visitor == visitor, "a client refusing cookies stays one visitor all day"
+    assert other_cookie != cookie, "cookies are random, not derived from the address"
+
+
+def test_on_the_day_it_was_issued_the_cookie_counts_as_the_first_cookieless_view():
+    today = day("2026-11-23")
+    first, cookie = visitors.visitor_for(_request(), today)
+    second, new_cookie = visitors.visitor_for(_request(cookie=cookie), today)
+    assert second == first, "the new visitor's first and second views are one unique visitor"
+    assert new_cookie is None
+
+
+def test_from_the_next_day_on_the_cookie_is_the_visitor_id():
+    first_day, next_day = day("2026-11-23"), day("2026-11-24")
+    _visitor, cookie = visitors.visitor_for(_request(), first_day)
+    on_phone = visitors.visitor_for(_request(cookie=cookie, ip="192.0.2.99", agent=SAFARI_IPHONE), next_day)
+    at_home = visitors.visitor_for(_request(cookie=cookie), next_day)
+    assert on_phone == at_home == ("c:" + cookie.split(".", 1)[1], None)
+
+
+@pytest.mark.parametrize("bad", ["", "junk", "2026.short", "20261123.has spaces in it!!", "x" * 300])
+def test_a_malformed_cookie_is_replaced(bad):
+    visitor, cookie = visitors.visitor_for(_request(cookie=bad), day("2026-11-23"))
+    assert visitor.startswith("h:") and cookie is not None
+
+
+@pytest.mark.parametrize("headers", [{"HTTP_DNT": "1"}, {"HTTP_SEC_GPC": "1"}])
+def test_do_not_track_gets_no_cookie_but_is_still_counted_once_a_day(headers):
+    visitor, cookie = visitors.visitor_for(_request(**headers), day("2026-11-23"))
+    assert visitor.startswith("h:") and cookie is None
+
+
+def test_the_hash_holds_no_address_and_changes_every_day():
+    request = _request(ip="198.51.100.4")
+    monday = visitors.daily_hash(request, day("2026-11-23"))
+    tuesday = visitors.daily_hash(request, day("2026-11-24"))
+    assert monday != tuesday
+    assert re.fullmatch(r"h:[0-9a-f]{32}", monday) and "198.51.100.4" not in monday
+    assert visitors.daily_hash(_request(ip="198.51.100.5"), day("2026-11-23")) != monday
+    assert visitors.daily_hash(_request(agent=FIREFOX), day("2026-11-23")) != monday
+
+
+def test_the_daily_salt_is_random_and_shared_through_the_cache():
+    from django.core.cache import cache
+
+    salt = visitors.daily_salt(day("2026-11-23"))
+    assert cache.get("stats:salt:2026-11-23") == salt
+    visitors._salts.clear()  # another process: reads the same salt from the cache
+    assert visitors.daily_salt(day("2026-11-23")) == salt
+    assert visitors.daily_salt(day("2026-11-24")) != salt
+
+
+def test_the_client_address_comes_from_the_proxy_header_only_when_configured(settings):
+    request = _request(ip="10.0.0.2", HTTP_X_REAL_IP="203.0.113.9")
+    assert visitors.client_ip(request) == "10.0.0.2"
+    settings.BLOG_CLIENT_IP_HEADER = "X-Real-IP"
+    assert visitors.client_ip(request) == "203.0.113.9"
+    assert visitors.client_ip(_request(ip="not-an-ip")) == "unknown"
+
+
+def test_the_database_stores_a_digest_of_the_visitor_id():
+    digest = visitors.visitor_digest("c:abcdefghijklmnop")
+    assert re.fullmatch(r"[0-9a-f]{24}", digest)
+    assert "abcdefghijklmnop" not in digest
