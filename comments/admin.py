@@ -18,6 +18,8 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from articles.models import Article
+
 from .models import Comment
 from .services import (
     CommentsClosed,
@@ -53,6 +55,26 @@ class CommentAdminForm(forms.ModelForm):
         fields = ("author_name", "author_email", "author_url", "body", "status", "notify_on_reply")
 
 
+class ArticleFilter(admin.SimpleListFilter):
+    """Articles that have comments, by title (RelatedOnlyFieldListFilter would load every
+    article with its whole body just to print the titles)."""
+
+    title = _("article")
+    parameter_name = "article"
+
+    def lookups(self, request, model_admin):
+        return list(
+            Article.objects.filter(comments__isnull=False)
+            .distinct()
+            .order_by("-published_at")
+            .values_list("pk", "title")[:200]
+        )
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(article_id=value) if value and value.isdigit() else queryset
+
+
 def _change_link(comment: Comment, label: str | None = None) -> str:
     url = reverse("admin:comments_comment_change", args=[comment.pk])
     return format_html('<a href="{}">{}</a>', url, label or f"#{comment.number} {comment.author_name}")
@@ -71,7 +93,7 @@ class CommentAdmin(admin.ModelAdmin):
         "created_at",
     )
     list_display_links = ("number_label", "author_name")
-    list_filter = ("status", "is_staff_reply", "created_at", ("article", admin.RelatedOnlyFieldListFilter))
+    list_filter = ("status", "is_staff_reply", "created_at", ArticleFilter)
     list_select_related = ("article",)
     search_fields = ("author_name", "author_email", "author_url", "body", "article__title", "=client_hash")
     date_hierarchy = "created_at"
@@ -110,7 +132,7 @@ class CommentAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("article"), ordering="article__title")
     def article_link(self, comment: Comment) -> str:
-        changelist = f"{reverse('admin:comments_comment_changelist')}?article__id__exact={comment.article_id}"
+        changelist = f"{reverse('admin:comments_comment_changelist')}?article={comment.article_id}"
         return format_html(
             '<a href="{}">{}</a> · <a href="{}" target="_blank" rel="noopener">{}</a>',
             changelist,
@@ -147,7 +169,7 @@ class CommentAdmin(admin.ModelAdmin):
         thread = Comment.objects.filter(article_id=comment.article_id, thread_number=comment.thread_number)
         parts.append(
             format_html(
-                '<a href="{}?article__id__exact={}&amp;thread_number={}">{}</a>',
+                '<a href="{}?article={}&amp;thread_number={}">{}</a>',
                 reverse("admin:comments_comment_changelist"),
                 comment.article_id,
                 comment.thread_number,
@@ -190,7 +212,13 @@ class CommentAdmin(admin.ModelAdmin):
     # --- permissions and writes ----------------------------------------------------------
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Comment]:
-        return super().get_queryset(request).select_related("article", "parent")
+        heavy = ("body", "body_html", "toc_html", "summary")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("article", "parent")
+            .defer(*(f"article__{name}" for name in heavy))
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # readers write comments; staff reply from a comment's page

@@ -211,14 +211,14 @@ def comment_moderate(*, comments: QuerySet[Comment], status: str) -> int:
     if status not in Comment.Status.values:
         raise ValidationError(_("Unknown status."))
     with transaction.atomic():
-        targets = list(comments.exclude(status=status).only("pk", "article_id"))
+        targets = list(comments.exclude(status=status).values_list("pk", "article_id"))
         if not targets:
             return 0
-        article_ids = {c.article_id for c in targets}
+        article_ids = {article_id for _pk, article_id in targets}
         _lock_articles(article_ids)
         changed = list(
             Comment.objects.select_for_update()
-            .filter(pk__in=[c.pk for c in targets])
+            .filter(pk__in=[pk for pk, _article_id in targets])
             .exclude(status=status)
             .order_by("pk")
         )
