@@ -23,10 +23,14 @@
 #
 # Environment (defaults in brackets):
 #   BENCH_BACKENDS     [real embedded]      BENCH_WORKERS   [1 2]
-#   BENCH_DURATION     wrk -d per URL [10s] BENCH_CONNECTIONS wrk -c [4]
+#   BENCH_DURATION     wrk -d per run [5s]  BENCH_CONNECTIONS wrk -c [4]
+#   BENCH_ROUNDS       interleaved rounds over all URLs; the best run of each is kept [3]
 #   BENCH_DATABASE_URL [mysql://root@127.0.0.1:3306/blog_pagebench]
 #   BENCH_REDIS_URL    [redis://127.0.0.1:6379/12]  (a Redis DB of its own: it is flushed)
 #   BENCH_VAR_DIR      [var/bench]          BENCH_PORT [free port]
+#   BENCH_ACCEPT_LANGUAGE  sent with every request, as browsers do [en-US,en;q=0.9];
+#                      empty = none (then every request, hello included, asks the cache for
+#                      the site's default language)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -35,11 +39,13 @@ PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 BIN=$(dirname "$PYTHON")
 BENCH_BACKENDS=${BENCH_BACKENDS:-real embedded}
 BENCH_WORKERS=${BENCH_WORKERS:-1 2}
-BENCH_DURATION=${BENCH_DURATION:-10s}
+BENCH_DURATION=${BENCH_DURATION:-5s}
+BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-4}
 BENCH_DATABASE_URL=${BENCH_DATABASE_URL:-mysql://root@127.0.0.1:3306/blog_pagebench}
 BENCH_REDIS_URL=${BENCH_REDIS_URL:-redis://127.0.0.1:6379/12}
 BENCH_VAR_DIR=${BENCH_VAR_DIR:-$ROOT/var/bench}
+BENCH_ACCEPT_LANGUAGE=${BENCH_ACCEPT_LANGUAGE-en-US,en;q=0.9}
 BENCH_PORT=${BENCH_PORT:-$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 RESULTS=$ROOT/bench/results/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$RESULTS"
@@ -114,10 +120,11 @@ start_server() {
 
 # wrk one URL; prints "req/s p50 p99" and keeps the raw output.
 measure() {
-  local name=$1 path=$2 cookie=${3:-} out
-  out=$RESULTS/$BACKEND-w$WORKERS-$name.txt
+  local name=$1 path=$2 cookie=${3:-} round=${4:-1} out
+  out=$RESULTS/$BACKEND-w$WORKERS-$name-$round.txt
   local args=(-t1 -c"$BENCH_CONNECTIONS" -d"$BENCH_DURATION" --latency)
   [[ -n $cookie ]] && args+=(-H "Cookie: $cookie")
+  [[ -n $BENCH_ACCEPT_LANGUAGE ]] && args+=(-H "Accept-Language: $BENCH_ACCEPT_LANGUAGE")
   {
     echo "# $(date -Is) load: $(cut -d' ' -f1-3 /proc/loadavg)"
     wrk "${args[@]}" "http://127.0.0.1:$BENCH_PORT$path"
@@ -131,7 +138,10 @@ measure() {
 {
   echo "# Page benchmarks $(date -Is)"
   echo
-  echo "$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)); wrk -t1 -c$BENCH_CONNECTIONS -d$BENCH_DURATION on loopback; wrk shares the machine with gunicorn."
+  echo "$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)); wrk -t1 -c$BENCH_CONNECTIONS -d$BENCH_DURATION on loopback"
+  echo "(wrk shares the machine with gunicorn); Accept-Language: ${BENCH_ACCEPT_LANGUAGE:-none}; load before start: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo
+  echo "Best of $BENCH_ROUNDS interleaved runs per URL."
   echo
   echo "| backend | workers | page | req/s | p50 | p99 | % of hello |"
   echo "|---|---|---|---:|---:|---:|---:|"
@@ -143,9 +153,12 @@ if awk -v l="$load1" 'BEGIN {exit !(l > 0.5)}'; then
 fi
 
 for BACKEND in $BENCH_BACKENDS; do
+  unset ARTICLE CATEGORY
   use_backend "$BACKEND"
   prepare "$BACKEND"
   PAGES=(/ "$ARTICLE" "$CATEGORY")
+  SPECS=("hello /bench/hello/" "healthz /healthz" "home /" "article $ARTICLE" "category $CATEGORY"
+    "home-render / messages=bench" "article-render $ARTICLE messages=bench")
   "$PYTHON" bench/queries.py --json "$RESULTS/queries-$BACKEND.json" "${PAGES[@]}" \
     | tee "$RESULTS/queries-$BACKEND.txt" || true  # a missed query bar is reported, not fatal
   for WORKERS in $BENCH_WORKERS; do
@@ -157,15 +170,26 @@ for BACKEND in $BENCH_BACKENDS; do
     cache_state=$(curl -fs -D - -o /dev/null "http://127.0.0.1:$BENCH_PORT/" | tr -d '\r' \
       | awk -F': ' 'tolower($1)=="x-page-cache" {print $2}')
     [[ $cache_state == hit ]] || log "warning: home page is not served from the page cache ($cache_state)"
-    hello_rps=""
-    for spec in "hello /bench/hello/" "healthz /healthz" "home /" "article $ARTICLE" "category $CATEGORY" \
-      "home-render / messages=bench" "article-render $ARTICLE messages=bench"; do
-      read -r name path cookie <<<"$spec"
-      read -r rps p50 p99 < <(measure "$name" "$path" "$cookie")
-      [[ -z $hello_rps ]] && hello_rps=$rps
-      pct=$(awk -v a="$rps" -v b="$hello_rps" 'BEGIN {printf "%.0f%%", 100 * a / b}')
-      echo "| $BACKEND | $WORKERS | $name \`$path\` | $rps | $p50 | $p99 | $pct |" >>"$SUMMARY"
-      log "$(printf '%-9s %-2s %-13s %6s req/s  p50 %-8s p99 %-8s %5s of hello' "$BACKEND" "$WORKERS" "$name" "$rps" "$p50" "$p99" "$pct")"
+    # Interleaved rounds, best of each: on a shared machine a burst of someone else's work
+    # lands on one short run, not on every run of one URL.
+    declare -A best=() best_line=()
+    for round in $(seq "$BENCH_ROUNDS"); do
+      for spec in "${SPECS[@]}"; do
+        read -r name path cookie <<<"$spec"
+        read -r rps p50 p99 < <(measure "$name" "$path" "$cookie" "$round")
+        log "$(printf '%-9s %-2s %-15s round %s %6s req/s  p50 %-8s p99 %s' "$BACKEND" "$WORKERS" "$name" "$round" "$rps" "$p50" "$p99")"
+        if ((rps > ${best[$name]:-0})); then best[$name]=$rps; best_line[$name]="$path|$rps|$p50|$p99"; fi
+      done
+    done
+    for spec in "${SPECS[@]}"; do
+      read -r name _ <<<"$spec"
+      IFS='|' read -r path rps p50 p99 <<<"${best_line[$name]}"
+      pct=$(awk -v a="$rps" -v b="${best[hello]}" 'BEGIN {printf "%.0f%%", 100 * a / b}')
+      bar=""
+      if [[ $name == home || $name == article ]]; then
+        bar=$(awk -v a="$rps" -v b="${best[hello]}" 'BEGIN {print (a >= b / 2) ? " (bar met)" : " (bar MISSED)"}')
+      fi
+      echo "| $BACKEND | $WORKERS | $name \`$path\` | $rps | $p50 | $p99 | $pct$bar |" >>"$SUMMARY"
     done
     stop_server
   done

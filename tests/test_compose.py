@@ -105,6 +105,9 @@ def test_backends_mariadb_utf8mb4_and_redis(services):
     web_env = services["web"]["environment"]
     assert web_env["DATABASE_URL"].startswith("mysql://blog:") and "@db:3306/blog" in web_env["DATABASE_URL"]
     assert web_env["REDIS_URL"].startswith("redis://redis:6379/")
+    # A cache flush must not drop queued tasks or uncounted page views.
+    assert len({web_env["REDIS_URL"], web_env["CELERY_BROKER_URL"], web_env["STATS_REDIS_URL"]}) == 3
+    assert "volatile-ttl" in services["redis"]["command"]
     assert _volume_target(services["db"], "db-data") == "/var/lib/mysql"
 
 
