@@ -203,6 +203,14 @@ def test_weak_password_is_refused_and_nothing_is_written():
     assert not Article.objects.exists()
 
 
+def test_a_clashing_existing_row_is_a_clear_error_and_nothing_is_written():
+    Category.objects.create(name="Python", slug="my-python")
+    with pytest.raises(CommandError, match=r"Cannot write the demo category 'python': .* already exists"):
+        seed("--articles", "2")
+    assert not Article.objects.exists()
+    assert not Tag.objects.exists()
+
+
 def test_article_count_is_validated():
     with pytest.raises(CommandError):
         seed("--articles", "-1")

@@ -115,7 +115,11 @@ def _upsert(model: type[models.Model], lookup: dict, fields: dict) -> tuple[mode
     row = row or model(**lookup)
     for name, value in fields.items():
         setattr(row, name, value)
-    row.full_clean()
+    try:
+        row.full_clean()
+    except ValidationError as exc:  # e.g. an existing row already uses a demo name
+        label = f"{model._meta.verbose_name} {next(iter(lookup.values()))!r}"
+        raise CommandError(f"Cannot write the demo {label}: {'; '.join(exc.messages)}") from exc
     row.save()
     return row, True
 
