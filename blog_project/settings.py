@@ -84,6 +84,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outermost after static files: counts page views on the final response, cached or not.
+    "stats.middleware.PageViewMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "articles.middleware.SiteLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -285,6 +287,11 @@ COMMENTS_MAX_DEPTH = env.int("COMMENTS_MAX_DEPTH", default=3)
 COMMENTS_AVATARS = env.bool("COMMENTS_AVATARS", default=True)
 COMMENTS_MODERATOR_EMAILS = env.list("COMMENTS_MODERATOR_EMAILS", default=[])
 COMMENTS_MAIL_RETRY_DELAY = env.int("COMMENTS_MAIL_RETRY_DELAY", default=60)
+
+# --- Stats (defaults and descriptions in stats/conf.py) ---------------------------------
+STATS_RETENTION_DAYS = env.int("STATS_RETENTION_DAYS", default=7)
+STATS_REDIS_URL = env.str("STATS_REDIS_URL", default="")
+STATS_ROLLUP_RETRY_SECONDS = env.int("STATS_ROLLUP_RETRY_SECONDS", default=300)
 
 # --- Logging --------------------------------------------------------------------------
 LOGGING = {

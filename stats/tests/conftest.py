@@ -22,6 +22,7 @@ def _stats_defaults(settings):
     """No in-process rollup on the first view of a day unless a test asks for it, and a
     fresh daily salt (the cache is cleared for every test)."""
     settings.STATS_ROLLUP_ON_REQUEST = False
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast factories
     visitors._salts.clear()
     yield
     visitors._salts.clear()
