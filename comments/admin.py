@@ -265,18 +265,20 @@ class CommentAdmin(admin.ModelAdmin):
 
     # --- bulk actions --------------------------------------------------------------------
 
-    def _moderate(self, request: HttpRequest, queryset: QuerySet[Comment], status: str, done: str) -> None:
-        count = comment_moderate(comments=queryset, status=status)
-        self.message_user(request, done % {"count": count}, messages.SUCCESS)
-
     @admin.action(description=_("Approve selected comments"), permissions=["change"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
-        self._moderate(request, queryset, Comment.Status.APPROVED, _("%(count)d comment(s) approved."))
+        count = comment_moderate(comments=queryset, status=Comment.Status.APPROVED)
+        done = ngettext("%(count)d comment approved.", "%(count)d comments approved.", count)
+        self.message_user(request, done % {"count": count}, messages.SUCCESS)
 
     @admin.action(description=_("Mark selected comments as spam"), permissions=["change"])
     def mark_spam_selected(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
-        self._moderate(request, queryset, Comment.Status.SPAM, _("%(count)d comment(s) marked as spam."))
+        count = comment_moderate(comments=queryset, status=Comment.Status.SPAM)
+        done = ngettext("%(count)d comment marked as spam.", "%(count)d comments marked as spam.", count)
+        self.message_user(request, done % {"count": count}, messages.SUCCESS)
 
     @admin.action(description=_("Remove selected comments"), permissions=["change"])
     def remove_selected(self, request: HttpRequest, queryset: QuerySet[Comment]) -> None:
-        self._moderate(request, queryset, Comment.Status.REMOVED, _("%(count)d comment(s) removed."))
+        count = comment_moderate(comments=queryset, status=Comment.Status.REMOVED)
+        done = ngettext("%(count)d comment removed.", "%(count)d comments removed.", count)
+        self.message_user(request, done % {"count": count}, messages.SUCCESS)
