@@ -1,7 +1,17 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
 class StatsConfig(AppConfig):
     name = "stats"
     verbose_name = _("Statistics")
+
+    def ready(self) -> None:
+        from articles import registry
+
+        from .schedule import on_post_migrate
+        from .widgets import render_site_stats_widget
+
+        registry.register_widget("site_stats", render_site_stats_widget, live=True)
+        post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="stats-schedule")

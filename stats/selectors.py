@@ -31,9 +31,12 @@ def filled_through() -> date | None:
     return FillState.objects.filter(name=FillState.DAILY).values_list("filled_through", flat=True).first()
 
 
-def live_days(final_through: date | None, start: date, end: date) -> list[date]:
-    """Days of [start, end] not final yet whose counters are still held."""
-    first = max(start, end - timedelta(days=conf.get("STATS_RETENTION_DAYS")))
+def live_days(final_through: date | None, start: date | None, end: date) -> list[date]:
+    """Days of [start, end] not final yet whose counters are still held (``end`` is today
+    or earlier; no ``start``: as far back as the counters go)."""
+    first = end - timedelta(days=conf.get("STATS_RETENTION_DAYS"))
+    if start is not None:
+        first = max(start, first)
     if final_through is not None:
         first = max(first, final_through + timedelta(days=1))
     return days_between(first, end) if first <= end else []
@@ -77,7 +80,7 @@ def site_numbers() -> SiteNumbers:
     stored = stored_totals()
     today = timezone.localdate()
     try:
-        live = get_backend().site_figures(live_days(stored.filled_through, today, today))
+        live = get_backend().site_figures(live_days(stored.filled_through, None, today))
     except RedisError as exc:
         log.warning("Stats: live counters unavailable for the sidebar: %r", exc)
         return SiteNumbers(None, stored.total_pv, stored.articles, stored.comments)
@@ -159,7 +162,7 @@ def traffic(*, days: int, top: int = 10) -> Traffic:
         for article_id, pv, uv in sums:
             article_totals[article_id] = [pv, uv]
     backend = get_backend()
-    held = live_days(final_through, end - timedelta(days=3650), end)
+    held = live_days(final_through, None, end)
     # Live days before the period (a rollup far behind) still belong to the all-time total.
     earlier = backend.site_figures([day for day in held if day < start])
     live = {}

@@ -85,9 +85,8 @@ def test_database_backend_purges_old_days(database_backend):
 
 
 def test_database_backend_lock_turns_a_second_holder_away(database_backend):
-    with database_backend.lock("rollup", 60) as first:
-        with database_backend.lock("rollup", 60) as second:
-            assert (first, second) == (True, False)
+    with database_backend.lock("rollup", 60) as first, database_backend.lock("rollup", 60) as second:
+        assert (first, second) == (True, False)
     with database_backend.lock("rollup", 60) as again:
         assert again, "released on exit"
     assert cache.get("stats:lock:rollup") is None
@@ -158,9 +157,8 @@ def test_redis_backend_records_a_view_in_one_round_trip(redis_backend, monkeypat
 
 @pytest.mark.real_backends
 def test_redis_lock_turns_a_second_holder_away_and_expires(redis_backend):
-    with redis_backend.lock("rollup", 60) as first:
-        with redis_backend.lock("rollup", 60) as second:
-            assert (first, second) == (True, False)
+    with redis_backend.lock("rollup", 60) as first, redis_backend.lock("rollup", 60) as second:
+        assert (first, second) == (True, False)
     with redis_backend.lock("rollup", 1) as held:
         assert held
         time.sleep(1.1)

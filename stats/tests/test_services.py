@@ -128,7 +128,7 @@ def test_a_backfill_moves_the_high_water_mark_only_over_consecutive_days(traffic
 
 
 def test_counts_of_deleted_articles_are_left_out(traffic):
-    first, second = traffic
+    _first, second = traffic
     second_pk = second.pk
     second.delete()
     result = services.stats_rollup()

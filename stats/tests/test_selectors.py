@@ -1,0 +1,132 @@
+"""Live figures: stored final rows plus the counters of later days, the same before and
+after a rollup; the dashboard's series and top articles in a fixed number of queries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from articles.models import Article
+from articles.tests.factories import ArticleFactory, DraftFactory, ScheduledFactory
+from stats import selectors, services
+from stats.backends import Figures, get_backend
+
+pytestmark = pytest.mark.django_db
+
+
+def ago(days: int):
+    return timezone.localdate() - timedelta(days=days)
+
+
+def views(article_id, day_offset: int, *visitors: str) -> None:
+    backend = get_backend()
+    for visitor in visitors:
+        backend.record(day=ago(day_offset), visitor=visitor, article_id=article_id)
+
+
+def test_site_numbers_are_the_same_before_and_after_the_rollup(db):
+    article = ArticleFactory()
+    views(article.pk, 2, "h:a", "h:b")
+    views(article.pk, 1, "h:a")
+    views(None, 0, "h:a", "h:c", "h:c")
+    before = selectors.site_numbers()
+    assert before.today == Figures(pv=3, uv=2)
+    assert before.total_pv == 6
+    services.stats_rollup()
+    from articles.cache import bump_generation
+
+    bump_generation()  # what the rollup's on_commit does
+    assert selectors.site_numbers() == before
+
+
+def test_running_figures_of_today_in_the_tables_are_not_counted_twice(db):
+    views(None, 1, "h:a")
+    views(None, 0, "h:a", "h:b")
+    services.stats_rollup()
+    services.stats_rollup(start=ago(0), end=ago(0))
+    from articles.cache import bump_generation
+
+    bump_generation()
+    assert selectors.site_numbers().total_pv == 3
+
+
+def test_articles_and_comments_count_only_published_articles(db):
+    ArticleFactory()
+    Article.objects.filter(pk=ArticleFactory().pk).update(comment_count=4)
+    Article.objects.filter(pk=DraftFactory().pk).update(comment_count=9)
+    ScheduledFactory()
+    numbers = selectors.site_numbers()
+    assert (numbers.articles, numbers.comments) == (2, 4)
+
+
+def test_warm_site_numbers_cost_no_query_with_redis(db, django_assert_max_num_queries):
+    selectors.site_numbers()
+    expected = 0 if get_backend().name == "redis" else 2  # the database backend's two counts
+    with django_assert_max_num_queries(expected):
+        selectors.site_numbers()
+
+
+def test_without_readable_counters_the_sidebar_shows_the_stored_numbers(db, settings):
+    settings.STATS_BACKEND = "redis"
+    settings.STATS_REDIS_URL = "redis://127.0.0.1:1/0"
+    numbers = selectors.site_numbers()
+    assert numbers.today is None and numbers.total_pv == 0
+
+
+def test_live_days_stop_at_the_retention_window_and_the_high_water_mark(settings):
+    today = timezone.localdate()
+    assert selectors.live_days(None, today - timedelta(days=30), today)[0] == today - timedelta(days=7)
+    assert selectors.live_days(today - timedelta(days=1), today - timedelta(days=30), today) == [today]
+    assert selectors.live_days(today, today, today) == []
+
+
+def test_traffic_merges_stored_days_with_live_ones_and_ranks_articles(db):
+    first, second, unread = ArticleFactory(title="First"), ArticleFactory(title="Second"), ArticleFactory()
+    views(first.pk, 3, "h:a", "h:b")
+    views(second.pk, 3, "h:a", "h:a", "h:a")
+    views(first.pk, 1, "h:a")
+    services.stats_rollup()
+    views(second.pk, 0, "h:c")
+    views(None, 0, "h:c")
+    figures = selectors.traffic(days=7)
+    assert [(row.date, row.pv, row.uv, row.live) for row in figures.days] == [
+        (ago(6), 0, 0, False),
+        (ago(5), 0, 0, False),
+        (ago(4), 0, 0, False),
+        (ago(3), 5, 2, False),
+        (ago(2), 0, 0, False),
+        (ago(1), 1, 1, False),
+        (ago(0), 2, 1, True),
+    ]
+    assert [(row.article.title, row.pv, row.visitor_days) for row in figures.top_articles] == [
+        ("Second", 4, 2),
+        ("First", 3, 3),
+    ]
+    assert unread.pk not in [row.article.pk for row in figures.top_articles]
+    assert (figures.period_pv, figures.total_pv, figures.peak.date) == (8, 8, ago(3))
+    assert figures.filled_through == ago(1)
+
+
+def test_traffic_costs_a_fixed_number_of_queries(db, django_assert_num_queries):
+    def load(article_count: int) -> int:
+        for _ in range(article_count):
+            article = ArticleFactory()
+            views(article.pk, 2, "h:a")
+            views(article.pk, 0, "h:b")
+        services.stats_rollup()
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            figures = selectors.traffic(days=30)
+        assert figures.top_articles
+        return len(queries)
+
+    few = load(3)
+    many = load(30)
+    assert few == many
+    # fill state, stored days, all-time sum, stored article sums, titles (+2 per live day
+    # for the database backend)
+    assert few == (5 if get_backend().name == "redis" else 7)
