@@ -26,7 +26,7 @@ from articles.models import Article
 from . import conf, selectors, spam
 from .forms import CommentForm
 from .models import Comment
-from .sections import AUTHOR_COOKIE_SALT, form_context, initial_form_data, remembered_author_cookie
+from .sections import form_context, initial_form_data, remembered_author_cookie
 from .services import (
     CommentsClosed,
     DuplicateComment,
@@ -161,10 +161,9 @@ def _after_post(request: HttpRequest, comment: Comment, form: CommentForm) -> Ht
         target = f"{comment.article.get_absolute_url()}#comments"
     response = HttpResponseRedirect(target, status=303)
     if form.cleaned_data.get("remember"):
-        response.set_signed_cookie(
+        response.set_cookie(
             conf.AUTHOR_COOKIE,
             remembered_author_cookie(form.cleaned_data),
-            salt=AUTHOR_COOKIE_SALT,
             max_age=conf.AUTHOR_COOKIE_MAX_AGE,
             secure=settings.SESSION_COOKIE_SECURE,
             httponly=True,

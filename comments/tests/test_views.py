@@ -117,6 +117,14 @@ def test_name_and_email_are_remembered_and_bypass_the_page_cache(client, article
     assert "Ada Lovelace" not in anonymous
 
 
+def test_a_chinese_name_is_remembered_in_an_ascii_cookie(client, article, open_policy):
+    client.post(post_url(article), form_data(author_name="小明 🐼"))
+    value = client.cookies[AUTHOR_COOKIE].value
+    assert value.isascii() and ";" not in value and " " not in value
+    response = client.get(article.get_absolute_url())
+    assert response.status_code == 200 and 'value="小明 🐼"' in _text(response)
+
+
 def test_unticking_remember_forgets_and_a_forged_cookie_is_ignored(client, article, open_policy):
     client.post(post_url(article), form_data())
     client.post(post_url(article), form_data(body="Second", remember=None))
