@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
@@ -56,6 +57,8 @@ def _refuse(request: HttpRequest, article: Article, form: CommentForm, status: i
     request.comment_form = form
     if message:
         form.add_error(None, message)
+    # Shown at the top of the page (the form is further down); consumed by this response.
+    messages.error(request, _("Your comment was not posted: please see the comment form below."))
     response = _render_article_page(request, slug=article.slug)
     response.status_code = status
     response["Cache-Control"] = "private, no-store"
@@ -80,6 +83,13 @@ def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
             "comments/refused.html",
             {"message": _("Your comment is far too long to be received. Nothing was posted.")},
             status=413,
+        )
+    except MultiPartParserError:
+        return render(
+            request,
+            "comments/refused.html",
+            {"message": _("The form data could not be read. Nothing was posted: please try again.")},
+            status=400,
         )
     article = _public_article(article_id)
     form = CommentForm(data, article=article)

@@ -1,5 +1,6 @@
-"""In Chromium: a first-time reader posts a comment (held), a moderator approves it in the
-admin, and the reader, now known, replies in place and sees the thread."""
+"""In Chromium: a first-time reader posts a comment (a refused try keeps what they typed;
+then held), a moderator approves it in the admin, and the reader, now known, replies in
+place and sees the thread."""
 
 import pytest
 
@@ -24,8 +25,15 @@ def test_reader_comments_moderator_approves_reader_replies(live_server, page, ch
     page.goto(url)
     page.fill("#id_author_name", "Ada Reader")
     page.fill("#id_author_email", "ada@example.com")
-    page.fill("#id_body", "First thoughts, with **bold** words.")
     page.check("#id_notify_on_reply")
+    # Sent without a comment: refused, with the reason, and nothing typed is lost.
+    page.click("button:has-text('Post comment')")
+    page.locator(".field-body .field-error", has_text="This field is required.").wait_for()
+    assert page.get_by_text("Your comment was not posted").count() == 1
+    assert page.input_value("#id_author_name") == "Ada Reader"
+    assert page.is_checked("#id_notify_on_reply")
+    assert page.evaluate("document.activeElement.id") == "id_body"
+    page.fill("#id_body", "First thoughts, with **bold** words.")
     page.click("button:has-text('Post comment')")
     page.get_by_text("Your comment is awaiting moderation").wait_for()
     assert page.locator("#c-1").count() == 0

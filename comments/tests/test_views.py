@@ -190,6 +190,7 @@ def test_bad_input_rerenders_the_form_with_everything_typed(client, article, ope
         if typed and len(typed) < 6000:
             assert html.escape(typed) in page, (case, field)
     assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
+    assert "Your comment was not posted" in page and "messages" not in response.cookies
     assert "<b>Z</b>" not in page  # typed HTML is shown as text
     assert not Comment.objects.exists()
     # The refused page was not stored for other readers.
@@ -289,6 +290,11 @@ def test_request_too_large_is_413(client, article, settings):
     response = client.post(post_url(article), form_data(body="x" * 20_000))
     assert response.status_code == 413
     assert "far too long" in _text(response)
+
+
+def test_unreadable_form_data_is_400(client, article):
+    response = client.post(post_url(article), data=b"--x\r\n", content_type="multipart/form-data")
+    assert response.status_code == 400 and "could not be read" in _text(response)
 
 
 def test_html_and_script_in_every_field_are_inert(client, article, open_policy):

@@ -4,6 +4,12 @@
   "use strict";
   var form = document.getElementById("comment-form");
   if (!form) return;
+  // A refused post comes back as the whole article: bring the reader to the form.
+  if (form.querySelector(".form-errors, .field-error")) {
+    form.scrollIntoView();
+    var invalid = form.querySelector(".has-error input, .has-error textarea") || form.querySelector("textarea");
+    if (invalid) invalid.focus({ preventScroll: true });
+  }
   var home = document.createComment("comment-form-home");
   form.parentNode.insertBefore(home, form);
   var parentInput = form.querySelector("input[name=parent]");
