@@ -71,7 +71,8 @@ def _find_duplicate(*, article_id: int, body: str, email: str, client_hash: str)
             article_id=article_id, created_at__gte=since, client_hash=client_hash
         )
     wanted = _normalised(body)
-    for candidate in same_author.exclude(status=Comment.Status.SPAM).order_by("-created_at")[:50]:
+    # Whatever its status: reposting a removed or spam comment is refused the same way.
+    for candidate in same_author.order_by("-created_at")[:50]:
         if _normalised(candidate.body) == wanted:
             return candidate
     return None

@@ -100,6 +100,9 @@ def test_duplicates_by_the_same_author_are_refused(article, open_policy):
     assert excinfo.value.existing == first
     _create(article, body="Same words here", author_email="someone@example.com")  # another author
     _create(ArticleFactory(), body="Same words here")  # another article
+    services.comment_moderate(comments=Comment.objects.filter(pk=first.pk), status=Comment.Status.SPAM)
+    with pytest.raises(services.DuplicateComment):  # reposting spam is no way around moderation
+        _create(article, body="Same words here", client_hash="", author_email="ada@example.com")
 
 
 def test_visible_changes_bump_the_generation_on_commit(article, django_capture_on_commit_callbacks):
