@@ -120,6 +120,10 @@ class CommentAdmin(admin.ModelAdmin):
         ),
     )
 
+    def view_on_site(self, comment: Comment) -> str:
+        # The article at the comment's anchor (the public permalink is 404 until approved).
+        return f"{comment.article.get_absolute_url()}#c-{comment.number}"
+
     # --- columns and read-only fields ----------------------------------------------------
 
     @admin.display(description=_("number"), ordering="number")

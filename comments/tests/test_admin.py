@@ -98,6 +98,7 @@ def test_change_page_shows_article_thread_and_history(staff_client, article):
     assert article.title in page and f"{article.get_absolute_url()}#c-2" in page
     assert "In reply to" in page and "#1 Ada" in page
     assert "2 comments in this thread" in page
+    assert f'href="{article.get_absolute_url()}#c-2" class="viewsitelink"' in page
     history = staff_client.get(_change_url(root)).content.decode()
     assert "Spam: 1" in history and "all by this e-mail" in history
     assert "Replies" in history and "#2 Bob" in history
