@@ -29,6 +29,7 @@ class Point:
 class Tick:
     position: float
     label: str
+    anchor: str = "middle"  # the first and last date labels stay inside the picture
 
 
 @dataclass
@@ -82,9 +83,14 @@ def build_chart(rows: Sequence[DayRow]) -> Chart:
     chart.points = [Point(x(i), y(row.pv), y(row.uv), row) for i, row in enumerate(rows)]
     chart.y_ticks = [Tick(y(value), f"{value:,}") for value in range(0, top_value + 1, step)]
     label_every = max(1, math.ceil(len(rows) / 6))
+    last = len(rows) - 1
     chart.x_ticks = [
-        Tick(x(i), row.date.strftime("%m-%d"))
+        Tick(
+            x(i),
+            row.date.strftime("%m-%d"),
+            "start" if i == 0 < last else "end" if i == last > 0 else "middle",
+        )
         for i, row in enumerate(rows)
-        if i % label_every == 0 or i == len(rows) - 1
+        if i % label_every == 0 or i == last
     ]
     return chart
