@@ -13,8 +13,8 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blog_project.settings")
 
-from django.conf import settings  # noqa: E402
-from django.core.wsgi import get_wsgi_application  # noqa: E402
+from django.conf import settings
+from django.core.wsgi import get_wsgi_application
 
 COUNTER = "stats.middleware.PageViewMiddleware"
 
