@@ -141,6 +141,7 @@ measure() {
   echo "$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)); wrk -t1 -c$BENCH_CONNECTIONS -d$BENCH_DURATION on loopback"
   echo "(wrk shares the machine with gunicorn); Accept-Language: ${BENCH_ACCEPT_LANGUAGE:-none}; load before start: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
+  echo "Code: $(git rev-parse --short HEAD 2>/dev/null || echo '?') ($(git status --porcelain 2>/dev/null | wc -l) files changed in the work tree)."
   echo "Best of $BENCH_ROUNDS interleaved runs per URL."
   echo
   echo "| backend | workers | page | req/s | p50 | p99 | % of hello |"
