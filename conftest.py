@@ -64,10 +64,15 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache_and_language(settings):
-    """Each test starts with an empty cache (generation, fragments, pages, rate limits)."""
+    """Each test starts with an empty cache (generation, fragments, pages, rate limits), and
+    live widgets show the numbers of the moment (tests of their reuse set the max age)."""
     from django.core.cache import cache
     from django.utils import translation
 
+    from articles import widgets
+
+    settings.BLOG_LIVE_WIDGET_MAX_AGE = 0
+    widgets._live_html.clear()
     cache.clear()
     translation.activate("en")
     yield

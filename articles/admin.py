@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -22,10 +24,20 @@ class MarkdownEditorWidget(AdminMarkdownxWidget):
 
 
 class MarkdownAdminMixin:
-    formfield_overrides = {MarkdownxField: {"widget": MarkdownEditorWidget}}
+    formfield_overrides = {
+        MarkdownxField: {"widget": MarkdownEditorWidget},
+        models.URLField: {"assume_scheme": "https"},  # a bare "example.com" means https
+    }
 
     class Media:
         css = {"all": ("css/pygments.css",)}
+
+
+class ArticleChangeList(ChangeList):
+    """The list never shows the Markdown or its HTML: leave the long columns unread."""
+
+    def get_queryset(self, request: HttpRequest, exclude_parameters=None) -> QuerySet[Article]:
+        return super().get_queryset(request, exclude_parameters).defer("body", "body_html", "toc_html")
 
 
 @admin.register(Article)
@@ -72,6 +84,9 @@ class ArticleAdmin(MarkdownAdminMixin, admin.ModelAdmin):
             {"fields": ("view_count", "comment_count", "created_at", "updated_at"), "classes": ("collapse",)},
         ),
     )
+
+    def get_changelist(self, request: HttpRequest, **kwargs):
+        return ArticleChangeList
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict:
         return {**super().get_changeform_initial_data(request), "author": request.user.pk}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import TypeVar
 
 from django.conf import settings
@@ -30,6 +31,9 @@ NEXT_PUBLICATION_KEY = "gen:next-publication"
 CSRF_HOLE = "__csrf_token_hole__"
 _NO_SCHEDULE = 0.0
 T = TypeVar("T")
+# Within a request the generation is read once: the page cache, the fragments and the
+# memoised reads of one response all use the same one (and save a cache round trip each).
+_request_generation: ContextVar[list[int] | None] = ContextVar("request_generation", default=None)
 
 
 def bump_generation() -> int:
@@ -39,6 +43,8 @@ def bump_generation() -> int:
         {GENERATION_KEY: generation, NEXT_PUBLICATION_KEY: _next_publication_timestamp()},
         timeout=None,
     )
+    if (held := _request_generation.get()) is not None:
+        held[:] = [generation]
     return generation
 
 
@@ -56,12 +62,31 @@ def _next_publication_timestamp() -> float:
 
 def current_generation() -> int:
     """The generation in force, bumping it if a scheduled article has come due."""
+    held = _request_generation.get()
+    if held:
+        return held[0]
     values = cache.get_many([GENERATION_KEY, NEXT_PUBLICATION_KEY])
     generation = values.get(GENERATION_KEY)
     due_at = values.get(NEXT_PUBLICATION_KEY, _NO_SCHEDULE)
     if generation is None or (due_at and due_at <= time.time()):
         generation = bump_generation()
+    if held is not None:
+        held[:] = [generation]
     return generation
+
+
+class RequestGenerationMiddleware:
+    """Reads the site generation at most once per request (see ``current_generation``)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = _request_generation.set([])
+        try:
+            return self.get_response(request)
+        finally:
+            _request_generation.reset(token)
 
 
 _memo: dict[tuple[int, str], object] = {}

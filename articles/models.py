@@ -37,6 +37,10 @@ class ArticleQuerySet(models.QuerySet):
         """What a list entry shows, loaded in a fixed number of queries."""
         return self.select_related("category").prefetch_related("tags").defer("body", "body_html", "toc_html")
 
+    def for_detail(self) -> ArticleQuerySet:
+        """What the article page shows, loaded in a fixed number of queries."""
+        return self.select_related("category", "author").prefetch_related("tags")
+
     def newest_first(self) -> ArticleQuerySet:
         return self.order_by("-published_at", "-pk")
 
@@ -186,6 +190,8 @@ class Article(models.Model):
     view_count = models.PositiveBigIntegerField(_("views"), default=0, editable=False)
     comment_count = models.PositiveIntegerField(_("comments"), default=0, editable=False)
 
+    COUNTER_FIELDS = ("view_count", "comment_count")
+
     objects = ArticleQuerySet.as_manager()
 
     class Meta:
@@ -220,6 +226,14 @@ class Article(models.Model):
             self.summary = plain_text(self.body_html, limit=SUMMARY_LENGTH, prose_only=True)
         if not self.slug:
             self.slug = unique_slug(Article, self.title, instance_pk=self.pk)
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            # The counters belong to the comments and stats apps, which update them in SQL
+            # while an editor has the article open: a save must not write back stale ones.
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in self.COUNTER_FIELDS
+            ]
         super().save(*args, **kwargs)
         ArticleSearchIndex.objects.update_or_create(
             article=self, defaults={"text": build_search_text(self.title, self.summary, self.body_html)}

@@ -4,8 +4,11 @@ The core imports neither ``comments`` nor ``stats``; those apps register here fr
 ``AppConfig.ready()``:
 
 - sidebar widget kinds (``register_widget``): a function turning a ``SidebarWidget`` into
-  HTML. ``live=True`` kinds are rendered on every request (e.g. today's visitor count);
-  the others are cached with the sidebar under the site generation.
+  HTML. ``live=True`` kinds are rendered into their hole on every request (e.g. today's
+  visitor count); the others are cached with the sidebar under the site generation. A live
+  kind whose HTML is the same for every visitor says ``shared=True``: its HTML is then
+  reused in the process for ``BLOG_LIVE_WIDGET_MAX_AGE`` seconds, so a busy site renders it
+  a few times a second rather than on every page view.
 - per-request holes (``register_hole``): a placeholder string that cacheable HTML may
   contain, replaced on every response by ``fill(request)`` (e.g. a signed form time stamp).
   The CSRF token and live widgets are holes of the core itself.
@@ -29,6 +32,7 @@ class WidgetKind:
     key: str
     render: Callable[..., str]  # (widget, request) -> HTML
     live: bool = False
+    shared: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,8 +47,10 @@ _holes: dict[str, Callable[[HttpRequest], str]] = {}
 _article_sections: dict[str, ArticleSection] = {}
 
 
-def register_widget(key: str, render: Callable[..., str], *, live: bool = False) -> None:
-    _widget_kinds[key] = WidgetKind(key=key, render=render, live=live)
+def register_widget(
+    key: str, render: Callable[..., str], *, live: bool = False, shared: bool = False
+) -> None:
+    _widget_kinds[key] = WidgetKind(key=key, render=render, live=live, shared=shared)
 
 
 def widget_kind(key: str) -> WidgetKind | None:

@@ -124,12 +124,19 @@ def search(request: HttpRequest) -> HttpResponse:
 @require_safe
 @anonymous_page_cache
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    article = get_object_or_404(
-        Article.objects.select_related("category", "author").prefetch_related("tags"), slug=slug
-    )
-    is_preview = not article.is_public
-    if is_preview and not (request.user.is_authenticated and request.user.is_staff):
+    article = get_object_or_404(Article.objects.for_detail(), slug=slug)
+    if not article.is_public and not (request.user.is_authenticated and request.user.is_staff):
         raise Http404(_("No article found."))
+    return render_article_page(request, article)
+
+
+def render_article_page(request: HttpRequest, article: Article) -> HttpResponse:
+    """The article page, rendered now and never cached: for the view above, and for other
+    apps that show the page again with something of their own (a refused comment with the
+    reader's text). Drafts and scheduled articles render as a ``noindex`` preview; the
+    caller decides who may see them. Load ``article`` with ``Article.objects.for_detail()``.
+    """
+    is_preview = not article.is_public
     if not is_preview:
         request.viewed_article_id = article.pk
     older, newer = selectors.adjacent_articles(article) if not is_preview else (None, None)

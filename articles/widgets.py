@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
+from django.conf import settings
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.utils.translation import get_language
 
 from . import registry, selectors
 from .archive import monthly_counts
-from .cache import cached_fragment
+from .cache import cached_fragment, current_generation
 from .models import SidebarWidget
 
 
@@ -84,7 +88,24 @@ def sidebar_html() -> str:
     )
 
 
+# (widget id, language, generation) -> (monotonic expiry, HTML) of shared live widgets.
+_live_html: dict[tuple[int, str, int], tuple[float, str]] = {}
+
+
 def render_live_widget(widget_id: int, request: HttpRequest) -> str:
     widget = next((w for w in selectors.enabled_widgets() if w.pk == widget_id), None)
     kind = registry.widget_kind(widget.kind) if widget else None
-    return kind.render(widget, request) if kind else ""
+    if kind is None:
+        return ""
+    max_age = settings.BLOG_LIVE_WIDGET_MAX_AGE
+    if not (kind.shared and max_age > 0):
+        return kind.render(widget, request)
+    key = (widget_id, get_language(), current_generation())
+    now = time.monotonic()
+    expires, html = _live_html.get(key, (0.0, ""))
+    if expires <= now:
+        html = kind.render(widget, request)
+        for stale in [k for k, (until, _html) in _live_html.items() if until <= now or k[2] != key[2]]:
+            del _live_html[stale]
+        _live_html[key] = (now + max_age, html)
+    return html

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "articles.cache.RequestGenerationMiddleware",
     # Outermost after static files: counts page views on the final response, cached or not.
     "stats.middleware.PageViewMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -91,7 +92,6 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "articles.middleware.HoleFillingMiddleware",
-    "comments.middleware.FormStampMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -272,6 +272,9 @@ if IS_PRODUCTION:
 # Cookies whose presence makes a page personal, so the anonymous page cache steps aside.
 BLOG_PAGE_CACHE_BYPASS_COOKIES = ["messages", "comment_author"]
 BLOG_PAGE_CACHE_TIMEOUT = env.int("BLOG_PAGE_CACHE_TIMEOUT", default=60 * 60 * 24)
+# Live sidebar widgets that are the same for every reader (site statistics) are re-rendered
+# at most this often per process; 0 renders them on every request.
+BLOG_LIVE_WIDGET_MAX_AGE = env.float("BLOG_LIVE_WIDGET_MAX_AGE", default=5.0)
 # The header carrying the reader's address behind a proxy (nginx sets X-Real-IP); empty
 # means REMOTE_ADDR. Only set it when a proxy you control always sets the header.
 BLOG_CLIENT_IP_HEADER = env.str("BLOG_CLIENT_IP_HEADER", default="")

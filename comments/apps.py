@@ -10,6 +10,10 @@ class CommentsConfig(AppConfig):
         from articles import registry
 
         from .sections import render_article_section, render_recent_comments_widget
+        from .spam import STAMP_HOLE, make_stamp
 
         registry.register_article_section("comments", render_article_section, order=100)
         registry.register_widget("recent_comments", render_recent_comments_widget)
+        # The article page is cached whole for anonymous readers: the form's time stamp is a
+        # hole filled per request, so the minimum fill time counts from this reader's visit.
+        registry.register_hole(STAMP_HOLE, lambda request: make_stamp())

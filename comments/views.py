@@ -7,8 +7,6 @@ text in the form and the reason above it, with a status code that says what happ
 
 from __future__ import annotations
 
-import inspect
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, ValidationError
@@ -37,10 +35,6 @@ from .services import (
     email_from_unsubscribe_token,
 )
 
-# The core's article view without its page cache (and method check): a refused post is
-# shown on a freshly rendered article page that must never be stored for other readers.
-_render_article_page = inspect.unwrap(article_views.article_detail)
-
 
 def _public_article(article_id: int) -> Article:
     return get_object_or_404(Article.objects.published(), pk=article_id)
@@ -59,7 +53,8 @@ def _refuse(request: HttpRequest, article: Article, form: CommentForm, status: i
         form.add_error(None, message)
     # Shown at the top of the page (the form is further down); consumed by this response.
     messages.error(request, _("Your comment was not posted: please see the comment form below."))
-    response = _render_article_page(request, slug=article.slug)
+    # Rendered afresh, outside the page cache: this copy must never be stored for others.
+    response = article_views.render_article_page(request, Article.objects.for_detail().get(pk=article.pk))
     response.status_code = status
     response["Cache-Control"] = "private, no-store"
     return response

@@ -13,5 +13,5 @@ class StatsConfig(AppConfig):
         from .schedule import on_post_migrate
         from .widgets import render_site_stats_widget
 
-        registry.register_widget("site_stats", render_site_stats_widget, live=True)
+        registry.register_widget("site_stats", render_site_stats_widget, live=True, shared=True)
         post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="stats-schedule")

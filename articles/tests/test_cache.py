@@ -3,7 +3,13 @@
 import pytest
 from django.core.cache import cache
 
-from articles.cache import CSRF_HOLE, GENERATION_KEY, bump_generation, current_generation
+from articles.cache import (
+    CSRF_HOLE,
+    GENERATION_KEY,
+    NEXT_PUBLICATION_KEY,
+    bump_generation,
+    current_generation,
+)
 from articles.models import Article, SidebarWidget, SiteSettings
 from articles.tests.factories import ArticleFactory, CategoryFactory, TagFactory, WidgetFactory
 
@@ -148,6 +154,46 @@ def test_live_widget_is_rendered_per_request(client):
         assert second["X-Page-Cache"] == "hit" and "live #2" in second.content.decode()
     finally:
         registry._widget_kinds.pop("test_live", None)
+
+
+def test_shared_live_widgets_are_reused_briefly_per_language_and_generation(
+    client, settings, django_capture_on_commit_callbacks
+):
+    from articles import registry
+
+    settings.BLOG_LIVE_WIDGET_MAX_AGE = 60
+    calls = []
+
+    def render(widget, request):
+        calls.append(request.LANGUAGE_CODE)
+        return f"<p>shared #{len(calls)}</p>"
+
+    registry.register_widget("test_shared", render, live=True, shared=True)
+    try:
+        SidebarWidget.objects.create(kind="test_shared", title="Shared")
+        assert "shared #1" in client.get("/").content.decode()
+        assert "shared #1" in client.get("/archives/").content.decode()
+        assert "shared #2" in client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+        with django_capture_on_commit_callbacks(execute=True):
+            ArticleFactory()  # a new generation: rendered again at once
+        assert "shared #3" in client.get("/").content.decode()
+        settings.BLOG_LIVE_WIDGET_MAX_AGE = 0
+        assert "shared #4" in client.get("/").content.decode()
+    finally:
+        registry._widget_kinds.pop("test_shared", None)
+
+
+def test_a_request_reads_the_generation_once(client, monkeypatch):
+    """The page cache, fragments and memoised reads of one response share one read."""
+    ArticleFactory()
+    client.get("/")  # warm
+    reads = []
+    real_get_many = cache.get_many
+    monkeypatch.setattr(cache, "get_many", lambda keys, **kw: reads.append(keys) or real_get_many(keys, **kw))
+    assert client.get("/")["X-Page-Cache"] == "hit"
+    assert client.get("/archives/").status_code == 200
+    assert [keys for keys in reads if GENERATION_KEY in keys] == [[GENERATION_KEY, NEXT_PUBLICATION_KEY]] * 2
+    assert current_generation() == current_generation()  # outside a request: read each time
 
 
 @pytest.mark.real_backends

@@ -38,6 +38,17 @@ def test_explicit_summary_is_kept():
     assert ArticleFactory(summary="Mine").summary == "Mine"
 
 
+def test_saving_a_stale_article_keeps_the_counters_others_updated():
+    article = ArticleFactory(body="first")
+    stale = Article.objects.get(pk=article.pk)  # an editor opens the article ...
+    Article.objects.filter(pk=article.pk).update(view_count=120, comment_count=7)  # ... readers read
+    stale.body = "second"
+    stale.save()
+    article.refresh_from_db()
+    assert (article.view_count, article.comment_count) == (120, 7)
+    assert "second" in article.body_html
+
+
 def test_reprint_needs_source_url():
     article = ArticleFactory.build(author=UserFactory(), category=CategoryFactory(), source="reprint")
     with pytest.raises(ValidationError) as error:

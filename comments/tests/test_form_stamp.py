@@ -7,8 +7,8 @@ from django.core import signing
 from django.http import HttpResponse
 from django.test import Client
 
+from articles.middleware import HoleFillingMiddleware
 from comments import spam
-from comments.middleware import FormStampMiddleware
 from comments.models import Comment
 from comments.tests.conftest import form_data, post_url, stamp_in
 
@@ -48,11 +48,11 @@ def test_the_refused_page_carries_a_new_stamp(client, article, monkeypatch):
     assert _shown_at(stamp_in(page)) == clock[0]
 
 
-def test_only_html_responses_are_touched(rf):
+def test_the_stamp_is_a_registered_hole_of_html_responses_only(rf):
     body = f"stamp={spam.STAMP_HOLE}"
-    plain = FormStampMiddleware(lambda request: HttpResponse(body, content_type="text/plain"))(rf.get("/"))
+    plain = HoleFillingMiddleware(lambda request: HttpResponse(body, content_type="text/plain"))(rf.get("/"))
     assert plain.content.decode() == body
     html = HttpResponse(body, content_type="text/html", headers={"Content-Length": str(len(body))})
-    page = FormStampMiddleware(lambda request: html)(rf.get("/"))
+    page = HoleFillingMiddleware(lambda request: html)(rf.get("/"))
     assert spam.STAMP_HOLE not in page.content.decode()
     assert int(page["Content-Length"]) == len(page.content)
