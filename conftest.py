@@ -72,6 +72,8 @@ def _fresh_cache_and_language(settings):
     from articles import widgets
 
     settings.BLOG_LIVE_WIDGET_MAX_AGE = 0
+    # Factories create many users; the production hasher would spend most of the suite.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     widgets._live_html.clear()
     cache.clear()
     translation.activate("en")

@@ -31,20 +31,25 @@ NEXT_PUBLICATION_KEY = "gen:next-publication"
 CSRF_HOLE = "__csrf_token_hole__"
 _NO_SCHEDULE = 0.0
 T = TypeVar("T")
-# Within a request the generation is read once: the page cache, the fragments and the
-# memoised reads of one response all use the same one (and save a cache round trip each).
-_request_generation: ContextVar[list[int] | None] = ContextVar("request_generation", default=None)
+STRUCTURE_KEY = "gen:structure"
+# Within a request the versions are read once: the page cache, the fragments and the
+# memoised reads of one response all use the same ones (and save a cache round trip each).
+_request_versions: ContextVar[dict[str, int] | None] = ContextVar("request_versions", default=None)
 
 
-def bump_generation() -> int:
-    """Invalidate every cached fragment and page (called on commit of relevant writes)."""
+def bump_generation(*, structure: bool = False) -> int:
+    """Invalidate every cached fragment and page (called on commit of relevant writes).
+
+    ``structure=True`` also renews the structure version: the settings, widgets,
+    categories and navigation pages changed (see ``memoize_per_structure``).
+    """
     generation = time.time_ns()
-    cache.set_many(
-        {GENERATION_KEY: generation, NEXT_PUBLICATION_KEY: _next_publication_timestamp()},
-        timeout=None,
-    )
-    if (held := _request_generation.get()) is not None:
-        held[:] = [generation]
+    values = {GENERATION_KEY: generation, NEXT_PUBLICATION_KEY: _next_publication_timestamp()}
+    if structure:
+        values[STRUCTURE_KEY] = generation
+    cache.set_many(values, timeout=None)
+    if (held := _request_versions.get()) is not None:
+        held.clear()  # read again, with the other process's writes, if needed later
     return generation
 
 
@@ -62,42 +67,62 @@ def _next_publication_timestamp() -> float:
 
 def current_generation() -> int:
     """The generation in force, bumping it if a scheduled article has come due."""
-    held = _request_generation.get()
+    return _versions_and()[0]["site"]
+
+
+def current_structure_version() -> int:
+    return _versions_and()[0]["structure"]
+
+
+def _versions_and(*keys: str) -> tuple[dict[str, int], dict]:
+    """The site generation, the structure version and the values at ``keys``, in one
+    cache round trip. Within a request the versions are read once
+    (``RequestGenerationMiddleware``); later calls fetch only ``keys``.
+    """
+    held = _request_versions.get()
     if held:
-        return held[0]
-    values = cache.get_many([GENERATION_KEY, NEXT_PUBLICATION_KEY])
-    generation = values.get(GENERATION_KEY)
-    due_at = values.get(NEXT_PUBLICATION_KEY, _NO_SCHEDULE)
-    if generation is None or (due_at and due_at <= time.time()):
+        return held, cache.get_many(keys) if keys else {}
+    values = cache.get_many([GENERATION_KEY, NEXT_PUBLICATION_KEY, STRUCTURE_KEY, *keys])
+    generation = values.pop(GENERATION_KEY, None)
+    due_at = values.pop(NEXT_PUBLICATION_KEY, _NO_SCHEDULE)
+    structure = values.pop(STRUCTURE_KEY, None)
+    if generation is None:  # the cache was emptied: nothing cached can be trusted
+        generation = structure = bump_generation(structure=True)
+    elif due_at and due_at <= time.time():
         generation = bump_generation()
+    if structure is None:  # evicted alone
+        structure = time.time_ns()
+        cache.set(STRUCTURE_KEY, structure, timeout=None)
+    versions = {"site": generation, "structure": structure}
     if held is not None:
-        held[:] = [generation]
-    return generation
+        held.update(versions)
+    return versions, values
 
 
 class RequestGenerationMiddleware:
-    """Reads the site generation at most once per request (see ``current_generation``)."""
+    """Reads the cache versions at most once per request (see ``_versions_and``)."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = _request_generation.set([])
+        token = _request_versions.set({})
         try:
             return self.get_response(request)
         finally:
-            _request_generation.reset(token)
+            _request_versions.reset(token)
 
 
 _memo: dict[tuple[int, str], object] = {}
+_structure_memo: dict[tuple[int, str], object] = {}
 
 
 def memoize_per_generation(function: Callable[[], T]) -> Callable[[], T]:
     """Keep a read's result in this process for as long as the site generation holds.
 
-    For data that several fragments share while they are built (categories, the published
-    digest); the generation is shared by every process, so no process serves stale data.
-    Only the current generation's values are kept.
+    For data that several fragments share while they are built (the published digest);
+    the generation is shared by every process, so no process serves stale data. Only the
+    current generation's values are kept.
     """
 
     @functools.wraps(function)
@@ -109,6 +134,32 @@ def memoize_per_generation(function: Callable[[], T]) -> Callable[[], T]:
                 _memo.pop(stale, None)
             _memo[key] = function()
         return _memo[key]  # type: ignore[return-value]
+
+    return wrapper
+
+
+def memoize_per_structure(function: Callable[[], T]) -> Callable[[], T]:
+    """Keep a small read in this process and in the shared cache until the site structure
+    (settings, widgets, categories, pages) changes.
+
+    Articles and comments change far more often than the structure; with this, a page
+    rebuilt after such a write does not query the structure again.
+    """
+
+    @functools.wraps(function)
+    def wrapper() -> T:
+        version = current_structure_version()
+        key = (version, function.__qualname__)
+        if key not in _structure_memo:
+            for stale in [k for k in _structure_memo if k[0] != version]:
+                _structure_memo.pop(stale, None)
+            shared_key = f"struct:{version}:{function.__module__}.{function.__qualname__}"
+            value = cache.get(shared_key)
+            if value is None:
+                value = function()
+                cache.set(shared_key, value, settings.BLOG_PAGE_CACHE_TIMEOUT)
+            _structure_memo[key] = value
+        return _structure_memo[key]  # type: ignore[return-value]
 
     return wrapper
 
@@ -140,10 +191,12 @@ def _is_cacheable_request(request: HttpRequest) -> bool:
 def anonymous_page_cache(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Serve whole pages to anonymous readers from the cache.
 
-    The key holds the generation, the language and the full path with its query, so every
-    variant is stored apart. Per-visitor holes (the CSRF token) are filled on the way out;
-    the stats middleware sits outside and still counts the view (``viewed_article_id``
-    travels with the cached page).
+    One entry per language, path and page number (other query strings are ignored), holding
+    the generation it was rendered under: an entry of an older generation is a miss and is
+    overwritten. So the generation and the page come in one cache round trip, and old pages
+    do not pile up. Per-visitor holes (the CSRF token) are filled on the way out; the stats
+    middleware sits outside and still counts the view (``viewed_article_id`` travels with
+    the cached page).
     """
 
     @functools.wraps(view)
@@ -153,9 +206,11 @@ def anonymous_page_cache(view: Callable[..., HttpResponse]) -> Callable[..., Htt
         # (tracking tags, junk) must not each claim a cache entry.
         if not _is_cacheable_request(request) or not (page_number.isdigit() and len(page_number) <= 6):
             return view(request, *args, **kwargs)
-        key = f"page:{current_generation()}:{get_language()}:{request.path}:{int(page_number)}"
-        entry = cache.get(key)
-        if entry is not None:
+        key = f"page:{get_language()}:{request.path}:{int(page_number)}"
+        versions, values = _versions_and(key)
+        generation = versions["site"]
+        entry = values.get(key)
+        if entry is not None and entry.get("generation") == generation:
             response = HttpResponse(entry["content"], content_type=entry["content_type"])
             request.viewed_article_id = entry.get("article_id")
             response["X-Page-Cache"] = "hit"
@@ -167,6 +222,7 @@ def anonymous_page_cache(view: Callable[..., HttpResponse]) -> Callable[..., Htt
                 cache.set(
                     key,
                     {
+                        "generation": generation,
                         "content": response.content,
                         "content_type": response["Content-Type"],
                         "article_id": getattr(request, "viewed_article_id", None),

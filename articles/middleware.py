@@ -17,7 +17,7 @@ from django.utils.translation.trans_real import (
 from . import registry
 from .cache import CSRF_HOLE
 
-LIVE_WIDGET_HOLE = re.compile(r"<!--live-widget:(\d+)-->")
+LIVE_WIDGET_HOLE = re.compile(rb"<!--live-widget:(\d+)-->")
 
 
 def _accepted_language(request: HttpRequest) -> str | None:
@@ -84,10 +84,9 @@ class HoleFillingMiddleware:
         if b"<!--live-widget:" in content:
             from .widgets import render_live_widget
 
-            text = LIVE_WIDGET_HOLE.sub(
-                lambda match: render_live_widget(int(match.group(1)), request), content.decode()
+            content = LIVE_WIDGET_HOLE.sub(
+                lambda match: render_live_widget(int(match.group(1)), request).encode(), content
             )
-            content = text.encode()
         if content is not original:
             response.content = content
             if response.has_header("Content-Length"):

@@ -9,23 +9,41 @@ from datetime import datetime
 
 from django.db.models import Count, Q
 
-from .cache import memoize_per_generation
+from .cache import memoize_per_generation, memoize_per_structure
 from .models import Article, Category, Page, SidebarWidget, SiteSettings, Tag
 
 
-@memoize_per_generation
+@dataclass(frozen=True)
+class SiteStructure:
+    """What every page shows around its content, apart from article data: read in four
+    small queries when an editor changes one of them, then from the cache."""
+
+    settings: SiteSettings
+    widgets: list[SidebarWidget]
+    categories: list[Category]
+    nav_pages: list[Page]
+
+
+@memoize_per_structure
+def site_structure() -> SiteStructure:
+    return SiteStructure(
+        settings=SiteSettings.load(),
+        widgets=list(SidebarWidget.objects.filter(enabled=True)),
+        categories=list(Category.objects.order_by("order", "name")),
+        nav_pages=list(Page.objects.published().filter(show_in_nav=True).only("title", "slug")),
+    )
+
+
 def site_settings() -> SiteSettings:
-    return SiteSettings.load()
+    return site_structure().settings
 
 
-@memoize_per_generation
 def enabled_widgets() -> list[SidebarWidget]:
-    return list(SidebarWidget.objects.filter(enabled=True))
+    return site_structure().widgets
 
 
-@memoize_per_generation
 def all_categories() -> list[Category]:
-    return list(Category.objects.order_by("order", "name"))
+    return site_structure().categories
 
 
 def visible_categories() -> list[Category]:
@@ -44,6 +62,8 @@ class DigestEntry:
     published_at: datetime
     view_count: int
     category_id: int
+    is_pinned: bool
+    comment_count: int
 
     def get_absolute_url(self) -> str:
         from django.urls import reverse
@@ -55,13 +75,17 @@ class DigestEntry:
 def published_digest() -> list[DigestEntry]:
     """A few small columns of every published article, newest first, in one query.
 
-    Feeds the recent, popular, archive and category-count widgets, so a cold sidebar costs
-    one query however many of those widgets there are. Only rendered HTML is cached.
+    Feeds the recent, popular, archive and category-count widgets, the navigation, site
+    totals and which articles each list page shows, so a cold page costs one query for all
+    of them however many widgets there are. Kept in the process per generation; only
+    rendered HTML goes to the shared cache.
     """
     rows = (
         Article.objects.published()
         .order_by("-published_at", "-pk")
-        .values_list("pk", "title", "slug", "published_at", "view_count", "category_id")
+        .values_list(
+            "pk", "title", "slug", "published_at", "view_count", "category_id", "is_pinned", "comment_count"
+        )
     )
     return [DigestEntry(*row) for row in rows.iterator(chunk_size=2000)]
 
@@ -81,8 +105,7 @@ def navigation() -> tuple[list[Category], list[Page]]:
         category.nav_children = [child for child in by_parent.get(category.pk, []) if counts[child.pk]]
         if counts[category.pk] or category.nav_children:
             top.append(category)
-    pages = list(Page.objects.published().filter(show_in_nav=True).only("title", "slug"))
-    return top, pages
+    return top, site_structure().nav_pages
 
 
 def category_with_descendants(category: Category) -> list[int]:

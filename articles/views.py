@@ -34,10 +34,20 @@ def _list_page(request: HttpRequest, queryset, **context) -> HttpResponse:
     )
 
 
+def _list_page_of_ids(request: HttpRequest, ids: list[int], **context) -> HttpResponse:
+    """A list page of article ids known in order (from the published digest or a search):
+    no count query, and only the page's rows are loaded."""
+    page = _paginate(request, ids)
+    rows = Article.objects.published().for_list().in_bulk(page.object_list)
+    articles = [rows[pk] for pk in page.object_list if pk in rows]
+    return render(request, "articles/article_list.html", {"page_obj": page, "articles": articles, **context})
+
+
 @require_safe
 @anonymous_page_cache
 def home(request: HttpRequest) -> HttpResponse:
-    articles = Article.objects.published().for_list().order_by("-is_pinned", "-published_at", "-pk")
+    # Pinned first, then newest (the digest is newest first and the sort is stable).
+    ids = [entry.pk for entry in sorted(selectors.published_digest(), key=lambda entry: not entry.is_pinned)]
     site = selectors.site_settings()
     jsonld = {
         "@context": "https://schema.org",
@@ -51,7 +61,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "query-input": "required name=query",
         },
     }
-    return _list_page(request, articles, is_home=True, jsonld=jsonld)
+    return _list_page_of_ids(request, ids, is_home=True, jsonld=jsonld)
 
 
 @require_safe
@@ -60,14 +70,10 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     category = selectors.category_by_slug(slug)
     if category is None:
         raise Http404(_("No such category."))
-    articles = (
-        Article.objects.published()
-        .for_list()
-        .filter(category_id__in=selectors.category_with_descendants(category))
-        .newest_first()
-    )
-    return _list_page(
-        request, articles, category=category, heading=category.name, description=category.description
+    category_ids = set(selectors.category_with_descendants(category))
+    ids = [entry.pk for entry in selectors.published_digest() if entry.category_id in category_ids]
+    return _list_page_of_ids(
+        request, ids, category=category, heading=category.name, description=category.description
     )
 
 
@@ -92,14 +98,9 @@ def archive_month(request: HttpRequest, year: int, month: int) -> HttpResponse:
         start, end = month_bounds(year, month)
     except ValueError as exc:
         raise Http404(_("No such month.")) from exc
-    articles = (
-        Article.objects.published()
-        .for_list()
-        .filter(published_at__gte=start, published_at__lt=end)
-        .newest_first()
-    )
+    ids = [entry.pk for entry in selectors.published_digest() if start <= entry.published_at < end]
     heading = _("Archive: %(month)s") % {"month": start.strftime("%Y-%m")}
-    return _list_page(request, articles, heading=heading, archive_month=start)
+    return _list_page_of_ids(request, ids, heading=heading, archive_month=start)
 
 
 @require_safe
@@ -116,9 +117,7 @@ def search(request: HttpRequest) -> HttpResponse:
         .newest_first()
         .values_list("pk", flat=True)[:MAX_SEARCH_RESULTS]
     )
-    page = _paginate(request, ids)
-    articles = Article.objects.for_list().filter(pk__in=page.object_list).newest_first()
-    return render(request, "articles/article_list.html", {"page_obj": page, "articles": articles, **context})
+    return _list_page_of_ids(request, ids, **context)
 
 
 @require_safe

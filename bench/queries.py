@@ -48,7 +48,8 @@ WARM_BAR, COLD_BAR = 2, 10
 
 def _flush() -> None:
     cache.clear()
-    article_cache._memo.clear()  # this process's per-generation memo (see memoize_per_generation)
+    article_cache._memo.clear()  # this process's memos (see memoize_per_generation)
+    article_cache._structure_memo.clear()
 
 
 def _edit() -> None:

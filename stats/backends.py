@@ -73,7 +73,9 @@ class RedisBackend:
     def record(self, *, day: date, visitor: str, article_id: int | None = None) -> None:
         keys = [self._key(day, "pv"), self._key(day, "uv")]
         expire_at = int(day_end(day).timestamp()) + conf.get("STATS_RETENTION_DAYS") * 86400
-        pipe = self.client.pipeline(transaction=True)
+        # One round trip. No MULTI/EXEC: nothing reads these keys between the commands, and
+        # a pipeline cut off half-way only misses an expiry that the next view sets again.
+        pipe = self.client.pipeline(transaction=False)
         pipe.incr(keys[0])
         pipe.pfadd(keys[1], visitor)
         if article_id:

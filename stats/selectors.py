@@ -12,12 +12,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, Sum
+from django.core.cache import cache
+from django.db.models import F, Func, OuterRef, Subquery, Sum
 from django.utils import timezone
 from redis.exceptions import RedisError
 
 from articles.cache import memoize_per_generation
 from articles.models import Article
+from articles.selectors import published_digest
 
 from . import conf
 from .backends import Figures, get_backend
@@ -50,20 +52,54 @@ class StoredTotals:
     comments: int
 
 
+FINAL_TOTALS_KEY = "stats:final-totals"
+
+
+def _final_totals_from_db() -> tuple[date | None, int]:
+    # SUM as a plain function: an aggregate over the whole subquery, with no GROUP BY.
+    final_pv = (
+        DailyStat.objects.filter(date__lte=OuterRef("filled_through"))
+        .annotate(total=Func(F("pv"), function="SUM"))
+        .values("total")[:1]
+    )
+    state = (
+        FillState.objects.filter(name=FillState.DAILY)
+        .annotate(total_pv=Subquery(final_pv))
+        .values_list("filled_through", "total_pv")
+        .first()
+    )
+    final_through, total_pv = state or (None, 0)
+    return final_through, (total_pv or 0) if final_through else 0
+
+
+def final_totals() -> tuple[date | None, int]:
+    """(final through, total PV of the final days): changes only when a rollup runs, so it
+    is kept in the shared cache until the next one (``refresh_final_totals``)."""
+    totals = cache.get(FINAL_TOTALS_KEY)
+    if totals is None:
+        totals = _final_totals_from_db()
+        # add, not set: a rollup that committed meanwhile has stored newer figures.
+        cache.add(FINAL_TOTALS_KEY, totals, timeout=None)
+    return totals
+
+
+def refresh_final_totals() -> None:
+    cache.set(FINAL_TOTALS_KEY, _final_totals_from_db(), timeout=None)
+
+
 @memoize_per_generation
 def stored_totals() -> StoredTotals:
-    """What the sidebar needs from the database; changes only with the site generation
-    (a rollup, a published article or a comment bumps it)."""
-    final_through = filled_through()
-    total_pv = 0
-    if final_through is not None:
-        total_pv = DailyStat.objects.filter(date__lte=final_through).aggregate(total=Sum("pv"))["total"] or 0
-    published = Article.objects.published().aggregate(articles=Count("pk"), comments=Sum("comment_count"))
+    """What the sidebar needs besides the live counters: no query when the final totals
+    are cached; article and comment counts come from the core's published digest, which
+    the page reads anyway. Kept per site generation (a rollup, an article or a comment
+    bumps it)."""
+    final_through, total_pv = final_totals()
+    digest = published_digest()
     return StoredTotals(
         filled_through=final_through,
         total_pv=total_pv,
-        articles=published["articles"],
-        comments=published["comments"] or 0,
+        articles=len(digest),
+        comments=sum(entry.comment_count for entry in digest),
     )
 
 

@@ -210,6 +210,9 @@ def stats_rollup(
             result.view_counts_changed = article_view_counts_sync(filled_through=state.filled_through)
             if result.days_written or result.view_counts_changed:
                 transaction.on_commit(bump_generation)
+        from .selectors import refresh_final_totals  # reads import this module
+
+        refresh_final_totals()
         backend.purge(before=today - timedelta(days=conf.get("STATS_RETENTION_DAYS")))
     log.info("Stats rollup: %s", result.summary())
     return result
