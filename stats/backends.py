@@ -71,20 +71,29 @@ class RedisBackend:
         return f"{self.prefix}:{day.isoformat()}:{part}"
 
     def record(self, *, day: date, visitor: str, article_id: int | None = None) -> None:
-        keys = [self._key(day, "pv"), self._key(day, "uv")]
-        expire_at = int(day_end(day).timestamp()) + conf.get("STATS_RETENTION_DAYS") * 86400
-        # One round trip. No MULTI/EXEC: nothing reads these keys between the commands, and
-        # a pipeline cut off half-way only misses an expiry that the next view sets again.
+        """One round trip: INCR the day's PV, PFADD the visitor to its UV, and the same per
+        article. A day's keys get their expiry from the view that creates them (the counter
+        comes back as 1), in one more round trip once per key and day, so the common view
+        sends only its counting commands. No MULTI/EXEC: nothing reads these keys between
+        the commands."""
+        pv, uv, article_pvs = self._key(day, "pv"), self._key(day, "uv"), self._key(day, "apv")
         pipe = self.client.pipeline(transaction=False)
-        pipe.incr(keys[0])
-        pipe.pfadd(keys[1], visitor)
+        pipe.incr(pv)
+        pipe.pfadd(uv, visitor)
         if article_id:
-            keys += [self._key(day, "apv"), self._key(day, f"auv:{article_id}")]
-            pipe.hincrby(keys[2], str(article_id), 1)
-            pipe.pfadd(keys[3], visitor)
-        for key in keys:
-            pipe.expireat(key, expire_at)
-        pipe.execute()
+            article_uv = self._key(day, f"auv:{article_id}")
+            pipe.hincrby(article_pvs, str(article_id), 1)
+            pipe.pfadd(article_uv, visitor)
+        replies = pipe.execute()
+        new_keys = [pv, uv, article_pvs] if replies[0] == 1 else []
+        if article_id and replies[2] == 1:
+            new_keys.append(article_uv)
+        if new_keys:
+            expire_at = int(day_end(day).timestamp()) + conf.get("STATS_RETENTION_DAYS") * 86400
+            pipe = self.client.pipeline(transaction=False)
+            for key in new_keys:
+                pipe.expireat(key, expire_at)
+            pipe.execute()
 
     def snapshot(self, day: date) -> DaySnapshot | None:
         pipe = self.client.pipeline(transaction=False)

@@ -152,7 +152,27 @@ def test_redis_backend_records_a_view_in_one_round_trip(redis_backend, monkeypat
 
     monkeypatch.setattr(type(redis_backend.client.pipeline()), "execute", counting_execute)
     redis_backend.record(day=D3, visitor="h:gggg", article_id=4)
-    assert calls == [8], "INCR, PFADD, HINCRBY, PFADD and four EXPIREAT in one pipeline"
+    assert calls == [4, 4], "the day's first view: INCR, PFADD, HINCRBY, PFADD, then four EXPIREAT"
+    calls.clear()
+    redis_backend.record(day=D3, visitor="h:hhhh", article_id=4)
+    redis_backend.record(day=D3, visitor="h:hhhh")
+    assert calls == [4, 2], "every other view: its counting commands in one round trip"
+
+
+@pytest.mark.real_backends
+def test_redis_keys_get_their_expiry_whenever_they_are_created(redis_backend):
+    """Expiry is sent by the view that creates a key: later views send only the counting
+    commands, a later article's first view and keys lost with a Redis restart get it too."""
+    day = D3
+    redis_backend.record(day=day, visitor="h:1", article_id=1)
+    redis_backend.record(day=day, visitor="h:2", article_id=2)
+    redis_backend.record(day=day, visitor="h:3", article_id=2)
+    redis_backend.client.delete(redis_backend._key(day, "pv"), redis_backend._key(day, "uv"))  # lost
+    redis_backend.record(day=day, visitor="h:4")
+    keys = redis_backend.client.keys(f"{redis_backend.prefix}:{day}:*")
+    assert len(keys) == 5
+    assert all(redis_backend.client.ttl(key) > 0 for key in keys)
+    assert redis_backend.snapshot(day).articles[2].pv == 2
 
 
 @pytest.mark.real_backends
