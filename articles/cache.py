@@ -117,25 +117,32 @@ _memo: dict[tuple[int, str], object] = {}
 _structure_memo: dict[tuple[int, str], object] = {}
 
 
+def _memoized(
+    function: Callable[[], T], *, version: Callable[[], int], memo: dict, load: Callable[[int], T]
+) -> Callable[[], T]:
+    """``function``'s result kept in ``memo`` while ``version()`` holds; only the current
+    version's values are kept."""
+
+    @functools.wraps(function)
+    def wrapper() -> T:
+        current = version()
+        key = (current, function.__qualname__)
+        if key not in memo:
+            for stale in [k for k in memo if k[0] != current]:
+                memo.pop(stale, None)
+            memo[key] = load(current)
+        return memo[key]
+
+    return wrapper
+
+
 def memoize_per_generation(function: Callable[[], T]) -> Callable[[], T]:
     """Keep a read's result in this process for as long as the site generation holds.
 
     For data that several fragments share while they are built (the published digest);
-    the generation is shared by every process, so no process serves stale data. Only the
-    current generation's values are kept.
+    the generation is shared by every process, so no process serves stale data.
     """
-
-    @functools.wraps(function)
-    def wrapper() -> T:
-        generation = current_generation()
-        key = (generation, function.__qualname__)
-        if key not in _memo:
-            for stale in [k for k in _memo if k[0] != generation]:
-                _memo.pop(stale, None)
-            _memo[key] = function()
-        return _memo[key]  # type: ignore[return-value]
-
-    return wrapper
+    return _memoized(function, version=current_generation, memo=_memo, load=lambda _version: function())
 
 
 def memoize_per_structure(function: Callable[[], T]) -> Callable[[], T]:
@@ -146,22 +153,15 @@ def memoize_per_structure(function: Callable[[], T]) -> Callable[[], T]:
     rebuilt after such a write does not query the structure again.
     """
 
-    @functools.wraps(function)
-    def wrapper() -> T:
-        version = current_structure_version()
-        key = (version, function.__qualname__)
-        if key not in _structure_memo:
-            for stale in [k for k in _structure_memo if k[0] != version]:
-                _structure_memo.pop(stale, None)
-            shared_key = f"struct:{version}:{function.__module__}.{function.__qualname__}"
-            value = cache.get(shared_key)
-            if value is None:
-                value = function()
-                cache.set(shared_key, value, settings.BLOG_PAGE_CACHE_TIMEOUT)
-            _structure_memo[key] = value
-        return _structure_memo[key]  # type: ignore[return-value]
+    def load(version: int) -> T:
+        shared_key = f"struct:{version}:{function.__module__}.{function.__qualname__}"
+        value = cache.get(shared_key)
+        if value is None:
+            value = function()
+            cache.set(shared_key, value, settings.BLOG_PAGE_CACHE_TIMEOUT)
+        return value
 
-    return wrapper
+    return _memoized(function, version=current_structure_version, memo=_structure_memo, load=load)
 
 
 def fragment_key(name: str, *parts: object) -> str:
