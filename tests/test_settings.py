@@ -212,6 +212,13 @@ def test_env_example_documents_every_variable_with_a_comment():
     assert undocumented == [], "variables without an explanatory comment"
 
 
+def test_readme_configuration_table_lists_every_variable():
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("## Configuration") :]
+    listed = set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)` \|", table, re.M))
+    assert _documented_variables().keys() - listed == set(), "README's table is missing variables"
+
+
 def test_env_example_holds_no_secret():
     for line in (ROOT / ".env.example").read_text().splitlines():
         if re.match(r"^(DJANGO_SECRET_KEY|MARIADB_PASSWORD)=", line):
