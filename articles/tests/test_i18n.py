@@ -62,3 +62,17 @@ def test_counts_pluralise_in_both_languages(client):
     ArticleFactory(view_count=1)
     assert "1 view" in client.get("/").content.decode()
     assert "1 次阅读" in client.get("/", HTTP_ACCEPT_LANGUAGE="zh").content.decode()
+
+
+def test_the_apps_reader_parts_are_translated_too(client):
+    """The comment form and the site-statistics widget, in Chinese for a Chinese browser."""
+    from articles.models import SidebarWidget
+    from articles.tests.factories import WidgetFactory
+
+    WidgetFactory(kind=SidebarWidget.Kind.SITE_STATS, title="")
+    article = ArticleFactory()
+    page = client.get(article.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").content.decode()
+    for text in ("发表评论", "提交评论", "今日浏览量"):
+        assert text in page, text
+    english = client.get(article.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Leave a comment" in english and "发表评论" not in english
