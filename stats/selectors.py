@@ -218,7 +218,8 @@ def traffic(*, days: int, top: int = 10) -> Traffic:
         elif day in stored_days:
             rows.append(DayRow(day, stored_days[day].pv, stored_days[day].uv, live=False))
         else:
-            rows.append(DayRow(day, 0, 0, live=final_through is None or day > final_through))
+            # No view yet on a day still counting; older days had none, and are not "live".
+            rows.append(DayRow(day, 0, 0, live=day in held))
     ranked = sorted(article_totals.items(), key=lambda item: (-item[1][0], item[0]))[: top * 2]
     articles = Article.objects.only("title", "slug").in_bulk([article_id for article_id, _totals in ranked])
     top_rows = [

@@ -75,6 +75,14 @@ def test_without_readable_counters_the_sidebar_shows_the_stored_numbers(db, sett
     assert numbers.today is None and numbers.total_pv == 0
 
 
+def test_days_before_the_counters_window_are_not_shown_as_live(db, settings):
+    settings.STATS_RETENTION_DAYS = 7
+    figures = selectors.traffic(days=30)  # nothing rolled up yet, no view at all
+    live = [row.date for row in figures.days if row.live]
+    assert live == selectors.live_days(None, None, timezone.localdate())
+    assert len(live) == 8 and figures.days[0].live is False
+
+
 def test_live_days_stop_at_the_retention_window_and_the_high_water_mark(settings):
     today = timezone.localdate()
     assert selectors.live_days(None, today - timedelta(days=30), today)[0] == today - timedelta(days=7)
