@@ -23,6 +23,10 @@ class MarkdownEditorWidget(AdminMarkdownxWidget):
     template_name = "articles/markdownx_widget.html"
 
 
+admin.site.site_header = _("Blog administration")
+admin.site.site_title = _("Blog admin")
+
+
 class MarkdownAdminMixin:
     formfield_overrides = {
         MarkdownxField: {"widget": MarkdownEditorWidget},

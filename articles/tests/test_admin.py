@@ -398,3 +398,9 @@ def test_editors_without_superuser_rights_need_permissions(client):
     assert client.get(ARTICLES).status_code == 403
     editor.user_permissions.add(*Permission.objects.filter(codename__in=["view_article", "change_article"]))
     assert client.get(ARTICLES).status_code == 200
+
+
+def test_the_admin_is_branded_for_the_blog_in_both_languages(staff_client):
+    assert "Blog administration" in staff_client.get("/admin/").content.decode()
+    chinese = staff_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "博客管理后台" in chinese
