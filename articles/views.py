@@ -27,16 +27,9 @@ def _paginate(request: HttpRequest, queryset):
         raise Http404(_("That page does not exist.")) from exc
 
 
-def _list_page(request: HttpRequest, queryset, **context) -> HttpResponse:
-    page = _paginate(request, queryset)
-    return render(
-        request, "articles/article_list.html", {"page_obj": page, "articles": page.object_list, **context}
-    )
-
-
 def _list_page_of_ids(request: HttpRequest, ids: list[int], **context) -> HttpResponse:
-    """A list page of article ids known in order (from the published digest or a search):
-    no count query, and only the page's rows are loaded."""
+    """A list page of article ids known in order (from the published digest, a tag or a
+    search): no count query, and only the page's rows are loaded."""
     page = _paginate(request, ids)
     rows = Article.objects.published().for_list().in_bulk(page.object_list)
     articles = [rows[pk] for pk in page.object_list if pk in rows]
@@ -81,8 +74,8 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @anonymous_page_cache
 def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(Tag, slug=slug)
-    articles = Article.objects.published().for_list().filter(tags=tag).newest_first()
-    return _list_page(request, articles, tag=tag, heading=_("Tag: %(name)s") % {"name": tag.name})
+    ids = list(Article.objects.published().filter(tags=tag).newest_first().values_list("pk", flat=True))
+    return _list_page_of_ids(request, ids, tag=tag, heading=_("Tag: %(name)s") % {"name": tag.name})
 
 
 @require_safe

@@ -12,8 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.core.cache import cache
-from django.db.models import F, Func, OuterRef, Subquery, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -24,7 +23,7 @@ from articles.selectors import published_digest
 from . import conf
 from .backends import Figures, get_backend
 from .models import ArticleDailyStat, DailyStat, FillState
-from .services import days_between
+from .services import days_between, final_totals
 
 log = logging.getLogger(__name__)
 
@@ -50,41 +49,6 @@ class StoredTotals:
     total_pv: int
     articles: int
     comments: int
-
-
-FINAL_TOTALS_KEY = "stats:final-totals"
-
-
-def _final_totals_from_db() -> tuple[date | None, int]:
-    # SUM as a plain function: an aggregate over the whole subquery, with no GROUP BY.
-    final_pv = (
-        DailyStat.objects.filter(date__lte=OuterRef("filled_through"))
-        .annotate(total=Func(F("pv"), function="SUM"))
-        .values("total")[:1]
-    )
-    state = (
-        FillState.objects.filter(name=FillState.DAILY)
-        .annotate(total_pv=Subquery(final_pv))
-        .values_list("filled_through", "total_pv")
-        .first()
-    )
-    final_through, total_pv = state or (None, 0)
-    return final_through, (total_pv or 0) if final_through else 0
-
-
-def final_totals() -> tuple[date | None, int]:
-    """(final through, total PV of the final days): changes only when a rollup runs, so it
-    is kept in the shared cache until the next one (``refresh_final_totals``)."""
-    totals = cache.get(FINAL_TOTALS_KEY)
-    if totals is None:
-        totals = _final_totals_from_db()
-        # add, not set: a rollup that committed meanwhile has stored newer figures.
-        cache.add(FINAL_TOTALS_KEY, totals, timeout=None)
-    return totals
-
-
-def refresh_final_totals() -> None:
-    cache.set(FINAL_TOTALS_KEY, _final_totals_from_db(), timeout=None)
 
 
 @memoize_per_generation

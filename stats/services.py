@@ -23,8 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import F, Func, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from articles.cache import bump_generation
@@ -73,6 +74,41 @@ def page_view_record(*, day: date, visitor: str, article_id: int | None = None) 
 
 def days_between(start: date, end: date) -> list[date]:
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+FINAL_TOTALS_KEY = "stats:final-totals"
+
+
+def _final_totals_from_db() -> tuple[date | None, int]:
+    # SUM as a plain function: an aggregate over the whole subquery, with no GROUP BY.
+    final_pv = (
+        DailyStat.objects.filter(date__lte=OuterRef("filled_through"))
+        .annotate(total=Func(F("pv"), function="SUM"))
+        .values("total")[:1]
+    )
+    state = (
+        FillState.objects.filter(name=FillState.DAILY)
+        .annotate(total_pv=Subquery(final_pv))
+        .values_list("filled_through", "total_pv")
+        .first()
+    )
+    final_through, total_pv = state or (None, 0)
+    return final_through, (total_pv or 0) if final_through else 0
+
+
+def final_totals() -> tuple[date | None, int]:
+    """(final through, total PV of the final days): changes only when a rollup runs, so it
+    is kept in the shared cache until the next one (``refresh_final_totals``)."""
+    totals = cache.get(FINAL_TOTALS_KEY)
+    if totals is None:
+        totals = _final_totals_from_db()
+        # add, not set: a rollup that committed meanwhile has stored newer figures.
+        cache.add(FINAL_TOTALS_KEY, totals, timeout=None)
+    return totals
+
+
+def refresh_final_totals() -> None:
+    cache.set(FINAL_TOTALS_KEY, _final_totals_from_db(), timeout=None)
 
 
 def _locked_state() -> FillState:
@@ -210,8 +246,6 @@ def stats_rollup(
             result.view_counts_changed = article_view_counts_sync(filled_through=state.filled_through)
             if result.days_written or result.view_counts_changed:
                 transaction.on_commit(bump_generation)
-        from .selectors import refresh_final_totals  # reads import this module
-
         refresh_final_totals()
         backend.purge(before=today - timedelta(days=conf.get("STATS_RETENTION_DAYS")))
     log.info("Stats rollup: %s", result.summary())
