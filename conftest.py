@@ -10,14 +10,24 @@ browser tests run in the embedded pass.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 REAL = os.environ.get("BLOG_TEST_BACKENDS") == "real"
+# Moves Python's clock this many days ahead for the whole run (``make test-shifted``), so a
+# test that only passes near the day it was written fails today rather than next month.
+CLOCK_SHIFT_DAYS = int(os.environ.get("BLOG_TEST_CLOCK_SHIFT_DAYS") or 0)
 
 
 def pytest_configure(config) -> None:
     from django.conf import settings
+
+    if CLOCK_SHIFT_DAYS:
+        import time_machine
+
+        shifted = datetime.now(UTC) + timedelta(days=CLOCK_SHIFT_DAYS)
+        time_machine.travel(shifted, tick=True).start()
 
     # Tests do not run collectstatic; the hashed-manifest storage is exercised by the
     # cluster test, which serves a collected tree through gunicorn.

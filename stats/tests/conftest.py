@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from stats import visitors
@@ -48,7 +46,3 @@ def use_database_backend(settings):
 def reader_get(client, url: str, *, agent: str = CHROME, ip: str = "203.0.113.7", **headers):
     """A GET as a reader's browser would send it (the test client sends no User-Agent)."""
     return client.get(url, HTTP_USER_AGENT=agent, REMOTE_ADDR=ip, **headers)
-
-
-def day(text: str) -> date:
-    return date.fromisoformat(text)

@@ -20,7 +20,7 @@ def test_steps_are_round(maximum, step):
 
 
 def rows(values: list[tuple[int, int]]) -> list[DayRow]:
-    start = date(2026, 11, 1)
+    start = date(2026, 11, 1)  # fixed date: layout only, no clock; the labels below name it
     return [DayRow(start + timedelta(days=i), pv, uv, live=False) for i, (pv, uv) in enumerate(values)]
 
 

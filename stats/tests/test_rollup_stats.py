@@ -69,9 +69,9 @@ def test_a_dry_run_shows_counters_beside_stored_rows_and_writes_nothing(counted)
     ("args", "message"),
     [
         (["--from", "yesterday"], "is not a date; write it as YYYY-MM-DD"),
-        (["--from", "2026-02-30"], "is not a date"),
-        (["--to", "2026-01-01"], "--to needs --from"),
-        (["--from", "2026-01-02", "--to", "2026-01-01"], "--from is after --to"),
+        (["--from", "2026-02-30"], "is not a date"),  # fixed date: a day no calendar has
+        (["--to", ago(1).isoformat()], "--to needs --from"),
+        (["--from", ago(1).isoformat(), "--to", ago(2).isoformat()], "--from is after --to"),
         (["--from", "2999-01-01"], "in the future"),
     ],
 )

@@ -4,7 +4,7 @@ local (Asia/Shanghai) day, around midnight, across beat restarts."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -87,23 +87,24 @@ def run_beat(sent: list, until: datetime, traveller) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_the_database_scheduler_fires_the_rollup_once_per_local_day(settings):
     assert settings.CELERY_TIMEZONE == "UTC", "the case the known crontab time-zone bugs hit"
-    start = datetime(2026, 11, 20, 20, 0, tzinfo=SHANGHAI)
+    # Four local days, starting ten days after the day the suite runs.
+    first_day = timezone.localdate() + timedelta(days=10)
+    days = [first_day + timedelta(days=n) for n in range(1, 5)]
+
+    def at(day, hour, minute):
+        return datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI)
+
     sent: list = []
-    with time_machine.travel(start, tick=False) as traveller:
+    with time_machine.travel(at(first_day, 20, 0), tick=False) as traveller:
         PeriodicTask.objects.filter(name=schedule.TASK_NAME).delete()
         schedule.schedule_ensure()  # registered at the simulated time, as migrate would
-        run_beat(sent, datetime(2026, 11, 22, 0, 20, tzinfo=SHANGHAI), traveller)
+        run_beat(sent, at(days[1], 0, 20), traveller)
         # A deploy restarts beat right after it fired: no second run that day.
-        run_beat(sent, datetime(2026, 11, 24, 20, 0, tzinfo=SHANGHAI), traveller)
+        run_beat(sent, at(days[3], 20, 0), traveller)
     fired = [when.astimezone(SHANGHAI) for name, when in sent if name == schedule.TASK_NAME]
-    assert [when.date().isoformat() for when in fired] == [
-        "2026-11-21",
-        "2026-11-22",
-        "2026-11-23",
-        "2026-11-24",
-    ]
+    assert [when.date() for when in fired] == days
     for when in fired:
         assert (when.hour, when.minute) == (0, 5), when
     task = PeriodicTask.objects.get(name=schedule.TASK_NAME)
     assert task.total_run_count == 4
-    assert task.last_run_at.astimezone(SHANGHAI).date().isoformat() == "2026-11-24"
+    assert task.last_run_at.astimezone(SHANGHAI).date() == days[-1]

@@ -4,13 +4,15 @@ daily-salted hash that never holds the address; a new visitor counts once."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import RequestFactory
+from django.utils import timezone
 
 from stats import visitors
 
-from .conftest import CHROME, FIREFOX, GOOGLEBOT, day
+from .conftest import CHROME, FIREFOX, GOOGLEBOT
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +20,9 @@ SAFARI_IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
     "Version/17.5 Mobile/15E148 Safari/604.1"
 )
+# Days counted from the day the suite runs.
+TODAY = timezone.localdate()
+TOMORROW = TODAY + timedelta(days=1)
 WECHAT = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 "
     "Mobile Safari/537.36 MicroMessenger/8.0.47"
@@ -69,17 +74,17 @@ def _request(ip="198.51.100.4", agent=CHROME, cookie=None, **headers):
 
 
 def test_a_new_visitor_gets_a_random_cookie_dated_today_and_is_counted_by_the_daily_hash():
-    today = day("2026-11-23")
+    today = TODAY
     visitor, cookie = visitors.visitor_for(_request(), today)
     assert visitor.startswith("h:")
-    assert re.fullmatch(r"20261123\.[A-Za-z0-9_-]{16}", cookie)
+    assert re.fullmatch(rf"{TODAY:%Y%m%d}\.[A-Za-z0-9_-]{{16}}", cookie)
     other_visitor, other_cookie = visitors.visitor_for(_request(), today)
     assert other_visitor == visitor, "a client refusing cookies stays one visitor all day"
     assert other_cookie != cookie, "cookies are random, not derived from the address"
 
 
 def test_on_the_day_it_was_issued_the_cookie_counts_as_the_first_cookieless_view():
-    today = day("2026-11-23")
+    today = TODAY
     first, cookie = visitors.visitor_for(_request(), today)
     second, new_cookie = visitors.visitor_for(_request(cookie=cookie), today)
     assert second == first, "the new visitor's first and second views are one unique visitor"
@@ -87,7 +92,7 @@ def test_on_the_day_it_was_issued_the_cookie_counts_as_the_first_cookieless_view
 
 
 def test_from_the_next_day_on_the_cookie_is_the_visitor_id():
-    first_day, next_day = day("2026-11-23"), day("2026-11-24")
+    first_day, next_day = TODAY, TOMORROW
     _visitor, cookie = visitors.visitor_for(_request(), first_day)
     on_phone = visitors.visitor_for(_request(cookie=cookie, ip="192.0.2.99", agent=SAFARI_IPHONE), next_day)
     at_home = visitors.visitor_for(_request(cookie=cookie), next_day)
@@ -96,34 +101,34 @@ def test_from_the_next_day_on_the_cookie_is_the_visitor_id():
 
 @pytest.mark.parametrize("bad", ["", "junk", "2026.short", "20261123.has spaces in it!!", "x" * 300])
 def test_a_malformed_cookie_is_replaced(bad):
-    visitor, cookie = visitors.visitor_for(_request(cookie=bad), day("2026-11-23"))
+    visitor, cookie = visitors.visitor_for(_request(cookie=bad), TODAY)
     assert visitor.startswith("h:") and cookie is not None
 
 
 @pytest.mark.parametrize("headers", [{"HTTP_DNT": "1"}, {"HTTP_SEC_GPC": "1"}])
 def test_do_not_track_gets_no_cookie_but_is_still_counted_once_a_day(headers):
-    visitor, cookie = visitors.visitor_for(_request(**headers), day("2026-11-23"))
+    visitor, cookie = visitors.visitor_for(_request(**headers), TODAY)
     assert visitor.startswith("h:") and cookie is None
 
 
 def test_the_hash_holds_no_address_and_changes_every_day():
     request = _request(ip="198.51.100.4")
-    monday = visitors.daily_hash(request, day("2026-11-23"))
-    tuesday = visitors.daily_hash(request, day("2026-11-24"))
+    monday = visitors.daily_hash(request, TODAY)
+    tuesday = visitors.daily_hash(request, TOMORROW)
     assert monday != tuesday
     assert re.fullmatch(r"h:[0-9a-f]{32}", monday) and "198.51.100.4" not in monday
-    assert visitors.daily_hash(_request(ip="198.51.100.5"), day("2026-11-23")) != monday
-    assert visitors.daily_hash(_request(agent=FIREFOX), day("2026-11-23")) != monday
+    assert visitors.daily_hash(_request(ip="198.51.100.5"), TODAY) != monday
+    assert visitors.daily_hash(_request(agent=FIREFOX), TODAY) != monday
 
 
 def test_the_daily_salt_is_random_and_shared_through_the_cache():
     from django.core.cache import cache
 
-    salt = visitors.daily_salt(day("2026-11-23"))
-    assert cache.get("stats:salt:2026-11-23") == salt
+    salt = visitors.daily_salt(TODAY)
+    assert cache.get(f"stats:salt:{TODAY.isoformat()}") == salt
     visitors._salts.clear()  # another process: reads the same salt from the cache
-    assert visitors.daily_salt(day("2026-11-23")) == salt
-    assert visitors.daily_salt(day("2026-11-24")) != salt
+    assert visitors.daily_salt(TODAY) == salt
+    assert visitors.daily_salt(TOMORROW) != salt
 
 
 def test_the_client_address_comes_from_the_proxy_header_only_when_configured(settings):
