@@ -80,7 +80,9 @@ def _fresh_cache_and_language(settings):
     from django.utils import translation
 
     from articles import widgets
+    from blog_project import breaker
 
+    breaker.reset_all()
     settings.BLOG_LIVE_WIDGET_MAX_AGE = 0
     # Factories create many users; the production hasher would spend most of the suite.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -277,6 +277,10 @@ BLOG_PAGE_CACHE_TIMEOUT = env.int("BLOG_PAGE_CACHE_TIMEOUT", default=60 * 60 * 2
 # Live sidebar widgets that are the same for every reader (site statistics) are re-rendered
 # at most this often per process; 0 renders them on every request.
 BLOG_LIVE_WIDGET_MAX_AGE = env.float("BLOG_LIVE_WIDGET_MAX_AGE", default=5.0)
+# After a failed call to Redis, the broker or the mail server, calls through its circuit
+# breaker fail fast for this many seconds (then one probe): a hung service costs each
+# process one short wait per interval, not one per call (blog_project/breaker.py).
+BLOG_BREAKER_RESET_SECONDS = env.float("BLOG_BREAKER_RESET_SECONDS", default=5.0)
 # The header carrying the reader's address behind a proxy (nginx sets X-Real-IP); empty
 # means REMOTE_ADDR. Only set it when a proxy you control always sets the header.
 BLOG_CLIENT_IP_HEADER = env.str("BLOG_CLIENT_IP_HEADER", default="")

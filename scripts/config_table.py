@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Print README's configuration table from .env.example (the one list of variables).
 
-    python3 scripts/config_table.py   # paste under "## Configuration" in README.md
+    python3 scripts/config_table.py           # print it
+    python3 scripts/config_table.py --write   # replace the table in README.md
 
 tests/test_settings.py checks that the code reads no variable .env.example misses and that
 the README's table lists every one of them.
@@ -10,9 +11,13 @@ the README's table lists every one of them.
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
-ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
+ROOT = Path(__file__).resolve().parent.parent
+ENV_EXAMPLE = ROOT / ".env.example"
+README = ROOT / "README.md"
+HEADER = "| Variable | Default | What it does |\n|---|---|---|"
 
 
 def _cell(text: str) -> str:
@@ -39,6 +44,25 @@ def rows(lines: list[str]) -> list[str]:
     return out
 
 
+def table() -> str:
+    return HEADER + "\n" + "\n".join(rows(ENV_EXAMPLE.read_text().splitlines()))
+
+
+def write_readme() -> None:
+    """Swap the table under README's "## Configuration" heading for a fresh one."""
+    text = README.read_text()
+    start = text.index(HEADER, text.index("## Configuration"))
+    end = start
+    lines = text[start:].splitlines(keepends=True)
+    for line in lines:
+        if not line.startswith("|"):
+            break
+        end += len(line)
+    README.write_text(text[:start] + table() + "\n" + text[end:])
+
+
 if __name__ == "__main__":
-    print("| Variable | Default | What it does |\n|---|---|---|")
-    print("\n".join(rows(ENV_EXAMPLE.read_text().splitlines())))
+    if sys.argv[1:] == ["--write"]:
+        write_readme()
+    else:
+        print(table())
