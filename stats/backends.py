@@ -23,7 +23,7 @@ import contextlib
 import functools
 import logging
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -71,29 +71,43 @@ class RedisBackend:
         return f"{self.prefix}:{day.isoformat()}:{part}"
 
     def record(self, *, day: date, visitor: str, article_id: int | None = None) -> None:
-        """One round trip: INCR the day's PV, PFADD the visitor to its UV, and the same per
-        article. A day's keys get their expiry from the view that creates them (the counter
-        comes back as 1), in one more round trip once per key and day, so the common view
-        sends only its counting commands. No MULTI/EXEC: nothing reads these keys between
-        the commands."""
-        pv, uv, article_pvs = self._key(day, "pv"), self._key(day, "uv"), self._key(day, "apv")
+        """Count one view in one round trip (see ``queue_view``)."""
         pipe = self.client.pipeline(transaction=False)
+        settle = self.queue_view(pipe, day=day, visitor=visitor, article_id=article_id)
+        settle(pipe.execute())
+
+    def queue_view(
+        self, pipe, *, day: date, visitor: str, article_id: int | None = None
+    ) -> Callable[[list], None]:
+        """Queue the commands that count one view on ``pipe`` (which may carry other
+        commands before them: the page cache sends its own in the same round trip), and
+        return ``settle(replies)``, to be called with the replies from this call's first
+        command on.
+
+        INCR the day's PV, PFADD the visitor to its UV, and the same per article. A day's
+        keys get their expiry from the view that creates them (the counter comes back as
+        1), in one more round trip once per key and day, so the common view sends only its
+        counting commands. No MULTI/EXEC: nothing reads these keys between the commands."""
+        pv, uv, article_pvs = self._key(day, "pv"), self._key(day, "uv"), self._key(day, "apv")
+        article_uv = self._key(day, f"auv:{article_id}") if article_id else ""
         pipe.incr(pv)
         pipe.pfadd(uv, visitor)
         if article_id:
-            article_uv = self._key(day, f"auv:{article_id}")
             pipe.hincrby(article_pvs, str(article_id), 1)
             pipe.pfadd(article_uv, visitor)
-        replies = pipe.execute()
-        new_keys = [pv, uv, article_pvs] if replies[0] == 1 else []
-        if article_id and replies[2] == 1:
-            new_keys.append(article_uv)
-        if new_keys:
-            expire_at = int(day_end(day).timestamp()) + conf.get("STATS_RETENTION_DAYS") * 86400
-            pipe = self.client.pipeline(transaction=False)
-            for key in new_keys:
-                pipe.expireat(key, expire_at)
-            pipe.execute()
+
+        def settle(replies: list) -> None:
+            new_keys = [pv, uv, article_pvs] if replies[0] == 1 else []
+            if article_id and replies[2] == 1:
+                new_keys.append(article_uv)
+            if new_keys:
+                expire_at = int(day_end(day).timestamp()) + conf.get("STATS_RETENTION_DAYS") * 86400
+                expiry = self.client.pipeline(transaction=False)
+                for key in new_keys:
+                    expiry.expireat(key, expire_at)
+                expiry.execute()
+
+        return settle
 
     def snapshot(self, day: date) -> DaySnapshot | None:
         pipe = self.client.pipeline(transaction=False)
