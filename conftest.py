@@ -79,14 +79,13 @@ def _fresh_cache_and_language(settings):
     from django.core.cache import cache
     from django.utils import translation
 
-    from articles import widgets
-    from blog_project import breaker
+    from blog_project import breaker, caching
 
     breaker.reset_all()
+    caching.forget_process_copies()
     settings.BLOG_LIVE_WIDGET_MAX_AGE = 0
     # Factories create many users; the production hasher would spend most of the suite.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    widgets._live_html.clear()
     cache.clear()
     translation.activate("en")
     yield

@@ -1,34 +1,33 @@
-"""Site-wide template context. Everything here is lazy or cached: a page served whole
-from the cache never evaluates it."""
+"""Site-wide template context. Everything here is lazy and cached: a page answered by the
+page cache never evaluates it."""
 
 from django.conf import settings
+from django.template.loader import render_to_string
 from django.utils.functional import SimpleLazyObject
 
+from blog_project import caching
+
 from . import selectors
-from .cache import CSRF_HOLE, cached_fragment
-
-
-def _navigation_html() -> str:
-    from django.template.loader import render_to_string
-
-    def build() -> str:
-        categories, pages = selectors.navigation()
-        return render_to_string("includes/nav_items.html", {"nav_categories": categories, "nav_pages": pages})
-
-    return cached_fragment("nav", build=build)
-
-
-def _sidebar_html() -> str:
-    from .widgets import sidebar_html
-
-    return sidebar_html()
 
 
 def site(request):
+    def navigation_html() -> str:
+        def build() -> str:
+            categories, pages = selectors.navigation(request)
+            return render_to_string(
+                "includes/nav_items.html", {"nav_categories": categories, "nav_pages": pages}
+            )
+
+        return caching.fragment("nav", scopes=("structure", "articles"), build=build, request=request)
+
+    def sidebar_html() -> str:
+        from .widgets import sidebar_html
+
+        return sidebar_html(request)
+
     return {
-        "site": SimpleLazyObject(selectors.site_settings),
-        "navigation_html": SimpleLazyObject(_navigation_html),
-        "sidebar_html": SimpleLazyObject(_sidebar_html),
-        "CSRF_HOLE": CSRF_HOLE,
+        "site": SimpleLazyObject(lambda: selectors.site_settings(request)),
+        "navigation_html": SimpleLazyObject(navigation_html),
+        "sidebar_html": SimpleLazyObject(sidebar_html),
         "SITE_URL": settings.SITE_URL,
     }

@@ -85,6 +85,14 @@ class Category(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("articles:category", args=[self.slug])
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # Moving a category rewrites its articles' list entries (``listings``): the
+        # parent it was loaded with tells a move from a rename.
+        instance._loaded_parent_id = instance.__dict__.get("parent_id")
+        return instance
+
     @property
     def is_default(self) -> bool:
         return self.slug == DEFAULT_CATEGORY_SLUG
@@ -121,11 +129,15 @@ def default_category_id() -> int:
 class Tag(models.Model):
     name = models.CharField(_("name"), max_length=50, unique=True)
     slug = models.SlugField(_("slug"), max_length=60, unique=True, allow_unicode=True)
+    # Published articles with this tag (scheduled ones included), kept by the writes
+    # (``articles.listings``): the tag cloud is the top of an index, not a count per tag.
+    published_count = models.PositiveIntegerField(_("published articles"), default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("tag")
         verbose_name_plural = _("tags")
+        indexes = [models.Index(fields=["published_count", "name"], name="tag_top_idx")]
 
     def __str__(self) -> str:
         return self.name
@@ -198,7 +210,12 @@ class Article(models.Model):
         ordering = ["-published_at", "-pk"]
         verbose_name = _("article")
         verbose_name_plural = _("articles")
-        indexes = [models.Index(fields=["status", "-published_at"], name="article_pub_idx")]
+        indexes = [
+            models.Index(fields=["status", "-published_at"], name="article_pub_idx"),
+            # The home page: pinned first, then newest; read backwards from the top.
+            models.Index(fields=["status", "is_pinned", "published_at"], name="article_home_idx"),
+            models.Index(fields=["status", "view_count"], name="article_popular_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -269,6 +286,57 @@ class ArticleSearchIndex(models.Model):
 
     def __str__(self) -> str:
         return str(self.article_id)
+
+
+class ListEntryQuerySet(models.QuerySet):
+    def public(self) -> ListEntryQuerySet:
+        """Entries of published articles whose time has come (the same rule as
+        ``Article.objects.published()``, on the copied columns)."""
+        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
+
+
+class ListEntry(models.Model):
+    """One article on one list: its category and each ancestor (``c:<id>``), each tag
+    (``t:<id>``) and its month in the site's time zone (``m:2026-11``).
+
+    The article's status and time are copied here, so a list page, however long the list,
+    is one index range read from its newest end. Written only by ``articles.listings``.
+    """
+
+    list_key = models.CharField(max_length=24)
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="list_entries")
+    status = models.CharField(max_length=20)
+    published_at = models.DateTimeField()
+
+    objects = ListEntryQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["list_key", "article"], name="listentry_unique")]
+        indexes = [
+            models.Index(fields=["list_key", "status", "published_at", "article"], name="listentry_page_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.list_key} {self.article_id}"
+
+
+class Tally(models.Model):
+    """How many published articles a category (children included) or a month holds
+    (scheduled ones included: readers' counts subtract those, see ``articles.selectors``),
+    and the site's totals (``s:articles``, ``s:comments``). Tags keep theirs on the tag
+    (``Tag.published_count``). Recounted, never incremented, by the writes that change
+    them (``articles.listings``)."""
+
+    key = models.CharField(max_length=24, unique=True)
+    kind = models.CharField(max_length=1)  # c, m (as in ListEntry.list_key) or s
+    count = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind"], name="tally_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.count}"
 
 
 class PageQuerySet(models.QuerySet):
@@ -359,8 +427,14 @@ class SiteSettings(models.Model):
 
     @classmethod
     def load(cls) -> SiteSettings:
+        """The row, created with the defaults if missing (for editing)."""
         obj, _created = cls.objects.get_or_create(pk=1)
         return obj
+
+    @classmethod
+    def current(cls) -> SiteSettings:
+        """The row, or the defaults if there is none: reads never write."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
 
 
 class SidebarWidget(models.Model):

@@ -4,19 +4,16 @@ The core imports neither ``comments`` nor ``stats``; those apps register here fr
 ``AppConfig.ready()``:
 
 - sidebar widget kinds (``register_widget``): a function turning a ``SidebarWidget`` into
-  HTML. ``live=True`` kinds are rendered into their hole on every request (e.g. today's
-  visitor count); the others are cached with the sidebar under the site generation. A live
-  kind whose HTML is the same for every visitor says ``shared=True``: its HTML is then
-  reused in the process for ``BLOG_LIVE_WIDGET_MAX_AGE`` seconds, so a busy site renders it
-  a few times a second rather than on every page view.
-- per-request holes (``register_hole``): a placeholder string that cacheable HTML may
-  contain, replaced on every response by ``fill(request)`` (e.g. a signed form time stamp).
-  The CSRF token and live widgets are holes of the core itself.
+  HTML, and the cache scopes its HTML depends on (``blog_project.caching``: the widget is
+  cached under their versions). ``live=True`` kinds are rendered per request into a hole
+  of the cached page (e.g. today's visitor count); ``shared=True`` says their HTML is the
+  same for every reader, so a process reuses it for ``BLOG_LIVE_WIDGET_MAX_AGE`` seconds.
 - article page sections (``register_article_section``): a function returning HTML shown
   under the article body (e.g. the comment thread and form). They are part of the cached
-  anonymous page, so per-visitor parts must be holes (``{% csrf_hole %}`` for the CSRF
-  token) and anything they show must bump the site generation when it changes
-  (``articles.cache.bump_generation``).
+  anonymous page, so per-reader parts must be holes (``blog_project.caching.hole``), and
+  whatever they show must bump a cache scope when it changes.
+
+Per-reader holes themselves are registered with ``blog_project.caching.register_hole``.
 """
 
 from __future__ import annotations
@@ -31,6 +28,7 @@ from django.http import HttpRequest
 class WidgetKind:
     key: str
     render: Callable[..., str]  # (widget, request) -> HTML
+    scopes: tuple[str, ...] = ("articles",)
     live: bool = False
     shared: bool = False
 
@@ -43,26 +41,22 @@ class ArticleSection:
 
 
 _widget_kinds: dict[str, WidgetKind] = {}
-_holes: dict[str, Callable[[HttpRequest], str]] = {}
 _article_sections: dict[str, ArticleSection] = {}
 
 
 def register_widget(
-    key: str, render: Callable[..., str], *, live: bool = False, shared: bool = False
+    key: str,
+    render: Callable[..., str],
+    *,
+    scopes: tuple[str, ...] = ("articles",),
+    live: bool = False,
+    shared: bool = False,
 ) -> None:
-    _widget_kinds[key] = WidgetKind(key=key, render=render, live=live, shared=shared)
+    _widget_kinds[key] = WidgetKind(key=key, render=render, scopes=scopes, live=live, shared=shared)
 
 
 def widget_kind(key: str) -> WidgetKind | None:
     return _widget_kinds.get(key)
-
-
-def register_hole(placeholder: str, fill: Callable[[HttpRequest], str]) -> None:
-    _holes[placeholder] = fill
-
-
-def holes() -> dict[str, Callable[[HttpRequest], str]]:
-    return _holes
 
 
 def register_article_section(key: str, render: Callable[..., str], *, order: int = 0) -> None:

@@ -1,5 +1,7 @@
 from django.urls import path, re_path
 
+from blog_project.caching import cache_page
+
 from . import feeds, views
 
 app_name = "articles"
@@ -16,6 +18,6 @@ urlpatterns = [
     path("archives/", views.archive_index, name="archives"),
     path("archives/<int:year>/<int:month>/", views.archive_month, name="archive_month"),
     path("search/", views.search, name="search"),
-    path("feed/rss/", feeds.RssFeed(), name="rss"),
-    path("feed/atom/", feeds.AtomFeed(), name="atom"),
+    path("feed/rss/", cache_page()(feeds.RssFeed()), name="rss"),
+    path("feed/atom/", cache_page()(feeds.AtomFeed()), name="atom"),
 ]

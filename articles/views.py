@@ -1,5 +1,6 @@
-"""Reader pages. Thin: querysets come from ``published()`` and the selectors, whole
-anonymous pages come from the cache (``anonymous_page_cache``)."""
+"""Reader pages. Thin: lists and counts come from the selectors, rows from ``published()``;
+whole pages for anonymous readers are stored and answered by the page cache
+(``blog_project.caching``), which these views opt into with ``@cache_page``."""
 
 from __future__ import annotations
 
@@ -10,38 +11,35 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from blog_project.caching import cache_page
+
+from . import search as article_search
 from . import selectors
-from .archive import month_bounds, months_with_counts
-from .cache import anonymous_page_cache
+from .archive import month_bounds
 from .models import Article, Page, Tag
 
-MAX_QUERY_LENGTH = 100
-MAX_SEARCH_RESULTS = 1000
+SEARCH_CACHE_SECONDS = 600
 
 
-def _paginate(request: HttpRequest, queryset):
-    paginator = Paginator(queryset, selectors.site_settings().posts_per_page)
+def _page(request: HttpRequest, articles: selectors.ArticleList):
+    paginator = Paginator(articles, selectors.site_settings(request).posts_per_page)
     try:
         return paginator.page(request.GET.get("page") or 1)
     except InvalidPage as exc:
         raise Http404(_("That page does not exist.")) from exc
 
 
-def _list_page_of_ids(request: HttpRequest, ids: list[int], **context) -> HttpResponse:
-    """A list page of article ids known in order (from the published digest, a tag or a
-    search): no count query, and only the page's rows are loaded."""
-    page = _paginate(request, ids)
-    rows = Article.objects.published().for_list().in_bulk(page.object_list)
-    articles = [rows[pk] for pk in page.object_list if pk in rows]
-    return render(request, "articles/article_list.html", {"page_obj": page, "articles": articles, **context})
+def _list_page(request: HttpRequest, articles: selectors.ArticleList, **context) -> HttpResponse:
+    page = _page(request, articles)
+    return render(
+        request, "articles/article_list.html", {"page_obj": page, "articles": page.object_list, **context}
+    )
 
 
 @require_safe
-@anonymous_page_cache
+@cache_page()
 def home(request: HttpRequest) -> HttpResponse:
-    # Pinned first, then newest (the digest is newest first and the sort is stable).
-    ids = [entry.pk for entry in sorted(selectors.published_digest(), key=lambda entry: not entry.is_pinned)]
-    site = selectors.site_settings()
+    site = selectors.site_settings(request)
     jsonld = {
         "@context": "https://schema.org",
         "@type": "WebSite",
@@ -54,67 +52,65 @@ def home(request: HttpRequest) -> HttpResponse:
             "query-input": "required name=query",
         },
     }
-    return _list_page_of_ids(request, ids, is_home=True, jsonld=jsonld)
+    return _list_page(request, selectors.home_articles(request), is_home=True, jsonld=jsonld)
 
 
 @require_safe
-@anonymous_page_cache
+@cache_page()
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    category = selectors.category_by_slug(slug)
+    category = selectors.category_by_slug(slug, request)
     if category is None:
         raise Http404(_("No such category."))
-    category_ids = set(selectors.category_with_descendants(category))
-    ids = [entry.pk for entry in selectors.published_digest() if entry.category_id in category_ids]
-    return _list_page_of_ids(
-        request, ids, category=category, heading=category.name, description=category.description
+    key = f"c:{category.pk}"
+    articles = selectors.list_articles(key, selectors.public_counts(request).of(key))
+    return _list_page(
+        request, articles, category=category, heading=category.name, description=category.description
     )
 
 
 @require_safe
-@anonymous_page_cache
+@cache_page()
 def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(Tag, slug=slug)
-    ids = list(Article.objects.published().filter(tags=tag).newest_first().values_list("pk", flat=True))
-    return _list_page_of_ids(request, ids, tag=tag, heading=_("Tag: %(name)s") % {"name": tag.name})
+    articles = selectors.list_articles(f"t:{tag.pk}", selectors.tag_count(tag, request))
+    return _list_page(request, articles, tag=tag, heading=_("Tag: %(name)s") % {"name": tag.name})
 
 
 @require_safe
-@anonymous_page_cache
+@cache_page()
 def archive_index(request: HttpRequest) -> HttpResponse:
-    return render(request, "articles/archive_index.html", {"years": months_with_counts()})
+    years: dict[int, list] = {}
+    for month, total in selectors.months_with_counts(request):
+        years.setdefault(month.year, []).append((month, total))
+    return render(request, "articles/archive_index.html", {"years": list(years.items())})
 
 
 @require_safe
-@anonymous_page_cache
+@cache_page()
 def archive_month(request: HttpRequest, year: int, month: int) -> HttpResponse:
     try:
-        start, end = month_bounds(year, month)
+        start, _end = month_bounds(year, month)
     except ValueError as exc:
         raise Http404(_("No such month.")) from exc
-    ids = [entry.pk for entry in selectors.published_digest() if start <= entry.published_at < end]
+    key = f"m:{year:04d}-{month:02d}"
+    articles = selectors.list_articles(key, selectors.public_counts(request).of(key))
     heading = _("Archive: %(month)s") % {"month": start.strftime("%Y-%m")}
-    return _list_page_of_ids(request, ids, heading=heading, archive_month=start)
+    return _list_page(request, articles, heading=heading, archive_month=start)
 
 
 @require_safe
+@cache_page(timeout=SEARCH_CACHE_SECONDS)
 def search(request: HttpRequest) -> HttpResponse:
-    query = " ".join(request.GET.get("q", "").replace("\x00", "").split())[:MAX_QUERY_LENGTH]
+    query = article_search.clean_query(request.GET.get("q", ""))
     context = {"query": query, "heading": _("Search"), "is_search": True}
     if not query:
         return render(request, "articles/article_list.html", {**context, "articles": []})
-    # One scan collects the matching ids; the page then loads its rows by primary key,
-    # instead of scanning once to count and again for the page.
-    ids = list(
-        Article.objects.published()
-        .search(query)
-        .newest_first()
-        .values_list("pk", flat=True)[:MAX_SEARCH_RESULTS]
-    )
-    return _list_page_of_ids(request, ids, **context)
+    results = article_search.search_ids(query)
+    return _list_page(request, results, result_cap=results.capped and results.total, **context)
 
 
 @require_safe
-@anonymous_page_cache
+@cache_page()
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     article = get_object_or_404(Article.objects.for_detail(), slug=slug)
     if not article.is_public and not (request.user.is_authenticated and request.user.is_staff):
@@ -131,16 +127,16 @@ def render_article_page(request: HttpRequest, article: Article) -> HttpResponse:
     is_preview = not article.is_public
     if not is_preview:
         request.viewed_article_id = article.pk
-    older, newer = selectors.adjacent_articles(article) if not is_preview else (None, None)
+    around = selectors.neighbours(article) if not is_preview else selectors.Neighbours(None, None, [])
     response = render(
         request,
         "articles/article_detail.html",
         {
             "article": article,
             "is_preview": is_preview,
-            "older": older,
-            "newer": newer,
-            "related": selectors.related_articles(article),
+            "older": around.older,
+            "newer": around.newer,
+            "related": around.related,
             "jsonld": _article_jsonld(request, article),
         },
     )
@@ -163,12 +159,12 @@ def _article_jsonld(request: HttpRequest, article: Article) -> dict:
         "articleSection": article.category.name,
         "keywords": [tag.name for tag in article.tags.all()],
         "mainEntityOfPage": request.build_absolute_uri(article.get_absolute_url()),
-        "inLanguage": request.LANGUAGE_CODE if hasattr(request, "LANGUAGE_CODE") else "en",
+        "inLanguage": getattr(request, "LANGUAGE_CODE", "en"),
     }
 
 
 @require_safe
-@anonymous_page_cache
+@cache_page()
 def page_detail(request: HttpRequest, slug: str) -> HttpResponse:
     page = get_object_or_404(Page.objects.published(), slug=slug)
     return render(request, "articles/page_detail.html", {"page": page})

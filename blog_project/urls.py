@@ -5,8 +5,8 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from articles import editor, views
-from articles.cache import anonymous_page_cache
 from articles.sitemaps import SITEMAPS
+from blog_project.caching import cache_page
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -15,7 +15,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path(
         "sitemap.xml",
-        anonymous_page_cache(sitemap),
+        cache_page()(sitemap),
         {"sitemaps": SITEMAPS},
         name="django.contrib.sitemaps.views.sitemap",
     ),

@@ -8,12 +8,20 @@ class CommentsConfig(AppConfig):
 
     def ready(self) -> None:
         from articles import registry
+        from blog_project import caching
 
-        from .sections import render_article_section, render_recent_comments_widget
-        from .spam import STAMP_HOLE, make_stamp
+        from .sections import (
+            fill_author_hole,
+            fill_stamp_hole,
+            render_article_section,
+            render_recent_comments_widget,
+        )
 
         registry.register_article_section("comments", render_article_section, order=100)
-        registry.register_widget("recent_comments", render_recent_comments_widget)
-        # The article page is cached whole for anonymous readers: the form's time stamp is a
-        # hole filled per request, so the minimum fill time counts from this reader's visit.
-        registry.register_hole(STAMP_HOLE, lambda request: make_stamp())
+        registry.register_widget(
+            "recent_comments", render_recent_comments_widget, scopes=("comments", "articles")
+        )
+        # The article page is cached whole for anonymous readers: the form's time stamp and
+        # the remembered commenter's details are holes filled per request.
+        caching.register_hole("comment-stamp", fill_stamp_hole)
+        caching.register_hole("comment-author", fill_author_hole)

@@ -39,7 +39,11 @@ class CommentQuerySet(models.QuerySet):
         return self.filter(status=Comment.Status.PENDING)
 
     def on_public_articles(self) -> CommentQuerySet:
-        return self.filter(article__in=Article.objects.published())
+        """Comments whose article is public: ``Article.objects.published()``'s rule as a
+        join on the article's primary key (not a semi-join over every public article)."""
+        return self.filter(
+            article__status=Article.Status.PUBLISHED, article__published_at__lte=timezone.now()
+        )
 
 
 class Comment(models.Model):

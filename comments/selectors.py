@@ -125,6 +125,8 @@ def page_of_comment(comment: Comment) -> int:
 
 
 def recent_comments(limit: int) -> list[Comment]:
+    """The newest approved comments on public articles: the newest end of the
+    (status, created_at) index, each joined to its article by primary key."""
     return list(
         Comment.objects.approved()
         .on_public_articles()

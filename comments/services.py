@@ -28,10 +28,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from articles.cache import bump_generation
+from articles.listings import site_comments_recount
 from articles.markdown import plain_text
 from articles.models import Article, SiteSettings
 from articles.selectors import site_settings
+from blog_project.caching import bump_on_commit
 
 from . import conf
 from .models import Comment
@@ -117,6 +118,7 @@ def _recount(article_ids: Iterable[int]) -> None:
     Article.objects.filter(pk__in=set(article_ids)).update(
         comment_count=Coalesce(Subquery(approved), Value(0))
     )
+    site_comments_recount()
 
 
 def _after_commit(func) -> None:
@@ -196,7 +198,7 @@ def comment_create(
                 comment.save()
                 if comment.is_approved:
                     _recount([article.pk])
-                    _after_commit(bump_generation)
+                    bump_on_commit("comments")
                 _enqueue_notifications(comment)
             return comment
         except IntegrityError:
@@ -229,7 +231,7 @@ def comment_moderate(*, comments: QuerySet[Comment], status: str) -> int:
             if status == Comment.Status.APPROVED:
                 _enqueue_notifications(comment)  # the reply mail, if one is due
         _recount(article_ids)
-        _after_commit(bump_generation)
+        bump_on_commit("comments")
     return len(changed)
 
 
@@ -251,7 +253,7 @@ def comment_edit(
         comment.notify_on_reply = notify_on_reply
         comment.full_clean()
         comment.save(update_fields=[*EDITABLE_FIELDS, "body_html"])
-        _after_commit(bump_generation)
+        bump_on_commit("comments")
     return comment
 
 
@@ -264,7 +266,7 @@ def comment_delete(*, comments: QuerySet[Comment]) -> int:
         _lock_articles(article_ids)
         deleted, _by_model = comments.delete()
         _recount(article_ids)
-        _after_commit(bump_generation)
+        bump_on_commit("comments")
     return deleted
 
 

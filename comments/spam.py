@@ -3,8 +3,8 @@
 - The client fingerprint is an HMAC of the IP address and user agent, keyed from
   SECRET_KEY: stable enough to rate-limit and to review a commenter's history, and the
   raw address is never stored.
-- The form stamp is a signed time filled into every page per request (``STAMP_HOLE``,
-  see ``middleware.py``), so a page served whole from the cache still carries the time
+- The form stamp is a signed time filled into every page per request (the
+  ``comment-stamp`` hole, see ``sections.py``), so a page served whole from the cache still carries the time
   the reader actually opened it: a bot posting at once is caught, and a reader's form
   never expires just because the cached page is old.
 - The rate limit counts posts per fingerprint in the Django cache (Redis in production,
@@ -25,7 +25,6 @@ from django.utils.crypto import salted_hmac
 
 from . import conf
 
-STAMP_HOLE = "__comment_form_stamp_hole__"
 _STAMP_SALT = "comments.form-stamp"
 _CLIENT_SALT = "comments.client-fingerprint"
 

@@ -9,9 +9,18 @@ class StatsConfig(AppConfig):
 
     def ready(self) -> None:
         from articles import registry
+        from blog_project import caching
 
+        from .counting import PageViewCounter
         from .schedule import on_post_migrate
         from .widgets import render_site_stats_widget
 
-        registry.register_widget("site_stats", render_site_stats_widget, live=True, shared=True)
+        registry.register_widget(
+            "site_stats",
+            render_site_stats_widget,
+            scopes=("stats", "articles", "comments"),
+            live=True,
+            shared=True,
+        )
+        caching.register_view_counter(PageViewCounter())
         post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="stats-schedule")

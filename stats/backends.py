@@ -32,7 +32,7 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, F
 from redis.exceptions import LockError
 
 from . import conf
@@ -109,6 +109,15 @@ class RedisBackend:
 
         return settle
 
+    def unrecord(self, *, day: date, article_id: int | None = None) -> None:
+        """Take back the page views of one view counted ahead of a page that was then not
+        served (unique visitors stay: a HyperLogLog cannot forget one)."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.decr(self._key(day, "pv"))
+        if article_id:
+            pipe.hincrby(self._key(day, "apv"), str(article_id), -1)
+        pipe.execute()
+
     def snapshot(self, day: date) -> DaySnapshot | None:
         pipe = self.client.pipeline(transaction=False)
         pipe.get(self._key(day, "pv"))
@@ -169,6 +178,10 @@ class DatabaseBackend:
                 [LiveVisitor(date=day, article_id=page, visitor=digest) for page in pages],
                 ignore_conflicts=True,
             )
+
+    def unrecord(self, *, day: date, article_id: int | None = None) -> None:
+        pages = [SITE, article_id] if article_id else [SITE]
+        LiveCounter.objects.filter(date=day, article_id__in=pages, pv__gt=0).update(pv=F("pv") - 1)
 
     @staticmethod
     def _increment(day: date, pages: list[int]) -> None:

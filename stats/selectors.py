@@ -16,9 +16,9 @@ from django.db.models import Sum
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from articles.cache import memoize_per_generation
 from articles.models import Article
-from articles.selectors import published_digest
+from articles.selectors import public_counts
+from blog_project import caching
 
 from . import conf
 from .backends import Figures, get_backend
@@ -51,19 +51,23 @@ class StoredTotals:
     comments: int
 
 
-@memoize_per_generation
-def stored_totals() -> StoredTotals:
-    """What the sidebar needs besides the live counters: no query when the final totals
-    are cached; article and comment counts come from the core's published digest, which
-    the page reads anyway. Kept per site generation (a rollup, an article or a comment
-    bumps it)."""
+def _load_stored_totals() -> StoredTotals:
     final_through, total_pv = final_totals()
-    digest = published_digest()
+    counts = public_counts()
     return StoredTotals(
-        filled_through=final_through,
-        total_pv=total_pv,
-        articles=len(digest),
-        comments=sum(entry.comment_count for entry in digest),
+        filled_through=final_through, total_pv=total_pv, articles=counts.articles, comments=counts.comments
+    )
+
+
+def stored_totals(request=None) -> StoredTotals:
+    """What the sidebar needs besides the live counters: the final totals (changed only by
+    a rollup) and the core's counts of public articles and comments, kept under the
+    versions of those scopes."""
+    return caching.value(
+        "stats:stored-totals",
+        scopes=("stats", "articles", "comments"),
+        build=_load_stored_totals,
+        request=request,
     )
 
 
@@ -75,9 +79,9 @@ class SiteNumbers:
     comments: int
 
 
-def site_numbers() -> SiteNumbers:
+def site_numbers(request=None) -> SiteNumbers:
     """Today's PV and UV, total PV, articles and comments: one counter round trip when warm."""
-    stored = stored_totals()
+    stored = stored_totals(request)
     today = timezone.localdate()
     try:
         live = get_backend().site_figures(live_days(stored.filled_through, None, today))

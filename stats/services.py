@@ -28,8 +28,8 @@ from django.db import connection, transaction
 from django.db.models import F, Func, OuterRef, Subquery, Sum
 from django.utils import timezone
 
-from articles.cache import bump_generation
 from articles.models import Article
+from blog_project.caching import bump_on_commit
 
 from . import conf
 from .backends import DaySnapshot, get_backend
@@ -245,7 +245,7 @@ def stats_rollup(
             result.filled_through = state.filled_through
             result.view_counts_changed = article_view_counts_sync(filled_through=state.filled_through)
             if result.days_written or result.view_counts_changed:
-                transaction.on_commit(bump_generation)
+                bump_on_commit("stats")
         refresh_final_totals()
         backend.purge(before=today - timedelta(days=conf.get("STATS_RETENTION_DAYS")))
     log.info("Stats rollup: %s", result.summary())

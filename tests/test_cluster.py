@@ -281,7 +281,7 @@ def test_orm_edit_shows_on_every_replica_at_once(cluster, seeded):
     _warm_every_replica(cluster, path, "Before edit")
     article = seeded["article"]
     article.title = "After edit 改过 🎉"
-    article.save()  # autocommit: bump_generation runs on commit, right here
+    article.save()  # autocommit: the cache bump runs on commit, right here
     for port in cluster.web_ports:
         page = request(port, path)
         assert "After edit 改过 🎉" in page.text and "Before edit" not in page.text

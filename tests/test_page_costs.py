@@ -13,9 +13,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from articles.cache import bump_generation
 from articles.models import SidebarWidget
 from articles.tests.factories import ArticleFactory, CategoryFactory, PageFactory, TagFactory, WidgetFactory
+from blog_project.caching import bump
 from comments import services as comment_services
 from comments.tests.factories import CommentFactory
 
@@ -65,7 +65,7 @@ def test_a_cold_page_costs_at_most_10_queries_whatever_the_data(full_site, page)
     for articles, comments in ((3, 2), (40, 30)):
         full_site(articles)
         article = _article_with_comments(comments)
-        bump_generation(structure=True)  # what those writes do on commit
+        bump("structure", "articles")  # what those writes do on commit
         url = {
             "home": "/",
             "article": article.get_absolute_url(),
@@ -75,7 +75,7 @@ def test_a_cold_page_costs_at_most_10_queries_whatever_the_data(full_site, page)
             "page": "/p/about/",
         }[page]
         reader.get(url)  # warm everything, then an edit of an article makes it all stale
-        bump_generation()
+        bump("articles")
         with CaptureQueriesContext(connection) as cold:
             assert reader.get(url).status_code == 200
         queries = _page_queries(cold.captured_queries)

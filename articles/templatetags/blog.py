@@ -3,7 +3,8 @@ import json
 from django import template
 from django.utils.safestring import mark_safe
 
-from ..cache import CSRF_HOLE
+from blog_project.caching import hole
+
 from ..registry import render_article_sections
 
 register = template.Library()
@@ -12,7 +13,13 @@ register = template.Library()
 @register.simple_tag
 def csrf_hole() -> str:
     """A CSRF input whose token is filled per request, so the page can be cached."""
-    return mark_safe(f'<input type="hidden" name="csrfmiddlewaretoken" value="{CSRF_HOLE}">')
+    return mark_safe(f'<input type="hidden" name="csrfmiddlewaretoken" value="{hole("csrf")}">')
+
+
+@register.simple_tag
+def reader_hole(name: str, arg: str = "") -> str:
+    """A per-reader part of a cacheable page (filled by ``caching.register_hole`` fillers)."""
+    return mark_safe(hole(name, arg))
 
 
 @register.simple_tag(takes_context=True)

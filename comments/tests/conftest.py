@@ -8,9 +8,9 @@ import time
 import pytest
 from django.core import signing
 
-from articles.cache import bump_generation
 from articles.models import SiteSettings
 from articles.tests.factories import ArticleFactory
+from blog_project.caching import bump
 from comments import spam
 
 
@@ -48,7 +48,7 @@ def set_site(**fields) -> SiteSettings:
     for name, value in fields.items():
         setattr(row, name, value)
     row.save()
-    bump_generation()
+    bump("articles")
     return row
 
 

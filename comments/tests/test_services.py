@@ -8,9 +8,9 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection
 
-from articles.cache import current_generation
 from articles.models import Article, SiteSettings
 from articles.tests.factories import ArticleFactory, DraftFactory, UserFactory
+from blog_project.caching import page_generation
 from comments import services
 from comments.models import Comment
 from comments.tests.conftest import set_site
@@ -107,13 +107,13 @@ def test_duplicates_by_the_same_author_are_refused(article, open_policy):
 
 def test_visible_changes_bump_the_generation_on_commit(article, django_capture_on_commit_callbacks):
     set_site(comment_moderation=SiteSettings.Moderation.ALL)
-    before = current_generation()
+    before = page_generation()
     with django_capture_on_commit_callbacks(execute=True):
         held = _create(article)
-    assert current_generation() == before  # a held comment changes no page
+    assert page_generation() == before  # a held comment changes no page
     with django_capture_on_commit_callbacks(execute=True):
         services.comment_moderate(comments=Comment.objects.filter(pk=held.pk), status=Comment.Status.APPROVED)
-    assert current_generation() != before
+    assert page_generation() != before
 
 
 def test_moderation_recounts_every_touched_article(open_policy):

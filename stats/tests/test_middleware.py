@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from articles.tests.factories import ArticleFactory, DraftFactory, UserFactory
 from stats.backends import Figures, get_backend
-from stats.middleware import LossReport
+from stats.counting import LossReport
 from stats.models import DailyStat, FillState
 
 from .conftest import CHROME, FIREFOX, GOOGLEBOT, reader_get
@@ -141,7 +141,7 @@ def test_days_follow_the_site_time_zone(client, article, settings):
 def test_a_broken_counter_store_never_breaks_the_page(client, article, settings, caplog):
     settings.STATS_BACKEND = "redis"
     settings.STATS_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
-    with caplog.at_level(logging.WARNING, logger="stats.middleware"):
+    with caplog.at_level(logging.WARNING, logger="stats.counting"):
         first = reader_get(client, article.get_absolute_url())
         second = reader_get(client, "/")
     assert (first.status_code, second.status_code) == (200, 200)
@@ -156,7 +156,7 @@ def test_with_all_of_redis_down_pages_are_still_served(client, article, settings
     cache["LOCATION"] = "redis://127.0.0.1:1/0"
     settings.CACHES = {"default": cache}
     settings.STATS_REDIS_URL = ""
-    with caplog.at_level(logging.WARNING, logger="stats.middleware"):
+    with caplog.at_level(logging.WARNING, logger="stats.counting"):
         response = reader_get(client, article.get_absolute_url())
     assert response.status_code == 200 and b"Counting sheep" in response.content
     assert "page view(s) not counted" in caplog.text
@@ -165,7 +165,7 @@ def test_with_all_of_redis_down_pages_are_still_served(client, article, settings
 def test_losses_are_logged_once_a_minute_with_their_number(caplog):
     report = LossReport()
     error = ConnectionError("down")
-    with caplog.at_level(logging.WARNING, logger="stats.middleware"):
+    with caplog.at_level(logging.WARNING, logger="stats.counting"):
         for _ in range(5):
             report.lost_one(error)
         report.last_report -= 61

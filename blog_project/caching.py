@@ -1,0 +1,826 @@
+"""The read path's cache, in one place: versions, fragments, whole pages, per-reader holes.
+
+How a reader's page is answered (README "How a page reaches a reader" has the picture):
+
+1. ``PageCacheMiddleware`` sits right after SecurityMiddleware and WhiteNoise. For an
+   anonymous GET it works out the reader's language, builds the page key (language, path,
+   and the query parameters a page reads: ``page``, ``p``, ``q``) and asks the store in
+   ONE round trip for the page generation, the cached page (unless this process already
+   holds a copy of it) and, with the Redis store, counts the view in the same pipeline
+   (the stats app registers a ``ViewCounter``). A valid copy is answered there and then:
+   no session, auth, messages, URL resolving or view runs.
+2. The per-reader parts of a cached page are *holes* (``<!--hole:name-->``) filled on the
+   way out: the CSRF token, the comment form's time stamp, a remembered commenter's name
+   and e-mail, live widgets. Apps register fillers with ``register_hole``.
+3. On a miss the request goes down the stack as usual. Views decorated with
+   ``cache_page`` render with holes; the middleware stores the page under the generation
+   it read *before* the view ran (so a write that commits meanwhile can never be hidden
+   by an older page) and fills the holes.
+4. What a page is built from is cached as fragments (``fragment``) and small values
+   (``value``), each under the versions of the *scopes* it depends on: ``structure``
+   (settings, widgets, categories, pages), ``articles``, ``comments``, ``stats``. Writes
+   call ``bump_on_commit(scope)``; every bump also renews the page generation, so every
+   page of every list is fresh at once, while a new comment does not make the archive
+   widget rebuild.
+5. Scheduled articles need no write to appear: the generation carries the time of the
+   next scheduled publication; once it has passed, the next request bumps ``articles``.
+
+A store that fails (Redis hung or down) goes through the ``redis`` circuit breaker: one
+short wait per process per interval, then misses at once; pages are rendered from the
+database and are not stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+
+from .breaker import breaker
+
+log = logging.getLogger(__name__)
+
+SCOPES = ("structure", "articles", "comments", "stats")
+KEY_PARAMS = ("page", "p", "q")  # the only query parameters a cached page may read
+HOLE_START, HOLE_END = b"<!--hole:", b"-->"
+_NO_SCHEDULE = 0.0
+
+
+def hole(name: str, arg: str = "") -> str:
+    """The marker of a per-reader part in cacheable HTML (cannot come from user content:
+    Markdown and comments are sanitised, and comments are stripped)."""
+    return f"<!--hole:{name}:{arg}-->" if arg else f"<!--hole:{name}-->"
+
+
+# --- versions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Generation:
+    """What decides whether a stored page is current: the page generation, and the time
+    of the next scheduled publication (0: none)."""
+
+    value: int
+    due_at: float
+
+    def is_due(self) -> bool:
+        return bool(self.due_at) and self.due_at <= time.time()
+
+
+def _now_version() -> int:
+    return time.time_ns()
+
+
+def _next_publication_at() -> float:
+    from articles.selectors import next_publication_at
+
+    return next_publication_at()
+
+
+def bump(*scopes: str) -> None:
+    """Renew the versions of ``scopes`` and the page generation now. Prefer
+    ``bump_on_commit`` inside a transaction, so readers cannot see the bump first."""
+    unknown = set(scopes) - set(SCOPES)
+    if unknown:
+        raise ValueError(f"unknown cache scope(s): {sorted(unknown)}")
+    _store().bump(scopes, due_at=_next_publication_at())
+    _local_values.clear()
+
+
+def bump_on_commit(*scopes: str) -> None:
+    # robust: a cache outage after commit must not turn a stored write into an error page.
+    transaction.on_commit(lambda: bump(*scopes), robust=True)
+
+
+def page_generation() -> int | None:
+    """The generation whole pages are checked against (None: the store cannot be read)."""
+    found = _store().lookup("pc:none", want_entry=False).generation
+    return found.value if found else None
+
+
+def next_due(request: HttpRequest | None = None) -> float:
+    """When the next scheduled article comes due (0: none is scheduled), as the page
+    generation says: read with the page in the request's round trip."""
+    generation = getattr(request, "_cache_generation", None) if request is not None else None
+    if generation is None:
+        generation = _store().lookup("pc:none", want_entry=False).generation
+    return generation.due_at if generation is not None else _next_publication_at()
+
+
+def versions(request: HttpRequest | None = None) -> dict[str, int] | None:
+    """The scope versions (None: the store cannot be read, so nothing may be cached).
+    Read once per request when a request is given."""
+    held = getattr(request, "_cache_versions", None) if request is not None else None
+    if held is not None:
+        return held
+    found = _store().scope_versions()
+    if request is not None and found is not None:
+        request._cache_versions = found
+    return found
+
+
+# --- fragments and small values ---------------------------------------------------------
+
+
+def _scoped_key(name: str, scopes: Iterable[str], found: dict[str, int], parts: Iterable[object]) -> str:
+    stamp = ".".join(str(found[scope]) for scope in scopes)
+    suffix = ":".join(str(part) for part in parts)
+    return f"frag:{name}:{translation.get_language()}:{suffix}:{stamp}"
+
+
+def fragment(
+    name: str,
+    *,
+    scopes: Iterable[str],
+    build: Callable[[], str],
+    parts: Iterable[object] = (),
+    request: HttpRequest | None = None,
+) -> str:
+    """Small rendered HTML, cached per language under the versions of ``scopes``."""
+    found = versions(request)
+    if found is None:
+        return build()
+    key = _scoped_key(name, scopes, found, parts)
+    html = cache.get(key)
+    if html is None:
+        html = build()
+        cache.set(key, html, settings.BLOG_PAGE_CACHE_TIMEOUT)
+    return html
+
+
+_local_values: dict[str, Any] = {}
+_local_lock = threading.Lock()
+
+
+def value(name: str, *, scopes: Iterable[str], build: Callable[[], Any], request: HttpRequest | None = None):
+    """A small Python value (the site structure, counts), kept in this process and in the
+    shared cache under the versions of ``scopes``: rebuilt once per change, by one process."""
+    found = versions(request)
+    if found is None:
+        return build()
+    key = _scoped_key(name, scopes, found, ())
+    if key in _local_values:
+        return _local_values[key]
+    result = cache.get(key)
+    if result is None:
+        result = build()
+        cache.set(key, result, settings.BLOG_PAGE_CACHE_TIMEOUT)
+    with _local_lock:
+        if len(_local_values) > 512:  # old versions' values: dropped wholesale
+            _local_values.clear()
+        _local_values[key] = result
+    return result
+
+
+# --- holes ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HoleFiller:
+    fill: Callable[[HttpRequest, str], str]  # (request, arg) -> HTML (already escaped)
+    # > 0: the same for every reader; reused this long per process (a number, or a
+    # function returning one, read at each fill so settings can change it).
+    max_age: float | Callable[[], float] = 0.0
+
+    def reuse_seconds(self) -> float:
+        return self.max_age() if callable(self.max_age) else self.max_age
+
+
+_fillers: dict[str, HoleFiller] = {}
+_shared_fills: dict[tuple, tuple[float, str]] = {}
+
+
+def register_hole(
+    name: str, fill: Callable[[HttpRequest, str], str], *, max_age: float | Callable[[], float] = 0.0
+) -> None:
+    """``fill(request, arg)`` replaces ``<!--hole:name-->`` / ``<!--hole:name:arg-->`` in
+    every HTML response. ``max_age``: the filling is the same for every reader of a
+    language and generation, and may be reused for that many seconds in a process."""
+    _fillers[name] = HoleFiller(fill=fill, max_age=max_age)
+
+
+def _fill_csrf(request: HttpRequest, arg: str) -> str:
+    cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
+    if "CSRF_COOKIE" not in request.META and len(cookie) == 32 and cookie.isascii() and cookie.isalnum():
+        request.META["CSRF_COOKIE"] = cookie
+    token = get_token(request)  # a new secret if the reader has none: sent as a cookie
+    if request.META.get("CSRF_COOKIE") == cookie:
+        # get_token asks for the cookie to be sent again (renewed); a cached page does not
+        # renew it: one Set-Cookie per new reader, not one per page.
+        request.META.pop("CSRF_COOKIE_NEEDS_UPDATE", None)
+    return token
+
+
+register_hole("csrf", _fill_csrf)
+
+
+def _fill(request: HttpRequest, name: str, arg: str, generation: int) -> str:
+    filler = _fillers.get(name)
+    if filler is None:
+        return ""
+    max_age = filler.reuse_seconds()
+    if max_age <= 0:
+        return filler.fill(request, arg)
+    key = (name, arg, translation.get_language(), generation)
+    now = time.monotonic()
+    expires, html = _shared_fills.get(key, (0.0, ""))
+    if expires <= now:
+        html = filler.fill(request, arg)
+        if len(_shared_fills) > 256:
+            _shared_fills.clear()
+        _shared_fills[key] = (now + max_age, html)
+    return html
+
+
+def _segments(body: bytes) -> tuple:
+    """``body`` split at its holes: (bytes, (name, arg), bytes, (name, arg), ..., bytes)."""
+    if HOLE_START not in body:
+        return (body,)
+    parts: list = []
+    rest = body
+    while (start := rest.find(HOLE_START)) != -1:
+        end = rest.find(HOLE_END, start)
+        if end == -1:
+            break
+        name, _sep, arg = rest[start + len(HOLE_START) : end].decode("ascii", "replace").partition(":")
+        parts += [rest[:start], (name, arg)]
+        rest = rest[end + len(HOLE_END) :]
+    parts.append(rest)
+    return tuple(parts)
+
+
+def _render_segments(request: HttpRequest, segments: tuple, generation: int) -> bytes:
+    if len(segments) == 1:
+        return segments[0]
+    out = []
+    for index, part in enumerate(segments):
+        out.append(part if index % 2 == 0 else _fill(request, *part, generation).encode())
+    return b"".join(out)
+
+
+def _send_new_csrf_cookie(request: HttpRequest, response: HttpResponse) -> None:
+    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE") and "CSRF_COOKIE" in request.META:
+        response.set_cookie(
+            settings.CSRF_COOKIE_NAME,
+            request.META["CSRF_COOKIE"],
+            max_age=settings.CSRF_COOKIE_AGE,
+            domain=settings.CSRF_COOKIE_DOMAIN,
+            path=settings.CSRF_COOKIE_PATH,
+            secure=settings.CSRF_COOKIE_SECURE,
+            httponly=settings.CSRF_COOKIE_HTTPONLY,
+            samesite=settings.CSRF_COOKIE_SAMESITE,
+        )
+        request.META.pop("CSRF_COOKIE_NEEDS_UPDATE")
+
+
+# --- counting views in the page's round trip --------------------------------------------
+
+
+class ViewCounter(Protocol):
+    """What the stats app plugs in (``register_view_counter``), so that a cached page's
+    view is counted in the page's own round trip."""
+
+    def reader(self, request: HttpRequest) -> object | None:
+        """This reader's counting identity, or None when their views are not counted."""
+
+    def queue(self, pipe, reader: object, article_id: int | None) -> Callable[[list], None] | None:
+        """Put the counting commands on ``pipe`` (a Redis pipeline of the cache's own
+        connection) and return ``settle(replies)``; None if it counts elsewhere."""
+
+    def count(self, reader: object, article_id: int | None) -> None:
+        """Count in a round trip of its own."""
+
+    def uncount(self, reader: object, article_id: int | None) -> None:
+        """Take back a view counted ahead for a page that turned out not to be served."""
+
+    def is_countable_page(self, request: HttpRequest, response: HttpResponse) -> bool:
+        """Whether this rendered response is a page view (as opposed to a feed, ...)."""
+
+    def finish(self, request: HttpRequest, response: HttpResponse, reader: object) -> None:
+        """Last touches on a counted response (the visitor cookie)."""
+
+
+_counter: ViewCounter | None = None
+
+
+def register_view_counter(counter: ViewCounter | None) -> None:
+    global _counter
+    _counter = counter
+
+
+# --- stores -----------------------------------------------------------------------------
+
+
+@dataclass
+class Lookup:
+    generation: Generation | None  # None: the store could not be read
+    entry: bytes | None = None
+    counted: bool = False  # the view was counted in this round trip
+
+
+class CacheStore:
+    """Any Django cache (the embedded file cache): keys through the cache API."""
+
+    GENERATION = "pc:generation"
+
+    def lookup(self, key: str, *, want_entry: bool, count=None) -> Lookup:
+        keys = [self.GENERATION, key] if want_entry else [self.GENERATION]
+        found = cache.get_many(keys)
+        raw = found.get(self.GENERATION)
+        generation = Generation(*raw) if raw else self._initialise()
+        return Lookup(generation, found.get(key))
+
+    def _initialise(self) -> Generation:
+        # Emptied (or first use): nothing cached can be trusted; start every scope afresh.
+        self.bump(SCOPES, due_at=_next_publication_at())
+        raw = cache.get(self.GENERATION)
+        return Generation(*raw) if raw else None
+
+    def put(self, key: str, entry: bytes, timeout: int) -> None:
+        cache.set(key, entry, timeout)
+
+    def bump(self, scopes: Iterable[str], *, due_at: float) -> None:
+        stamp = _now_version()
+        values: dict[str, Any] = {f"pc:v:{scope}": stamp for scope in scopes}
+        values[self.GENERATION] = (stamp, due_at)
+        cache.set_many(values, timeout=None)
+
+    def scope_versions(self) -> dict[str, int] | None:
+        keys = [f"pc:v:{scope}" for scope in SCOPES]
+        found = cache.get_many(keys)
+        if len(found) < len(keys):
+            # A version evicted alone: a new one means new fragments, nothing stale, so
+            # the page generation stays. add(): concurrent processes agree on one.
+            for key in set(keys) - set(found):
+                cache.add(key, _now_version(), timeout=None)
+            found = cache.get_many(keys)
+            if len(found) < len(keys):
+                return None
+        return {scope: found[f"pc:v:{scope}"] for scope in SCOPES}
+
+
+class RedisStore:
+    """django-redis: page keys and versions through the raw client, so the generation,
+    the page and the view counting go out in one pipeline."""
+
+    def __init__(self) -> None:
+        self.breaker = breaker("redis")
+
+    def _client(self):
+        from django_redis import get_redis_connection
+
+        return get_redis_connection("default")
+
+    @staticmethod
+    def _key(name: str) -> str:
+        return cache.make_key(name)
+
+    def _guarded(self, call: Callable[[], Any]) -> Any:
+        from redis.exceptions import RedisError
+
+        if not self.breaker.allow():
+            return None
+        try:
+            result = call()
+        except (RedisError, OSError) as exc:
+            self.breaker.failure(exc)
+            return None
+        self.breaker.success()
+        return result
+
+    def lookup(self, key: str, *, want_entry: bool, count=None) -> Lookup:
+        counted = [False]
+
+        def call():
+            pipe = self._client().pipeline(transaction=False)
+            pipe.get(self._key("pc:generation"))
+            if want_entry:
+                pipe.get(self._key(key))
+            settle = None
+            if count is not None:
+                reader, article_id = count
+                settle = _counter.queue(pipe, reader, article_id)
+            replies = pipe.execute()
+            offset = 2 if want_entry else 1
+            if settle is not None:
+                settle(replies[offset:])
+                counted[0] = True
+            return replies[:offset]
+
+        replies = self._guarded(call)
+        if replies is None:
+            return Lookup(None)
+        generation = self._parse_generation(replies[0])
+        if generation is None:
+            generation = self._initialise()
+        return Lookup(generation, replies[1] if want_entry else None, counted[0])
+
+    @staticmethod
+    def _parse_generation(raw: bytes | None) -> Generation | None:
+        if not raw:
+            return None
+        try:
+            stamp, due_at = raw.split(b":")
+            return Generation(int(stamp), float(due_at))
+        except ValueError:
+            return None
+
+    def _initialise(self) -> Generation | None:
+        self.bump(SCOPES, due_at=_next_publication_at())
+        return self._guarded(lambda: self._parse_generation(self._client().get(self._key("pc:generation"))))
+
+    def put(self, key: str, entry: bytes, timeout: int) -> None:
+        self._guarded(lambda: self._client().set(self._key(key), entry, ex=timeout))
+
+    def bump(self, scopes: Iterable[str], *, due_at: float) -> None:
+        stamp = _now_version()
+        values = {self._key(f"pc:v:{scope}"): stamp for scope in scopes}
+        values[self._key("pc:generation")] = f"{stamp}:{due_at}"
+        self._guarded(lambda: self._client().mset(values))
+
+    def scope_versions(self) -> dict[str, int] | None:
+        keys = [self._key(f"pc:v:{scope}") for scope in SCOPES]
+        found = self._guarded(lambda: self._client().mget(keys))
+        if found is None:
+            return None
+        if None in found:  # evicted alone: see CacheStore.scope_versions
+
+            def add_missing():
+                pipe = self._client().pipeline(transaction=False)
+                for key, raw in zip(keys, found, strict=True):
+                    if raw is None:
+                        pipe.set(key, _now_version(), nx=True)
+                pipe.mget(keys)
+                return pipe.execute()[-1]
+
+            found = self._guarded(add_missing)
+            if found is None or None in found:
+                return None
+        return {scope: int(raw) for scope, raw in zip(SCOPES, found, strict=True)}
+
+
+@lru_cache(maxsize=1)
+def _store_for(backend: str) -> CacheStore | RedisStore:
+    return RedisStore() if backend.startswith("django_redis.") else CacheStore()
+
+
+def _store() -> CacheStore | RedisStore:
+    return _store_for(settings.CACHES["default"]["BACKEND"])
+
+
+# --- whole pages ------------------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    """A stored page: the generation it was rendered under, what to count, and its body
+    split at its holes."""
+
+    generation: int
+    content_type: str
+    article_id: int | None
+    countable: bool
+    headers: dict[str, str]
+    segments: tuple
+    size: int = 0
+
+    _HEADER = b"PC1 "
+
+    def dump(self) -> bytes:
+        meta = {"g": self.generation, "t": self.content_type, "a": self.article_id, "c": self.countable}
+        meta["h"] = self.headers
+        body = b"".join(
+            part if index % 2 == 0 else hole(*part).encode() for index, part in enumerate(self.segments)
+        )
+        return self._HEADER + json.dumps(meta, separators=(",", ":")).encode() + b"\n" + body
+
+    @classmethod
+    def load(cls, raw: bytes) -> Entry | None:
+        if not raw.startswith(cls._HEADER):
+            return None
+        head, _sep, body = raw.partition(b"\n")
+        try:
+            meta = json.loads(head[len(cls._HEADER) :])
+            return cls(
+                generation=int(meta["g"]),
+                content_type=str(meta["t"]),
+                article_id=meta["a"],
+                countable=bool(meta["c"]),
+                headers=dict(meta["h"]),
+                segments=_segments(body),
+                size=len(body),
+            )
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+class LocalPages:
+    """This process's copies of recently served pages, validated by the generation read
+    in each request's round trip: a hit sends no page bytes over the network. Bounded by
+    ``BLOG_PAGE_CACHE_LOCAL_BYTES``; least recently used first out."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[str, Entry] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Entry | None:
+        entry = self._entries.get(key)
+        if entry is not None:
+            with contextlib.suppress(KeyError):  # dropped by another thread meanwhile
+                self._entries.move_to_end(key)
+        return entry
+
+    def put(self, key: str, entry: Entry) -> None:
+        limit = settings.BLOG_PAGE_CACHE_LOCAL_BYTES
+        if entry.size > limit // 4:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= old.size
+            self._entries[key] = entry
+            self._bytes += entry.size
+            while self._bytes > limit and self._entries:
+                _key, dropped = self._entries.popitem(last=False)
+                self._bytes -= dropped.size
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+
+local_pages = LocalPages()
+
+
+@lru_cache(maxsize=256)
+def _accepted_language(header: str) -> str | None:
+    """The first language of an Accept-Language header this site speaks."""
+    choices = []
+    for position, item in enumerate(header.split(",")[:20]):
+        code, _sep, params = item.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if code and code != "*" and quality > 0:
+            choices.append((-quality, position, code))
+    for _quality, _position, code in sorted(choices):
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return None
+
+
+def reader_language(request: HttpRequest) -> str | None:
+    """The reader's explicit choice (the language cookie), then Accept-Language; None
+    means the site's default language (a site setting)."""
+    code = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    if code:
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            pass
+    header = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+    return _accepted_language(header[:500]) if header else None
+
+
+def page_key(request: HttpRequest, language: str | None) -> str | None:
+    """The page's key, or None when this request's page is not cacheable (a malformed
+    page number: the view answers it, e.g. with a 404)."""
+    params = []
+    for name in KEY_PARAMS:
+        raw = request.GET.get(name)
+        if raw is None:
+            continue
+        if name in ("page", "p"):
+            if not (raw.isdigit() and len(raw) <= 6):
+                return None
+            if int(raw) == 1:
+                continue
+            raw = str(int(raw))
+        else:
+            raw = " ".join(raw.split())[:100]
+            if not raw:
+                continue
+        params.append(f"{name}={quote(raw, safe='')}")
+    location = quote(request.path) + ("?" + "&".join(params) if params else "")
+    if len(location) > 200:
+        location = hashlib.sha1(location.encode(), usedforsecurity=False).hexdigest()
+    return f"pc:page:{language or '-'}:{location}"
+
+
+def _bypasses_cache(request: HttpRequest) -> bool:
+    if request.method not in ("GET", "HEAD"):
+        return True
+    cookies = request.COOKIES
+    # A session means a logged-in user (possibly staff); a messages cookie means a notice
+    # meant for this reader alone, shown once (then the page is cached for them again).
+    if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
+        return True
+    return request.path.startswith(settings.BLOG_PAGE_CACHE_SKIP_PREFIXES)
+
+
+@dataclass
+class _PageState:
+    key: str
+    generation: Generation
+    reader: object | None
+    counted_ahead: int | bool | None = False  # article id counted before the render, or False
+
+
+@dataclass
+class _Stored:
+    timeout: int
+    entry: Entry | None = field(default=None)
+
+
+def cache_page(*, timeout: int | None = None) -> Callable:
+    """Let the page cache store this view's responses to anonymous readers (200, HTML or
+    feeds, no cookie set by the view). The view reads at most the ``KEY_PARAMS`` of the
+    query string; everything else must come from the path."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and callable(response.render):
+                response = response.render()
+            private = "private" in response.get("Cache-Control", "")
+            if (
+                response.status_code == 200
+                and not response.streaming
+                and not response.cookies
+                and not private
+            ):
+                response._page_cache_timeout = timeout or settings.BLOG_PAGE_CACHE_TIMEOUT
+            return response
+
+        wrapper.__name__ = getattr(view, "__name__", "view")
+        wrapper.__doc__ = view.__doc__
+        wrapper.__wrapped__ = view
+        return wrapper
+
+    return decorator
+
+
+_STORED_HEADERS = ("Content-Language", "X-Robots-Tag", "Content-Disposition")
+
+
+class PageCacheMiddleware:
+    """Answers cached pages at the edge; language for every request; holes everywhere."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        language = reader_language(request)
+        key = None if _bypasses_cache(request) else page_key(request, language)
+        if key is None:
+            return self._render(request, language, None)
+        local = local_pages.get(key)
+        counter = _counter
+        reader = counter.reader(request) if counter is not None else None
+        count_ahead = None
+        if reader is not None and local is not None and local.countable:
+            count_ahead = (reader, local.article_id)
+        lookup = _store().lookup(key, want_entry=local is None, count=count_ahead)
+        generation = lookup.generation
+        if generation is None:  # the store cannot be read: render, store nothing
+            return self._render(request, language, None)
+        if generation.is_due():
+            bump("articles")  # a scheduled article has come due: everything is stale
+            request._cache_versions = None
+            fresh = _store().lookup(key, want_entry=False)
+            state = _PageState(key, fresh.generation, reader, count_ahead[1] if lookup.counted else False)
+            return self._render(request, language, state if fresh.generation else None)
+        entry = None
+        if local is not None and local.generation == generation.value:
+            entry = local
+        elif lookup.entry is not None:
+            entry = Entry.load(lookup.entry)
+            if entry is not None and entry.generation == generation.value:
+                local_pages.put(key, entry)
+            else:
+                entry = None
+        elif local is not None:  # our copy is stale: the fresh page may be stored already
+            fresh = _store().lookup(key, want_entry=True)
+            if fresh.entry is not None and fresh.generation == generation:
+                entry = Entry.load(fresh.entry)
+                if entry is not None and entry.generation == generation.value:
+                    local_pages.put(key, entry)
+                else:
+                    entry = None
+        if entry is None:
+            counted = count_ahead[1] if lookup.counted else False
+            return self._render(request, language, _PageState(key, generation, reader, counted))
+        if reader is not None and entry.countable and not lookup.counted:
+            counter.count(reader, entry.article_id)
+        return self._respond(request, language or "", entry, reader, hit=True)
+
+    def _activate(self, request: HttpRequest, language: str | None) -> str:
+        if language is None:
+            from articles.selectors import site_settings
+
+            language = site_settings(request).language
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        return language
+
+    def _render(self, request: HttpRequest, language: str | None, state: _PageState | None) -> HttpResponse:
+        language = self._activate(request, language)
+        if state is not None:
+            request._page_cache_state = state
+            request._cache_generation = state.generation
+            if state.counted_ahead is not False:
+                request.view_counted = True  # the stats middleware must not count it again
+        response = self.get_response(request)
+        timeout = getattr(response, "_page_cache_timeout", None)
+        if state is not None and timeout is not None:
+            counter = _counter
+            entry = Entry(
+                generation=state.generation.value,
+                content_type=response["Content-Type"],
+                article_id=getattr(request, "viewed_article_id", None),
+                countable=bool(counter and counter.is_countable_page(request, response)),
+                headers={name: response[name] for name in _STORED_HEADERS if response.has_header(name)},
+                segments=_segments(response.content),
+                size=len(response.content),
+            )
+            entry.headers.setdefault("Content-Language", language)
+            _store().put(state.key, entry.dump(), timeout)
+            local_pages.put(state.key, entry)
+            if state.counted_ahead is not False and not entry.countable and counter is not None:
+                counter.uncount(state.reader, state.counted_ahead)
+            ahead_reader = state.reader if state.counted_ahead is not False and entry.countable else None
+            filled = self._respond(request, language, entry, ahead_reader, hit=False)
+            for name, morsel in response.cookies.items():  # the stats visitor cookie
+                filled.cookies[name] = morsel
+            return filled
+        if state is not None and state.counted_ahead is not False and _counter is not None:
+            _counter.uncount(state.reader, state.counted_ahead)  # not served as a page after all
+        self._fill_holes(request, response)
+        patch_vary_headers(response, ("Accept-Language", "Cookie"))
+        response.headers.setdefault("Content-Language", language)
+        return response
+
+    def _respond(
+        self, request: HttpRequest, language: str, entry: Entry, reader: object | None, *, hit: bool
+    ) -> HttpResponse:
+        language = language or entry.headers.get("Content-Language", "")
+        if language:  # for the holes' words (live widgets)
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        response = HttpResponse(
+            _render_segments(request, entry.segments, entry.generation), content_type=entry.content_type
+        )
+        for name, header_value in entry.headers.items():
+            response[name] = header_value
+        response["Vary"] = "Accept-Language, Cookie"
+        response["X-Page-Cache"] = "hit" if hit else "miss"
+        _send_new_csrf_cookie(request, response)
+        if reader is not None and _counter is not None:
+            _counter.finish(request, response, reader)
+        return response
+
+    def _fill_holes(self, request: HttpRequest, response: HttpResponse) -> None:
+        if response.streaming or not response.get("Content-Type", "").startswith("text/html"):
+            return
+        content = response.content
+        if HOLE_START not in content:
+            return
+        generation = getattr(getattr(request, "_page_cache_state", None), "generation", None)
+        response.content = _render_segments(
+            request, _segments(content), generation.value if generation else 0
+        )
+        if response.has_header("Content-Length"):
+            response["Content-Length"] = str(len(response.content))
+        _send_new_csrf_cookie(request, response)
+
+
+def forget_process_copies() -> None:
+    """Drop this process's copies of pages, values and shared hole fillings (tests; the
+    shared cache still holds them under their versions)."""
+    local_pages.clear()
+    _local_values.clear()
+    _shared_fills.clear()

@@ -1,0 +1,158 @@
+"""Deciding whether a view is a page view, and counting it: for rendered pages
+(``middleware.PageViewMiddleware``) and for pages the page cache answers, which counts
+them in its own round trip through ``PageViewCounter`` (registered in ``apps.py``).
+
+Counted: GET requests answered 200 with HTML by a reader page (a view of the ``articles``
+namespace other than the feeds). Not counted: the admin, static and media files, feeds,
+health checks, HEAD, prefetches and prerenders, bots, logged-in staff. A failure to count
+(Redis down, a locked database) is logged without flooding and the page is served.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from . import conf
+from .backends import RedisBackend, get_backend
+from .visitors import is_bot, is_prefetch, visitor_for
+
+log = logging.getLogger(__name__)
+
+
+def is_countable_page(request: HttpRequest, response: HttpResponse) -> bool:
+    """Is this response, whoever asked for it, a reader's page?"""
+    if request.method != "GET" or response.status_code != 200 or response.streaming:
+        return False
+    if not response.get("Content-Type", "").startswith("text/html"):
+        return False
+    match = request.resolver_match
+    if match is None or match.namespace not in conf.get("STATS_COUNTED_NAMESPACES"):
+        return False
+    return match.url_name not in conf.get("STATS_EXCLUDED_URL_NAMES")
+
+
+def is_counted_reader(request: HttpRequest) -> bool:
+    """Is this reader counted (not a bot, a prefetch or, unless asked, staff)?"""
+    if request.method != "GET" or is_prefetch(request) or is_bot(request.headers.get("User-Agent", "")):
+        return False
+    # Only a visitor with a session can be staff: the check costs no query for the others.
+    if not conf.get("STATS_COUNT_STAFF") and settings.SESSION_COOKIE_NAME in request.COOKIES:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_staff:
+            return False
+    return True
+
+
+class LossReport:
+    """Logs lost page views without flooding the log: the first failure with its error,
+    then one line a minute with the number lost meanwhile."""
+
+    interval = 60.0
+
+    def __init__(self) -> None:
+        self.lost = 0
+        self.last_report = 0.0
+
+    def lost_one(self, exc: Exception) -> None:
+        self.lost += 1
+        now = time.monotonic()
+        if self.last_report == 0.0 or now - self.last_report >= self.interval:
+            log.warning("Stats: %d page view(s) not counted: %r", self.lost, exc)
+            self.lost, self.last_report = 0, now
+
+    def recovered(self) -> None:
+        if self.lost:
+            log.warning("Stats: counting again; %d more page view(s) were not counted.", self.lost)
+        self.reset()
+
+    def reset(self) -> None:
+        self.lost, self.last_report = 0, 0.0
+
+
+losses = LossReport()
+
+
+@dataclass(frozen=True)
+class Reader:
+    day: date
+    visitor: str
+    new_cookie: str | None
+
+
+def reader_for(request: HttpRequest) -> Reader:
+    today = timezone.localdate()
+    visitor, new_cookie = visitor_for(request, today)
+    return Reader(today, visitor, new_cookie)
+
+
+def count(reader: Reader, article_id: int | None) -> bool:
+    try:
+        get_backend().record(day=reader.day, visitor=reader.visitor, article_id=article_id)
+    except Exception as exc:
+        losses.lost_one(exc)
+        return False
+    losses.recovered()
+    return True
+
+
+def set_visitor_cookie(response: HttpResponse, reader: Reader) -> None:
+    if reader.new_cookie:
+        response.set_cookie(
+            conf.get("STATS_VISITOR_COOKIE"),
+            reader.new_cookie,
+            max_age=conf.get("STATS_VISITOR_COOKIE_AGE"),
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+
+
+class PageViewCounter:
+    """The page cache's view counter (``blog_project.caching.ViewCounter``)."""
+
+    def reader(self, request: HttpRequest) -> Reader | None:
+        try:
+            return reader_for(request) if is_counted_reader(request) else None
+        except Exception:  # a bug here must not cost the reader the page
+            log.exception("Stats: could not identify the reader of %s", request.path)
+            return None
+
+    def queue(self, pipe, reader: Reader, article_id: int | None) -> Callable[[list], None] | None:
+        """Only when the counters live in the cache's own Redis (no STATS_REDIS_URL)."""
+        if conf.get("STATS_REDIS_URL"):
+            return None
+        backend = get_backend()
+        if not isinstance(backend, RedisBackend):
+            return None
+        settle = backend.queue_view(pipe, day=reader.day, visitor=reader.visitor, article_id=article_id)
+
+        def settled(replies: list) -> None:
+            try:
+                settle(replies)
+            except Exception as exc:  # the expiry round trip: the view itself was counted
+                losses.lost_one(exc)
+
+        return settled
+
+    def count(self, reader: Reader, article_id: int | None) -> None:
+        count(reader, article_id)
+
+    def uncount(self, reader: Reader, article_id: int | None) -> None:
+        try:
+            get_backend().unrecord(day=reader.day, article_id=article_id)
+        except Exception as exc:
+            losses.lost_one(exc)
+
+    def is_countable_page(self, request: HttpRequest, response: HttpResponse) -> bool:
+        return is_countable_page(request, response)
+
+    def finish(self, request: HttpRequest, response: HttpResponse, reader: Reader) -> None:
+        set_visitor_cookie(response, reader)

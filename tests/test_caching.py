@@ -1,0 +1,279 @@
+"""The read path's cache (blog_project/caching.py): pages answered at the edge in one round
+trip, fresh at once after any write, per-reader holes, languages, outages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.test import Client
+from django.utils import timezone
+
+from articles import registry
+from articles.models import Article, SidebarWidget, SiteSettings
+from articles.tests.factories import ArticleFactory, CategoryFactory, TagFactory, WidgetFactory
+from blog_project import caching
+from blog_project.caching import Entry, bump, hole, page_generation
+
+pytestmark = pytest.mark.django_db
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+
+
+def test_every_relevant_write_bumps_the_generation_on_commit(django_capture_on_commit_callbacks):
+    for make in (ArticleFactory, CategoryFactory, TagFactory, lambda: WidgetFactory(kind="tags")):
+        before = page_generation()
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            make()
+        assert callbacks and page_generation() != before
+
+
+def test_every_page_of_every_list_is_fresh_after_an_edit(client, django_capture_on_commit_callbacks):
+    SiteSettings.objects.filter(pk=1).update(posts_per_page=1)
+    tag = TagFactory()
+    first, second = (
+        ArticleFactory(title="First one", tags=[tag]),
+        ArticleFactory(title="Second one", tags=[tag]),
+    )
+    pages = [
+        "/",
+        "/?page=2",
+        first.category.get_absolute_url(),
+        tag.get_absolute_url(),
+        f"{tag.get_absolute_url()}?page=2",
+        f"/archives/{first.published_at:%Y/%m}/",
+        first.get_absolute_url(),
+        "/feed/rss/",
+    ]
+    for url in pages:
+        client.get(url)
+        assert client.get(url)["X-Page-Cache"] == "hit", url
+    with django_capture_on_commit_callbacks(execute=True):
+        first.title = "Renamed 改名"
+        first.save()
+    bodies = "".join(client.get(url).content.decode() for url in pages)
+    assert "Renamed 改名" in bodies and "First one" not in bodies
+    assert second.title in bodies
+
+
+def test_site_settings_edit_shows_on_every_page(client, django_capture_on_commit_callbacks):
+    article = ArticleFactory()
+    client.get("/"), client.get(article.get_absolute_url())
+    with django_capture_on_commit_callbacks(execute=True):
+        settings_row = SiteSettings.load()
+        settings_row.title = "Brand new title"
+        settings_row.announcement = "**Big news**"
+        settings_row.save()
+    for url in ["/", article.get_absolute_url(), "/archives/"]:
+        body = client.get(url).content.decode()
+        assert "Brand new title" in body and "<strong>Big news</strong>" in body, url
+
+
+def test_unpublishing_removes_the_article_everywhere(client, django_capture_on_commit_callbacks):
+    article = ArticleFactory(title="Soon gone")
+    assert "Soon gone" in client.get("/").content.decode()
+    assert client.get(article.get_absolute_url()).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        article.status = Article.Status.DRAFT
+        article.save()
+    assert "Soon gone" not in client.get("/").content.decode()
+    assert client.get(article.get_absolute_url()).status_code == 404
+
+
+def test_a_scheduled_article_appears_when_its_time_comes_without_any_write(
+    client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        ArticleFactory(title="Already out")
+        later = ArticleFactory(title="Comes later", published_at=timezone.now() + timedelta(minutes=5))
+    assert "Comes later" not in client.get("/").content.decode()
+    assert client.get("/")["X-Page-Cache"] == "hit"
+    assert client.get(later.get_absolute_url()).status_code == 404
+    # Nothing is written when its time comes: the generation knows when the next one is due.
+    with time_machine.travel(timezone.now() + timedelta(minutes=6), tick=False):
+        page = client.get("/")
+        assert "Comes later" in page.content.decode() and page["X-Page-Cache"] == "miss"
+        assert client.get(later.get_absolute_url()).status_code == 200
+
+
+def test_the_csrf_token_is_a_hole_filled_per_request_and_works(settings):
+    ArticleFactory()
+    Client().get("/")  # stores the page
+    strict = Client(enforce_csrf_checks=True)
+    first = strict.get("/")
+    assert first["X-Page-Cache"] == "hit"
+    assert "csrftoken" in first.cookies, "a new reader gets the cookie the token belongs to"
+    second = strict.get("/")
+    assert "csrftoken" not in second.cookies, "a returning reader's cookie is not sent again"
+    body = second.content.decode()
+    assert hole("csrf") not in body
+    token = body.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    response = strict.post(
+        "/i18n/setlang/", {"language": "zh-hans", "next": "/", "csrfmiddlewaretoken": token}
+    )
+    assert response.status_code == 302
+    assert strict.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"}).status_code == 403
+
+
+def test_a_language_switcher_stays_in_the_page_cache(client):
+    ArticleFactory()
+    client.get("/")
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert '<html lang="zh-hans">' in client.get("/").content.decode()
+    chinese = client.get("/")
+    assert chinese["X-Page-Cache"] == "hit" and '<html lang="zh-hans">' in chinese.content.decode()
+
+
+def test_languages_are_cached_apart_and_the_default_comes_from_the_site_settings(
+    client, django_capture_on_commit_callbacks
+):
+    ArticleFactory()
+    english = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    chinese = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").content.decode()
+    assert '<html lang="en">' in english and '<html lang="zh-hans">' in chinese
+    assert client.get("/", HTTP_ACCEPT_LANGUAGE="fr;q=1, zh-TW;q=0.5")["Content-Language"] == "zh-hans"
+    with django_capture_on_commit_callbacks(execute=True):
+        site = SiteSettings.load()
+        site.language = "zh-hans"
+        site.save()
+    assert '<html lang="zh-hans">' in client.get("/").content.decode(), "no preference: the site's"
+
+
+def test_only_the_page_parameters_make_separate_entries(client):
+    ArticleFactory()
+    client.get("/?utm_source=a")
+    assert client.get("/?utm_source=b&x=1")["X-Page-Cache"] == "hit"
+    assert client.get("/?page=1")["X-Page-Cache"] == "hit"
+    assert client.get("/?page=abc").status_code == 404
+    assert client.get("/?page=2").status_code == 404
+
+
+def test_logged_in_and_message_carrying_requests_are_not_answered_from_the_cache(staff_client):
+    reader = Client()
+    ArticleFactory()
+    reader.get("/")
+    assert reader.get("/")["X-Page-Cache"] == "hit"
+    assert "X-Page-Cache" not in staff_client.get("/")
+    reader.cookies["messages"] = "anything"
+    assert "X-Page-Cache" not in reader.get("/")
+
+
+def test_a_lost_generation_is_recreated_and_nothing_stale_is_served(client):
+    ArticleFactory(title="Still here")
+    client.get("/")
+    cache.clear()
+    assert "Still here" in client.get("/").content.decode()
+
+
+def test_a_stale_copy_in_this_process_is_never_served(client):
+    """Another process wrote and bumped: this process's copy of the page is replaced."""
+    article = ArticleFactory(title="Old title")
+    client.get("/")
+    assert client.get("/")["X-Page-Cache"] == "hit"
+    Article.objects.filter(pk=article.pk).update(title="New title")
+    bump("articles")  # as the other process does on commit
+    assert "New title" in client.get("/").content.decode()
+
+
+def test_a_warm_page_is_one_round_trip_and_sends_no_page_bytes(client, monkeypatch):
+    ArticleFactory()
+    client.get("/")
+    lookups = []
+    real = type(caching._store()).lookup
+
+    def recording(self, key, *, want_entry, count=None):
+        lookups.append(want_entry)
+        return real(self, key, want_entry=want_entry, count=count)
+
+    monkeypatch.setattr(type(caching._store()), "lookup", recording)
+    assert client.get("/")["X-Page-Cache"] == "hit"
+    assert lookups == [False], "this process holds the page: only the generation is read"
+    caching.local_pages.clear()  # another worker process
+    lookups.clear()
+    assert client.get("/")["X-Page-Cache"] == "hit"
+    assert lookups == [True]
+
+
+def test_live_and_shared_widgets_are_filled_per_request(client, settings, django_capture_on_commit_callbacks):
+    calls = []
+
+    def render(widget, request):
+        calls.append(request.LANGUAGE_CODE)
+        return f"<p>live #{len(calls)}</p>"
+
+    registry.register_widget("test_live", render, live=True)
+    registry.register_widget("test_shared", render, live=True, shared=True)
+    try:
+        SidebarWidget.objects.create(kind="test_live", title="Live")
+        assert "live #1" in client.get("/").content.decode()
+        second = client.get("/")
+        assert second["X-Page-Cache"] == "hit" and "live #2" in second.content.decode()
+        SidebarWidget.objects.all().delete()
+        with django_capture_on_commit_callbacks(execute=True):
+            SidebarWidget.objects.create(kind="test_shared", title="Shared")
+        settings.BLOG_LIVE_WIDGET_MAX_AGE = 60
+        calls.clear()
+        assert "live #1" in client.get("/").content.decode()
+        assert "live #1" in client.get("/archives/").content.decode(), "reused for a minute"
+        assert "live #2" in client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode(), "per language"
+        with django_capture_on_commit_callbacks(execute=True):
+            ArticleFactory()  # a new generation: rendered again at once
+        assert "live #3" in client.get("/").content.decode()
+    finally:
+        registry._widget_kinds.pop("test_live", None)
+        registry._widget_kinds.pop("test_shared", None)
+
+
+def test_registered_holes_are_filled_and_unknown_ones_vanish(client):
+    caching.register_hole("test-hole", lambda request, arg: f"filled-{arg}-for-{request.path}")
+    registry.register_widget(
+        "test_hole_widget", lambda widget, request: f"<p>{hole('test-hole', 'x')} {hole('no-such-hole')}</p>"
+    )
+    try:
+        SidebarWidget.objects.create(kind="test_hole_widget")
+        ArticleFactory()
+        for _ in range(2):
+            body = client.get("/").content.decode()
+            assert "<p>filled-x-for-/ </p>" in body and "<!--hole:" not in body
+    finally:
+        caching._fillers.pop("test-hole", None)
+        registry._widget_kinds.pop("test_hole_widget", None)
+
+
+def test_a_stored_page_survives_its_round_trip_through_the_store():
+    entry = Entry(
+        generation=42,
+        content_type="text/html; charset=utf-8",
+        article_id=7,
+        countable=True,
+        headers={"Content-Language": "zh-hans"},
+        segments=caching._segments(f"<p>a{hole('csrf')}b{hole('widget', '3')}c</p>".encode()),
+    )
+    loaded = Entry.load(entry.dump())
+    assert loaded.segments == (b"<p>a", ("csrf", ""), b"b", ("widget", "3"), b"c</p>")
+    assert (loaded.generation, loaded.article_id, loaded.countable, loaded.headers) == (
+        42,
+        7,
+        True,
+        {"Content-Language": "zh-hans"},
+    )
+    assert Entry.load(b"garbage") is None and Entry.load(b"PC1 {not json\n") is None
+    assert caching._segments(b"<p><!--hole:unterminated") == (b"<p><!--hole:unterminated",)
+
+
+@pytest.mark.real_backends
+def test_a_dead_redis_costs_one_failure_per_interval_and_pages_still_render(client, settings, caplog):
+    """Redis unreachable: every page renders from the database, nothing is stored, and
+    the breaker stops asking after the first failure."""
+    ArticleFactory(title="Served anyway")
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:1/0"}}
+    try:
+        for url in ["/", "/archives/", Article.objects.get().get_absolute_url()]:
+            response = client.get(url)
+            assert response.status_code == 200, url
+        assert "Served anyway" in client.get("/").content.decode()
+        assert caching._store().breaker.failures == 1, "one failed call, then no more until the interval ends"
+    finally:
+        caching._store_for.cache_clear()
