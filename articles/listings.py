@@ -104,6 +104,16 @@ def article_lists_sync(article: Article) -> None:
         if old_status != article.status:
             touched |= wanted | {SITE_ARTICLES, SITE_COMMENTS}
         tallies_recount(touched)
+        if was_published or is_published:
+            lists_touch(wanted | removed)
+
+
+def lists_touch(keys: Iterable[str]) -> None:
+    """Record that these lists' pages changed now (their sitemap lastmod)."""
+    now = timezone.now()
+    keys = set(keys)
+    Tally.objects.filter(key__in=[key for key in keys if key[0] in "cm"]).update(changed_at=now)
+    Tag.objects.filter(pk__in=[int(key[2:]) for key in keys if key[0] == "t"]).update(list_changed_at=now)
 
 
 def article_lists_forget(keys: Iterable[str]) -> None:
@@ -149,7 +159,7 @@ def tallies_recount(keys: Iterable[str]) -> None:
         now = timezone.now()
         for key, total in counts.items():
             if key[0] == "t":
-                Tag.objects.filter(pk=int(key[2:])).update(published_count=total)
+                Tag.objects.filter(pk=int(key[2:])).update(published_count=total, list_changed_at=now)
             else:
                 Tally.objects.filter(key=key).update(count=total, changed_at=now)
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
-from django.db import models
+from django.db import connection, models
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 
+from .fulltext import MAX_QUERY_TERMS, build_tokens, expression, matching_ids_sql, query_tokens
 from .markdown import MAX_MARKDOWN_LENGTH, plain_text, render_markdown
 
 DEFAULT_CATEGORY_SLUG = "uncategorized"
@@ -45,16 +48,24 @@ class ArticleQuerySet(models.QuerySet):
         return self.order_by("-published_at", "-pk")
 
     def search(self, query: str) -> ArticleQuerySet:
-        """Every whitespace-separated term must appear in the title, summary or text.
-
-        Matches ``ArticleSearchIndex.text``, kept lower-cased, with a case-sensitive
-        ``contains``: on MySQL that is ``LIKE BINARY``, several times faster than a
-        collation-aware LIKE, and substring matching works for Chinese, which has no
-        word boundaries for a full-text index to use.
-        """
+        """Articles whose title, summary or text hold every term of ``query``: through
+        the full-text index (``articles.fulltext``), or, for terms it cannot hold (one
+        letter, symbols), as whole words of the plain text. Unranked: readers' search
+        ranks and counts in ``articles.search``."""
+        tokens = query_tokens(query)
+        if tokens:
+            vendor = connection.vendor
+            # Only tokens made by fulltext.py reach the SQL, as a parameter.
+            ids = RawSQL(matching_ids_sql(vendor), [expression(vendor, tokens)])  # noqa: S611
+            return self.filter(pk__in=ids)
         qs = self
-        for term in query.lower().split()[:8]:
-            qs = qs.filter(search_index__text__contains=term)
+        for term in query.lower().split()[:MAX_QUERY_TERMS]:
+            qs = qs.filter(
+                Q(search_index__text=term)
+                | Q(search_index__text__startswith=f"{term} ")
+                | Q(search_index__text__endswith=f" {term}")
+                | Q(search_index__text__contains=f" {term} ")
+            )
         return qs
 
 
@@ -132,6 +143,8 @@ class Tag(models.Model):
     # Published articles with this tag (scheduled ones included), kept by the writes
     # (``articles.listings``): the tag cloud is the top of an index, not a count per tag.
     published_count = models.PositiveIntegerField(_("published articles"), default=0, editable=False)
+    # When the tag's list last changed (an article on it written): the sitemap's lastmod.
+    list_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -215,6 +228,7 @@ class Article(models.Model):
             # The home page: pinned first, then newest; read backwards from the top.
             models.Index(fields=["status", "is_pinned", "published_at"], name="article_home_idx"),
             models.Index(fields=["status", "view_count"], name="article_popular_idx"),
+            models.Index(fields=["status", "updated_at"], name="article_updated_idx"),
         ]
 
     def __str__(self) -> str:
@@ -252,33 +266,41 @@ class Article(models.Model):
                 if not field.primary_key and field.name not in self.COUNTER_FIELDS
             ]
         super().save(*args, **kwargs)
+        body_text = plain_text(self.body_html)
         ArticleSearchIndex.objects.update_or_create(
-            article=self, defaults={"text": build_search_text(self.title, self.summary, self.body_html)}
+            article=self,
+            defaults={
+                "text": build_search_text(self.title, self.summary, body_text),
+                "title_tokens": build_tokens(self.title),
+                "summary_tokens": build_tokens(self.summary),
+                "body_tokens": build_tokens(body_text),
+            },
         )
 
 
-def build_search_text(title: str, summary: str, body_html: str) -> str:
-    """Lower-cased text with repeated words dropped.
+def build_search_text(title: str, summary: str, body_text: str) -> str:
+    """Lower-cased text with repeated words dropped, for the substring fallback.
 
     Search terms never contain whitespace, so a term occurs in the text exactly when it
     occurs in one of its whitespace-separated words: keeping each word once changes no
     result and makes the scan shorter.
     """
-    words = "\n".join((title, summary, plain_text(body_html))).lower().split()
+    words = "\n".join((title, summary, body_text)).lower().split()
     return " ".join(dict.fromkeys(words))
 
 
 class ArticleSearchIndex(models.Model):
-    """The text that search scans, in a narrow table of its own.
-
-    Beside ``body`` and ``body_html`` the text would be stored off-page by InnoDB and a
-    scan would cost several times more; alone in its row it is read sequentially.
-    """
+    """What search reads, in a narrow table of its own: the tokens of the title, summary
+    and body carry the full-text index (MariaDB FULLTEXT, SQLite FTS5: ``articles.search``),
+    ``text`` the plain words for the fallback."""
 
     article = models.OneToOneField(
         Article, primary_key=True, on_delete=models.CASCADE, related_name="search_index"
     )
     text = models.TextField()
+    title_tokens = models.TextField(default="")
+    summary_tokens = models.TextField(default="")
+    body_tokens = models.TextField(default="")
 
     class Meta:
         verbose_name = _("search index entry")
@@ -330,6 +352,7 @@ class Tally(models.Model):
     key = models.CharField(max_length=24, unique=True)
     kind = models.CharField(max_length=1)  # c, m (as in ListEntry.list_key) or s
     count = models.PositiveBigIntegerField(default=0)
+    # When the list last changed (an article on it written): the sitemap's lastmod.
     changed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -1,18 +1,30 @@
-"""Search over published articles: every term must appear in the title, summary or text.
+"""Readers' search over published articles: every term of the query must occur; results
+ranked (the exact phrase in the title first, then every term in the title, then in the
+summary, then the index's relevance; newest first among equals); counted exactly; every
+result reachable page by page.
 
-Any input is safe: the query is cut to ``MAX_QUERY_LENGTH`` characters and ``MAX_TERMS``
-terms. Results are newest first; the count is exact up to ``MAX_RESULTS`` and said as
-"more than" beyond it.
+Both databases search the full-text index of ``fulltext.py``'s tokens, so Chinese and
+English work alike: FULLTEXT indexes on MariaDB, an FTS5 table on SQLite. A query with no
+token at all (a single letter, only symbols) falls back to a scan for whole words of the
+plain text, capped at ``MAX_FALLBACK_RESULTS`` results and said so. Any input is safe:
+the query is cut to ``MAX_QUERY_LENGTH`` characters and ``fulltext.MAX_QUERY_TERMS``
+terms, and only tokens made by ``fulltext.py`` reach the full-text syntax; the phrase is a
+LIKE parameter with its wildcards escaped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django.db import connection
+from django.utils import timezone
+
+from .fulltext import ALL_COLUMNS, FTS_TABLE, expression, query_tokens
 from .models import Article
 from .selectors import ArticleList, articles_in_order
 
 MAX_QUERY_LENGTH = 100
-MAX_TERMS = 8
-MAX_RESULTS = 1000
+MAX_FALLBACK_RESULTS = 1000
 
 
 def clean_query(raw: str) -> str:
@@ -20,18 +32,118 @@ def clean_query(raw: str) -> str:
 
 
 class SearchResults(ArticleList):
-    capped: bool = False
+    def __init__(self, total: int, fetch: Callable[[int, int], list], *, capped: bool = False) -> None:
+        super().__init__(total, fetch)
+        self.capped = capped  # True: there are more than ``total`` results (substring scan)
 
 
-def search_ids(query: str) -> SearchResults:
+def search_articles(query: str) -> SearchResults:
+    tokens = query_tokens(query)
+    if not tokens:
+        return _word_search(query)
+    backend = _MYSQL if connection.vendor == "mysql" else _SQLITE
+    query_expression = expression(connection.vendor, tokens)
+    # ``Article.objects.published()``'s rule, on the rows the index found (joined by
+    # primary key); the page's rows are then read through ``published()`` itself.
+    public = [Article.Status.PUBLISHED, timezone.now()]
+    table = connection.ops.quote_name(Article._meta.db_table)
+    phrase = _like_pattern(query.lower()) if len(query.split()) > 1 else None
+    with connection.cursor() as cursor:
+        cursor.execute(backend.count_sql(table), [query_expression, *public])
+        total = int(cursor.fetchone()[0])
+
+    def fetch(offset: int, limit: int) -> list[Article]:
+        sql, params = backend.page(table, query_expression, phrase)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, *public, limit, offset])
+            ids = [row[0] for row in cursor.fetchall()]
+        return articles_in_order(ids)
+
+    return SearchResults(total, fetch)
+
+
+# Ranking: the exact phrase in the title first, then every term in the title, then in
+# the summary, then the index's own relevance; newest first among equals.
+_PUBLIC = "a.status = %s AND a.published_at <= %s"
+_ORDER = "ORDER BY rank_phrase DESC, rank_title DESC, rank_summary DESC, relevance {order}, "
+_ORDER += "a.published_at DESC, a.id DESC LIMIT %s OFFSET %s"
+
+
+def _like_pattern(text: str) -> str:
+    """A LIKE pattern for ``text`` anywhere, with ``!`` escaping (the same on MySQL and
+    SQLite, which has no default escape character)."""
+    escaped = text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%{escaped}%"
+
+
+_PHRASE = "LOWER(a.title) LIKE %s ESCAPE '!'"
+
+
+class _MySQL:
+    """InnoDB FULLTEXT in boolean mode: ``+token`` required, ``token*`` a prefix."""
+
+    @staticmethod
+    def _match(columns: str) -> str:
+        return f"MATCH({columns}) AGAINST (%s IN BOOLEAN MODE)"
+
+    def count_sql(self, table: str) -> str:
+        return (
+            f"SELECT COUNT(*) FROM articles_articlesearchindex s JOIN {table} a ON a.id = s.article_id "  # noqa: S608
+            f"WHERE {self._match(ALL_COLUMNS)} AND {_PUBLIC}"
+        )
+
+    def page(self, table: str, expression: str, phrase: str | None) -> tuple[str, list]:
+        everything = self._match(ALL_COLUMNS)
+        sql = (
+            f"SELECT s.article_id, {_PHRASE if phrase else '0'} AS rank_phrase, "  # noqa: S608
+            f"{self._match('title_tokens')} > 0 AS rank_title, "
+            f"{self._match('summary_tokens')} > 0 AS rank_summary, {everything} AS relevance "
+            f"FROM articles_articlesearchindex s JOIN {table} a ON a.id = s.article_id "
+            f"WHERE {everything} AND {_PUBLIC} " + _ORDER.format(order="DESC")
+        )
+        return sql, [*([phrase] if phrase else []), expression, expression, expression, expression]
+
+
+class _SQLite:
+    """FTS5: quoted tokens joined with AND, ``"token"*`` a prefix; bm25 for relevance
+    (lower is better)."""
+
+    @staticmethod
+    def count_sql(table: str) -> str:
+        return (
+            f"SELECT COUNT(*) FROM {FTS_TABLE} f JOIN {table} a ON a.id = f.rowid "  # noqa: S608
+            f"WHERE {FTS_TABLE} MATCH %s AND {_PUBLIC}"
+        )
+
+    @staticmethod
+    def page(table: str, expression: str, phrase: str | None) -> tuple[str, list]:
+        # Column filters ("{title_tokens}: ...") test where the terms are, per row found.
+        sql = (
+            f"SELECT f.rowid, {_PHRASE if phrase else '0'} AS rank_phrase, "  # noqa: S608
+            f"f.rowid IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s) AS rank_title, "
+            f"f.rowid IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s) AS rank_summary, "
+            f"bm25({FTS_TABLE}) AS relevance "
+            f"FROM {FTS_TABLE} f JOIN {table} a ON a.id = f.rowid "
+            f"WHERE {FTS_TABLE} MATCH %s AND {_PUBLIC} " + _ORDER.format(order="ASC")
+        )
+        in_title, in_summary = f"{{title_tokens}}: ({expression})", f"{{summary_tokens}}: ({expression})"
+        return sql, [*([phrase] if phrase else []), in_title, in_summary, expression]
+
+
+_MYSQL, _SQLITE = _MySQL(), _SQLite()
+
+
+def _word_search(query: str) -> SearchResults:
+    """Terms the index cannot hold (one letter, only symbols): whole words of the plain
+    text, newest first, a capped scan."""
     ids = list(
         Article.objects.published()
         .search(query)
         .newest_first()
-        .values_list("pk", flat=True)[: MAX_RESULTS + 1]
+        .values_list("pk", flat=True)[: MAX_FALLBACK_RESULTS + 1]
     )
-    capped = len(ids) > MAX_RESULTS
-    ids = ids[:MAX_RESULTS]
-    results = SearchResults(len(ids), lambda offset, limit: articles_in_order(ids[offset : offset + limit]))
-    results.capped = capped
-    return results
+    capped = len(ids) > MAX_FALLBACK_RESULTS
+    ids = ids[:MAX_FALLBACK_RESULTS]
+    return SearchResults(
+        len(ids), lambda offset, limit: articles_in_order(ids[offset : offset + limit]), capped=capped
+    )

@@ -1,58 +1,91 @@
+"""Sitemaps: an index (``/sitemap.xml``) of sections of at most 50,000 URLs each, every
+public article, category, tag and page listed once, with ``lastmod`` from the time it
+really changed: an article's or page's last edit, a list's last change (``Tally`` and
+``Tag.list_changed_at``, kept by the writes). No section counts or sorts a whole table:
+the article section is sized by the site's tally and read one index range per page."""
+
+from __future__ import annotations
+
 from django.contrib.sitemaps import Sitemap
-from django.db.models import Max
+from django.core.paginator import Paginator
 from django.urls import reverse
 
-from .models import Article, Category, Page, Tag
+from . import selectors
+from .models import Article, Page, Tag, Tally
+
+URLS_PER_SITEMAP = 50_000
 
 
 class ArticleSitemap(Sitemap):
     changefreq = "weekly"
     priority = 0.8
-    limit = 5000
+    limit = URLS_PER_SITEMAP
+
+    @property
+    def paginator(self) -> Paginator:
+        def fetch(offset: int, limit: int) -> list[Article]:
+            rows = Article.objects.published().only("slug", "updated_at").order_by("published_at", "pk")
+            return list(rows[offset : offset + limit])
+
+        return Paginator(selectors.ArticleList(selectors.public_counts().articles, fetch), self.limit)
 
     def items(self):
-        return Article.objects.published().only("slug", "updated_at").order_by("-published_at", "-pk")
+        return Article.objects.published().only("slug", "updated_at").order_by("published_at", "pk")
 
     def lastmod(self, item: Article):
         return item.updated_at
 
+    def get_latest_lastmod(self):
+        return (
+            Article.objects.published().order_by("-updated_at").values_list("updated_at", flat=True).first()
+        )
+
 
 class PageSitemap(Sitemap):
     priority = 0.5
+    limit = URLS_PER_SITEMAP
 
     def items(self):
-        return Page.objects.published().only("slug", "updated_at")
+        return Page.objects.published().only("slug", "updated_at").order_by("pk")
 
     def lastmod(self, item: Page):
         return item.updated_at
 
 
 class CategorySitemap(Sitemap):
+    """Visible categories with public articles (their children's included)."""
+
     priority = 0.4
+    limit = URLS_PER_SITEMAP
 
     def items(self):
-        return (
-            Category.objects.filter(articles__in=Article.objects.published())
-            .annotate(last_update=Max("articles__updated_at"))
-            .order_by("order", "name")
+        listed = selectors.categories_with_counts()
+        changed = dict(
+            Tally.objects.filter(key__in=[f"c:{category.pk}" for category, _n in listed]).values_list(
+                "key", "changed_at"
+            )
         )
+        for category, _total in listed:
+            category.list_changed_at = changed.get(f"c:{category.pk}")
+        return [category for category, _total in listed]
 
-    def lastmod(self, item: Category):
-        return item.last_update
+    def lastmod(self, item):
+        return item.list_changed_at
 
 
 class TagSitemap(Sitemap):
     priority = 0.3
+    limit = URLS_PER_SITEMAP
 
     def items(self):
-        return (
-            Tag.objects.filter(articles__in=Article.objects.published())
-            .annotate(last_update=Max("articles__updated_at"))
-            .order_by("name")
-        )
+        scheduled = selectors.public_counts().scheduled_tags
+        tags = Tag.objects.filter(published_count__gt=0).order_by("pk")
+        if not scheduled:
+            return tags
+        return [tag for tag in tags if tag.published_count > scheduled.get(f"t:{tag.pk}", 0)]
 
     def lastmod(self, item: Tag):
-        return item.last_update
+        return item.list_changed_at
 
 
 class StaticSitemap(Sitemap):
@@ -66,7 +99,7 @@ class StaticSitemap(Sitemap):
         return reverse(item)
 
     def lastmod(self, item: str):
-        return Article.objects.published().aggregate(last=Max("updated_at"))["last"]
+        return ArticleSitemap().get_latest_lastmod()
 
 
 SITEMAPS = {

@@ -105,8 +105,8 @@ def search(request: HttpRequest) -> HttpResponse:
     context = {"query": query, "heading": _("Search"), "is_search": True}
     if not query:
         return render(request, "articles/article_list.html", {**context, "articles": []})
-    results = article_search.search_ids(query)
-    return _list_page(request, results, result_cap=results.capped and results.total, **context)
+    results = article_search.search_articles(query)
+    return _list_page(request, results, results_capped=results.capped, **context)
 
 
 @require_safe

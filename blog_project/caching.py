@@ -36,6 +36,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -49,9 +50,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.crypto import get_random_string
 
 from .breaker import breaker
 
@@ -216,16 +218,37 @@ def register_hole(
     _fillers[name] = HoleFiller(fill=fill, max_age=max_age)
 
 
+_CSRF_INDEX = {char: index for index, char in enumerate(CSRF_ALLOWED_CHARS)}
+_CSRF_UNBIASED = 256 - 256 % len(CSRF_ALLOWED_CHARS)
+
+
+def masked_csrf_token(secret: str) -> str:
+    """The form token for a CSRF secret, as Django's ``get_token`` makes it (a one-time
+    mask followed by the secret ciphered with it, so that compressed pages do not repeat
+    the secret), from one read of the OS's random source instead of 32 calls into
+    ``random``: this runs for every cached page with a form."""
+    size = len(CSRF_ALLOWED_CHARS)
+    mask: list[int] = []
+    while len(mask) < len(secret):
+        mask += [byte % size for byte in os.urandom(48) if byte < _CSRF_UNBIASED]
+    mask = mask[: len(secret)]
+    cipher = "".join(
+        CSRF_ALLOWED_CHARS[(_CSRF_INDEX[char] + m) % size] for char, m in zip(secret, mask, strict=True)
+    )
+    return "".join(CSRF_ALLOWED_CHARS[m] for m in mask) + cipher
+
+
 def _fill_csrf(request: HttpRequest, arg: str) -> str:
-    cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
-    if "CSRF_COOKIE" not in request.META and len(cookie) == 32 and cookie.isascii() and cookie.isalnum():
-        request.META["CSRF_COOKIE"] = cookie
-    token = get_token(request)  # a new secret if the reader has none: sent as a cookie
-    if request.META.get("CSRF_COOKIE") == cookie:
-        # get_token asks for the cookie to be sent again (renewed); a cached page does not
-        # renew it: one Set-Cookie per new reader, not one per page.
-        request.META.pop("CSRF_COOKIE_NEEDS_UPDATE", None)
-    return token
+    secret = request.META.get("CSRF_COOKIE")
+    if secret is None:
+        cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
+        if len(cookie) == CSRF_SECRET_LENGTH and all(char in _CSRF_INDEX for char in cookie):
+            secret = cookie
+        else:  # a new reader: a new secret, sent as a cookie with the page
+            secret = get_random_string(CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS)
+            request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
+        request.META["CSRF_COOKIE"] = secret
+    return masked_csrf_token(secret)
 
 
 register_hole("csrf", _fill_csrf)

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.sitemaps.views import sitemap
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path, re_path
 from django.views.static import serve
 
@@ -8,16 +8,22 @@ from articles import editor, views
 from articles.sitemaps import SITEMAPS
 from blog_project.caching import cache_page
 
+sitemap_index = cache_page()(sitemap_views.index)
+SITEMAP_INDEX_OPTIONS = {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"}
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("editor/markdownify/", editor.preview, name="markdownx_markdownify"),
     path("editor/upload/", editor.upload, name="markdownx_upload"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The index names a section per 50,000 URLs: /sitemap-articles.xml?p=2, ...
+    path("sitemap.xml", sitemap_index, SITEMAP_INDEX_OPTIONS, name="sitemap-index"),
+    path("sitemap-index.xml", sitemap_index, SITEMAP_INDEX_OPTIONS),
     path(
-        "sitemap.xml",
-        cache_page()(sitemap),
+        "sitemap-<section>.xml",
+        cache_page()(sitemap_views.sitemap),
         {"sitemaps": SITEMAPS},
-        name="django.contrib.sitemaps.views.sitemap",
+        name="sitemap-section",
     ),
     path("robots.txt", views.robots_txt, name="robots"),
     path("healthz", views.healthz, name="healthz"),

@@ -41,7 +41,7 @@ def is_countable_page(request: HttpRequest, response: HttpResponse) -> bool:
 
 def is_counted_reader(request: HttpRequest) -> bool:
     """Is this reader counted (not a bot, a prefetch or, unless asked, staff)?"""
-    if request.method != "GET" or is_prefetch(request) or is_bot(request.headers.get("User-Agent", "")):
+    if request.method != "GET" or is_prefetch(request) or is_bot(request.META.get("HTTP_USER_AGENT", "")):
         return False
     # Only a visitor with a session can be staff: the check costs no query for the others.
     if not conf.get("STATS_COUNT_STAFF") and settings.SESSION_COOKIE_NAME in request.COOKIES:

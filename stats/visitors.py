@@ -30,7 +30,8 @@ from . import conf
 
 COOKIE_PATTERN = re.compile(r"^(\d{8})\.([A-Za-z0-9_-]{16,64})$")
 _SALT_TIMEOUT = 2 * 24 * 60 * 60
-_PREFETCH_HEADERS = ("Purpose", "Sec-Purpose", "X-Purpose", "X-Moz")
+# As WSGI names them (request.META, not request.headers: this runs on every page view).
+_PREFETCH_HEADERS = ("HTTP_PURPOSE", "HTTP_SEC_PURPOSE", "HTTP_X_PURPOSE", "HTTP_X_MOZ")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -47,8 +48,9 @@ def is_bot(user_agent: str) -> bool:
 
 def is_prefetch(request: HttpRequest) -> bool:
     """Prefetches and prerenders: the page may never be seen."""
+    meta = request.META
     for header in _PREFETCH_HEADERS:
-        value = request.headers.get(header, "").lower()
+        value = meta.get(header, "").lower()
         if "prefetch" in value or "prerender" in value or value == "preview":
             return True
     return False

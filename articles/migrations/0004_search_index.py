@@ -5,13 +5,14 @@ from django.db import migrations, models
 
 
 def fill_search_index(apps, schema_editor):
+    from articles.markdown import plain_text
     from articles.models import build_search_text
 
     Article = apps.get_model("articles", "Article")
     ArticleSearchIndex = apps.get_model("articles", "ArticleSearchIndex")
     batch = []
     for article in Article.objects.only("title", "summary", "body_html").iterator(chunk_size=500):
-        text = build_search_text(article.title, article.summary, article.body_html)
+        text = build_search_text(article.title, article.summary, plain_text(article.body_html))
         batch.append(ArticleSearchIndex(article_id=article.pk, text=text))
         if len(batch) >= 500:
             ArticleSearchIndex.objects.bulk_create(batch)

@@ -91,6 +91,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='tag',
+            name='list_changed_at',
+            field=models.DateTimeField(blank=True, editable=False, null=True),
+        ),
+        migrations.AddField(
+            model_name='tag',
             name='published_count',
             field=models.PositiveIntegerField(default=0, editable=False, verbose_name='published articles'),
         ),
@@ -101,6 +106,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='article',
             index=models.Index(fields=['status', 'view_count'], name='article_popular_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='article',
+            index=models.Index(fields=['status', 'updated_at'], name='article_updated_idx'),
         ),
         migrations.AddIndex(
             model_name='tag',

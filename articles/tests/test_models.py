@@ -120,6 +120,7 @@ def test_custom_widget_and_page_markdown_is_sanitised():
 
 
 @pytest.mark.real_backends
+@pytest.mark.django_db(transaction=True)  # the full-text index reads committed rows
 def test_utf8mb4_text_round_trips_through_mariadb():
     text = "Emoji 🎉🚀 and 中文标题 and 𠜎 (4-byte CJK ext B)"
     article = ArticleFactory(title=text, body=f"# {text}\n\n{text}", slug="")
