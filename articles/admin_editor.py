@@ -57,6 +57,8 @@ class MarkdownEditorWidget(AdminMarkdownxWidget):
         return context
 
     class Media:
+        # Not markdownx's admin stylesheet: it sizes the preview and styles it like the admin.
+        extend = False
         css = {"all": ("editor/editor.css",)}
         js = ("markdownx/js/markdownx.min.js", "editor/editor.js")
 
@@ -124,7 +126,7 @@ class ArticleAdminForm(forms.ModelForm):
 
     class Meta:
         model = Article
-        fields = "__all__"  # narrowed by the admin's fieldsets
+        fields = ("title",)  # the admin's fieldsets name the rest
         field_classes = {"tags": TagsField}
         widgets = {"featured_image": FeaturedImageWidget, "summary": forms.Textarea(attrs={"rows": 3})}
 
@@ -168,7 +170,7 @@ class PageAdminForm(forms.ModelForm):
 
     class Meta:
         model = Page
-        fields = "__all__"
+        fields = ("title",)
 
 
 class PublicationStatusFilter(admin.SimpleListFilter):
@@ -216,6 +218,9 @@ class EditorAdminMixin(VersionAdmin):
             kwargs["form_class"] = TagsField
             kwargs["queryset"] = Tag.objects.all()
             return db_field.formfield(**kwargs)
+        if db_field.name == "featured_image":
+            # The picker replaces the admin's add/change/delete links around a select.
+            return db_field.formfield(widget=FeaturedImageWidget, queryset=MediaFile.objects.all())
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def changelist_view(self, request: HttpRequest, extra_context=None):

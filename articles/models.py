@@ -47,7 +47,7 @@ class ArticleQuerySet(models.QuerySet):
 
     def for_detail(self) -> ArticleQuerySet:
         """What the article page shows, loaded in a fixed number of queries."""
-        return self.select_related("category", "author").prefetch_related("tags")
+        return self.select_related("category", "author", "featured_image").prefetch_related("tags")
 
     def newest_first(self) -> ArticleQuerySet:
         return self.order_by("-published_at", "-pk")

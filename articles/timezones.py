@@ -12,6 +12,7 @@ from __future__ import annotations
 import zoneinfo
 from datetime import datetime, timedelta, tzinfo
 from functools import cache
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -44,7 +45,7 @@ def site_zone() -> zoneinfo.ZoneInfo:
 
 def editor_zone(request: HttpRequest) -> zoneinfo.ZoneInfo | None:
     """The editor's own zone, as their browser reported it (None before it has)."""
-    return zone_or_none(request.COOKIES.get(EDITOR_TZ_COOKIE))
+    return zone_or_none(unquote(request.COOKIES.get(EDITOR_TZ_COOKIE, "")))
 
 
 class LazySiteZone(tzinfo):

@@ -12,7 +12,8 @@
   }
   if (!zone) return;
   var current = document.cookie.split("; ").filter(function (c) { return c.indexOf(name + "=") === 0; })[0];
-  if (current && decodeURIComponent(current.slice(name.length + 1)) === zone) return;
-  document.cookie = name + "=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=lax" +
+  // Zone names are letters, digits and "/_+-": cookie-safe as they are.
+  if (!/^[A-Za-z0-9\/_+-]+$/.test(zone) || (current && current.slice(name.length + 1) === zone)) return;
+  document.cookie = name + "=" + zone + "; path=/; max-age=31536000; samesite=lax" +
     (location.protocol === "https:" ? "; secure" : "");
 })();
