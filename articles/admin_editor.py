@@ -132,7 +132,7 @@ class ArticleAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        now = timezone.now()
+        now = timezone.now().replace(microsecond=0)  # what the form's time field can show
         action = editor_action(self.data)
         # "Follows the body until an editor writes one": a summary typed in the box stops it
         # following, unless the editor ticked the box again at the same time.

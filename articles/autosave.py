@@ -49,7 +49,8 @@ def autosave_store(*, target: AutosaveTarget, user, fields) -> EditorAutosave:
     for name in FIELDS[target.kind]:
         if name in fields:
             limit = MAX_MARKDOWN_LENGTH if name == "body" else SHORT_FIELD_LIMIT
-            data[name] = str(fields[name])[:limit]
+            # Forms send CRLF line ends; keep what the textarea shows.
+            data[name] = str(fields[name]).replace("\r\n", "\n")[:limit]
     saved, _created = EditorAutosave.objects.update_or_create(
         user=user, kind=target.kind, object_id=target.object_id, defaults={"data": data}
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 import reversion
 from django.core.exceptions import ValidationError
@@ -122,6 +123,9 @@ def changes_between(model: type[models.Model], old: dict, new: dict) -> list[Fie
         before, after = old.get(field.attname), new.get(field.attname)
         if isinstance(field, models.ManyToManyField):
             before, after = sorted(before or []), sorted(after or [])
+        if isinstance(before, datetime) and isinstance(after, datetime):
+            # The form's time fields drop microseconds: not a change anyone made.
+            before, after = before.replace(microsecond=0), after.replace(microsecond=0)
         if before == after:
             continue
         label = str(field.verbose_name).capitalize()
