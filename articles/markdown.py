@@ -223,7 +223,7 @@ class _ProseParser(HTMLParser):
         if tag in self.VOID:
             return
         classes = (dict(attrs).get("class") or "").split()
-        skipped = tag in self.SKIPPED or "task-list-item" in classes or "header-anchor" in classes
+        skipped = tag in self.SKIPPED or bool({"task-list-item", "header-anchor", "footnote-ref"} & set(classes))
         self._stack.append(skipped)
 
     def handle_endtag(self, tag: str) -> None:
