@@ -21,7 +21,16 @@ from .admin_editor import (
     PublicationStatusFilter,
 )
 from .admin_site import restrict_advanced_apps
-from .models import DEFAULT_CATEGORY_SLUG, Article, Category, MediaFile, Page, SidebarWidget, SiteSettings, Tag
+from .models import (
+    DEFAULT_CATEGORY_SLUG,
+    Article,
+    Category,
+    MediaFile,
+    Page,
+    SidebarWidget,
+    SiteSettings,
+    Tag,
+)
 from .services import article_publish, article_unpublish
 from .timezones import zone_choices
 

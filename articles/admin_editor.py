@@ -19,7 +19,7 @@ from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.templatetags.static import static
 from django.urls import path, reverse
@@ -103,7 +103,9 @@ class TagsField(forms.ModelMultipleChoiceField):
 
     def clean(self, value):
         value = [str(v) for v in value or []]
-        names = [" ".join(v.removeprefix(NEW_TAG_PREFIX).split()) for v in value if v.startswith(NEW_TAG_PREFIX)]
+        names = [
+            " ".join(v.removeprefix(NEW_TAG_PREFIX).split()) for v in value if v.startswith(NEW_TAG_PREFIX)
+        ]
         existing = super().clean([v for v in value if not v.startswith(NEW_TAG_PREFIX)])
         self.new_names = []
         max_length = Tag._meta.get_field("name").max_length
@@ -151,7 +153,9 @@ class ArticleAdminForm(forms.ModelForm):
         elif action == "_schedule":
             when = cleaned.get("published_at")
             if when is not None and when <= now:
-                self.add_error("published_at", gettext("Choose a time in the future to schedule the article."))
+                self.add_error(
+                    "published_at", gettext("Choose a time in the future to schedule the article.")
+                )
             self.instance.status = Article.Status.PUBLISHED
         elif action == "_draft":
             self.instance.status = Article.Status.DRAFT
@@ -253,9 +257,13 @@ class EditorAdminMixin(VersionAdmin):
     def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
         # What is stored now supersedes the draft the browser kept (for new ones: slot 0).
-        autosaves.autosave_discard(target=autosaves.AutosaveTarget(self.autosave_kind, obj.pk), user=request.user)
+        autosaves.autosave_discard(
+            target=autosaves.AutosaveTarget(self.autosave_kind, obj.pk), user=request.user
+        )
         if not change:
-            autosaves.autosave_discard(target=autosaves.AutosaveTarget(self.autosave_kind, 0), user=request.user)
+            autosaves.autosave_discard(
+                target=autosaves.AutosaveTarget(self.autosave_kind, 0), user=request.user
+            )
 
     def _action_message(self, obj) -> str:
         if getattr(obj, "status", None) == Article.Status.DRAFT:
@@ -271,7 +279,9 @@ class EditorAdminMixin(VersionAdmin):
             return super().response_add(request, obj, post_url_continue)
         self.message_user(request, self._action_message(obj), messages.SUCCESS)
         opts = self.opts
-        return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
+        return HttpResponseRedirect(
+            reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+        )
 
     def response_change(self, request: HttpRequest, obj):
         if editor_action(request.POST) is None:
@@ -280,6 +290,15 @@ class EditorAdminMixin(VersionAdmin):
         return HttpResponseRedirect(request.path)
 
     # --- The form page -------------------------------------------------------------------
+
+    def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        if request.method == "POST":
+            # Before VersionAdmin opens the revision of this save: a row from before revisions
+            # were kept gets its stored state as a first version, so this edit can be undone.
+            obj = self.get_object(request, unquote(object_id))
+            if obj is not None and self.has_change_permission(request, obj):
+                revisions.ensure_baseline(obj)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def changeform_view(self, request: HttpRequest, object_id=None, form_url="", extra_context=None):
         obj = self.get_object(request, unquote(object_id)) if object_id else None
@@ -456,7 +475,9 @@ class EditorAdminMixin(VersionAdmin):
         self.message_user(
             request, gettext("Restored the version of %(when)s.") % {"when": when}, messages.SUCCESS
         )
-        return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(obj.pk)]))
+        return HttpResponseRedirect(
+            reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(obj.pk)])
+        )
 
 
 # --- The media library -----------------------------------------------------------------
@@ -497,7 +518,16 @@ class MediaUsedFilter(admin.SimpleListFilter):
 
 
 class MediaFileAdmin(admin.ModelAdmin):
-    list_display = ("thumbnail", "name", "alt_text", "dimensions", "file_size", "uploaded_by", "uploaded_at", "used")
+    list_display = (
+        "thumbnail",
+        "name",
+        "alt_text",
+        "dimensions",
+        "file_size",
+        "uploaded_by",
+        "uploaded_at",
+        "used",
+    )
     list_display_links = ("thumbnail", "name")
     list_filter = (MediaUsedFilter, "uploaded_at")
     search_fields = ("alt_text", "original_name", "file")
@@ -523,12 +553,31 @@ class MediaFileAdmin(admin.ModelAdmin):
     def get_fields(self, request: HttpRequest, obj=None):
         if obj is None:
             return ("upload", "alt_text")
-        return ("large_preview", "alt_text", "markdown", "name", "dimensions", "file_size", "uploaded_by", "uploaded_at", "where_used")
+        return (
+            "large_preview",
+            "alt_text",
+            "markdown",
+            "name",
+            "dimensions",
+            "file_size",
+            "uploaded_by",
+            "uploaded_at",
+            "where_used",
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         if obj is None:
             return ()
-        return ("large_preview", "markdown", "name", "dimensions", "file_size", "uploaded_by", "uploaded_at", "where_used")
+        return (
+            "large_preview",
+            "markdown",
+            "name",
+            "dimensions",
+            "file_size",
+            "uploaded_by",
+            "uploaded_at",
+            "where_used",
+        )
 
     def save_model(self, request: HttpRequest, obj: MediaFile, form, change: bool) -> None:
         if not change:
@@ -579,10 +628,16 @@ class MediaFileAdmin(admin.ModelAdmin):
         links = []
         for usage in media.usages.select_related("article", "page"):
             owner = usage.article or usage.page
-            links.append((reverse(f"admin:articles_{owner._meta.model_name}_change", args=[owner.pk]), owner, ""))
+            links.append(
+                (reverse(f"admin:articles_{owner._meta.model_name}_change", args=[owner.pk]), owner, "")
+            )
         for article in media.featured_in.all():
             links.append(
-                (reverse("admin:articles_article_change", args=[article.pk]), article, gettext(" (featured image)"))
+                (
+                    reverse("admin:articles_article_change", args=[article.pk]),
+                    article,
+                    gettext(" (featured image)"),
+                )
             )
         if not links:
             return gettext("Not used: it can be deleted.")

@@ -11,9 +11,9 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from enum import Enum
 from functools import cache
+from html.parser import HTMLParser
 
 import nh3
 from django.utils.text import slugify
@@ -223,7 +223,9 @@ class _ProseParser(HTMLParser):
         if tag in self.VOID:
             return
         classes = (dict(attrs).get("class") or "").split()
-        skipped = tag in self.SKIPPED or bool({"task-list-item", "header-anchor", "footnote-ref"} & set(classes))
+        skipped = tag in self.SKIPPED or bool(
+            {"task-list-item", "header-anchor", "footnote-ref"} & set(classes)
+        )
         self._stack.append(skipped)
 
     def handle_endtag(self, tag: str) -> None:

@@ -133,7 +133,9 @@ def media_create(*, image: Image.Image, original_name: str, alt_text: str, user)
 def media_delete(*, media: MediaFile) -> None:
     """Delete an unused file and its row; the file goes once the deletion is committed."""
     if media.is_used():
-        raise ValidationError(_("“%(name)s” is used by an article or page; remove it there first.") % {"name": media})
+        raise ValidationError(
+            _("“%(name)s” is used by an article or page; remove it there first.") % {"name": media}
+        )
     name = media.file.name
     media.delete()
     transaction.on_commit(lambda: default_storage.delete(name))

@@ -551,7 +551,9 @@ class MediaFile(models.Model):
 
 
 # An uploaded file referenced from rendered HTML: src="/media/uploads/..." (or absolute).
-_MEDIA_REFERENCE = re.compile(r'(?:src|href)="(?:https?://[^/"]+)?' + re.escape(settings.MEDIA_URL) + r'([^"?#]+)')
+_MEDIA_REFERENCE = re.compile(
+    r'(?:src|href)="(?:https?://[^/"]+)?' + re.escape(settings.MEDIA_URL) + r'([^"?#]+)'
+)
 
 
 class MediaUsage(models.Model):
@@ -562,7 +564,9 @@ class MediaUsage(models.Model):
     article = models.ForeignKey(
         Article, null=True, blank=True, on_delete=models.CASCADE, related_name="media_usages"
     )
-    page = models.ForeignKey(Page, null=True, blank=True, on_delete=models.CASCADE, related_name="media_usages")
+    page = models.ForeignKey(
+        Page, null=True, blank=True, on_delete=models.CASCADE, related_name="media_usages"
+    )
 
     class Meta:
         verbose_name = _("media usage")
@@ -586,7 +590,9 @@ class MediaUsage(models.Model):
         owner = {"article": article} if article is not None else {"page": page}
         body_html = (article or page).body_html
         names = set(_MEDIA_REFERENCE.findall(body_html))
-        wanted = set(MediaFile.objects.filter(file__in=names).values_list("pk", flat=True)) if names else set()
+        wanted = (
+            set(MediaFile.objects.filter(file__in=names).values_list("pk", flat=True)) if names else set()
+        )
         existing = set(cls.objects.filter(**owner).values_list("media_id", flat=True))
         if existing - wanted:
             cls.objects.filter(**owner, media_id__in=existing - wanted).delete()

@@ -63,8 +63,10 @@ def text_diff_html(old: str, new: str, *, context: int = CONTEXT_LINES) -> SafeS
             rows.append('<tr class="diff-fold"><td colspan="2">⋯</td></tr>')
         for op, i1, i2, j1, j2 in group:
             if op == "equal":
-                rows.extend(f'<tr class="diff-same"><td>{j + 1}</td><td>{escape(line)}</td></tr>'
-                            for j, line in zip(range(j1, j2), b[j1:j2], strict=True))
+                rows.extend(
+                    f'<tr class="diff-same"><td>{j + 1}</td><td>{escape(line)}</td></tr>'
+                    for j, line in zip(range(j1, j2), b[j1:j2], strict=True)
+                )
                 continue
             removed, added = a[i1:i2], b[j1:j2]
             if op == "replace" and len(removed) == len(added):
@@ -86,7 +88,9 @@ def _display(field: models.Field, value) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(field, models.ManyToManyField):
-        rows = {related.pk: str(related) for related in field.related_model._default_manager.filter(pk__in=value)}
+        rows = {
+            related.pk: str(related) for related in field.related_model._default_manager.filter(pk__in=value)
+        }
         return ", ".join(rows.get(pk, f"#{pk} ({_('deleted')})") for pk in value) or "—"
     if isinstance(field, models.ForeignKey):
         target = field.related_model._default_manager.filter(pk=value).first()
@@ -136,6 +140,15 @@ def changes_between(model: type[models.Model], old: dict, new: dict) -> list[Fie
     return changes
 
 
+def ensure_baseline(obj: models.Model) -> None:
+    """Keep the stored state of a row saved before revisions existed, so that its first edit
+    in the admin can be undone too."""
+    if not Version.objects.get_for_object(obj).exists():
+        with reversion.create_revision():
+            reversion.add_to_revision(obj)
+            reversion.set_comment(_("As it was before this edit (the first version kept)."))
+
+
 def versions_of(obj: models.Model):
     return Version.objects.get_for_object(obj).select_related("revision", "revision__user")
 
@@ -149,9 +162,9 @@ def revision_restore(*, obj: models.Model, version: Version, user) -> None:
         if field.attname not in values or isinstance(field, models.ManyToManyField):
             continue
         value = values[field.attname]
-        if isinstance(field, models.ForeignKey) and value is not None:
-            if not field.related_model._default_manager.filter(pk=value).exists():
-                continue
+        is_fk = isinstance(field, models.ForeignKey) and value is not None
+        if is_fk and not field.related_model._default_manager.filter(pk=value).exists():
+            continue
         setattr(obj, field.attname, value)
     try:
         obj.full_clean()

@@ -39,7 +39,9 @@ def chromium():
 
 
 # Where a failed browser test leaves a screenshot of every page it had open (CI keeps var/).
-ARTIFACTS = Path(os.environ.get("BLOG_TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "var" / "artifacts"))
+ARTIFACTS = Path(
+    os.environ.get("BLOG_TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "var" / "artifacts")
+)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -53,7 +53,9 @@ def media_root(settings, tmp_path):
 @pytest.fixture
 def context(chromium, request):
     """A browser in the editor's own time zone; screenshots under var/artifacts/ on failure."""
-    context = chromium.new_context(locale="en-US", timezone_id=EDITOR_ZONE, viewport={"width": 1280, "height": 900})
+    context = chromium.new_context(
+        locale="en-US", timezone_id=EDITOR_ZONE, viewport={"width": 1280, "height": 900}
+    )
     context.set_default_timeout(15_000)
     yield context
     save_failure_screenshots(request, context.pages)
@@ -79,7 +81,8 @@ def drop_file(page, name: str, data: bytes, mime: str) -> None:
         """(editor, [name, bytes, mime]) => {
             const transfer = new DataTransfer();
             transfer.items.add(new File([new Uint8Array(bytes)], name, {type: mime}));
-            editor.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true, cancelable: true}));
+            const drop = {dataTransfer: transfer, bubbles: true, cancelable: true};
+            editor.dispatchEvent(new DragEvent("drop", drop));
         }""",
         [name, list(data), mime],
     )
@@ -125,9 +128,16 @@ def test_the_editor_journey(live_server, transactional_db, editor, media_root, c
     page.set_input_files("#media-file", {"name": "blue.png", "mimeType": "image/png", "buffer": png_bytes()})
     page.fill("#media-alt", "A blue [square]")
     page.click("[data-media-upload]")
-    page.wait_for_function("document.querySelector('textarea.markdownx-editor').value.includes('/media/uploads/')")
+    page.wait_for_function(
+        "document.querySelector('textarea.markdownx-editor').value.includes('/media/uploads/')"
+    )
     media = MediaFile.objects.get()
-    assert (media.alt_text, media.width, media.height, media.uploaded_by) == ("A blue [square]", 120, 80, editor)
+    assert (media.alt_text, media.width, media.height, media.uploaded_by) == (
+        "A blue [square]",
+        120,
+        80,
+        editor,
+    )
     assert f"![A blue \\[square\\]]({media.url})" in page.input_value("textarea.markdownx-editor")
     assert (Path(settings.MEDIA_ROOT) / media.file.name).is_file()
     image = preview.locator(f'img[src="{media.url}"]')
@@ -227,7 +237,7 @@ def test_the_editor_journey(live_server, transactional_db, editor, media_root, c
         rendered = reader.locator(".article-body")
         assert rendered.locator("strong").inner_text() == "really simple"
         assert rendered.locator("table td").all_inner_texts() == ["Fast", "10 ms", "Slow", "90 ms"]
-        assert rendered.locator(f'img[alt="A blue [square]"]').count() == 1
+        assert rendered.locator('img[alt="A blue [square]"]').count() == 1
         assert reader.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     finally:
         reader_context.close()

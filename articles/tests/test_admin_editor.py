@@ -52,11 +52,15 @@ def test_schedule_takes_the_time_in_the_editors_zone(staff_client):
     staff_client.cookies[EDITOR_TZ_COOKIE] = "America/New_York"
     zone = ZoneInfo("America/New_York")
     tomorrow = timezone.now().astimezone(zone).date() + timedelta(days=1)
-    data = new_article(staff_client, published_at_0=tomorrow.isoformat(), published_at_1="09:30:00", _schedule="1")
+    data = new_article(
+        staff_client, published_at_0=tomorrow.isoformat(), published_at_1="09:30:00", _schedule="1"
+    )
     response = staff_client.post(ARTICLES + "add/", data, follow=True)
     article = Article.objects.get()
     assert article.is_scheduled
-    assert article.published_at == timezone.datetime(tomorrow.year, tomorrow.month, tomorrow.day, 9, 30, tzinfo=zone)
+    assert article.published_at == timezone.datetime(
+        tomorrow.year, tomorrow.month, tomorrow.day, 9, 30, tzinfo=zone
+    )
     messages = [str(m) for m in response.context["messages"]]
     assert any("Scheduled for" in m and "America/New_York" in m for m in messages)
     html = response.content.decode()
@@ -67,7 +71,10 @@ def test_schedule_takes_the_time_in_the_editors_zone(staff_client):
 def test_schedule_in_the_past_is_a_form_error(staff_client):
     past = timezone.localtime() - timedelta(hours=2)
     data = new_article(
-        staff_client, published_at_0=past.strftime("%Y-%m-%d"), published_at_1=past.strftime("%H:%M:%S"), _schedule="1"
+        staff_client,
+        published_at_0=past.strftime("%Y-%m-%d"),
+        published_at_1=past.strftime("%H:%M:%S"),
+        _schedule="1",
     )
     response = staff_client.post(ARTICLES + "add/", data)
     assert response.status_code == 200
@@ -119,7 +126,11 @@ def test_new_tags_typed_in_the_box_are_created_on_save(staff_client):
 
 def test_new_tags_need_the_add_tag_permission_and_survive_a_form_error(client):
     editor = UserFactory(is_staff=True)
-    editor.user_permissions.add(*Permission.objects.filter(codename__in=["add_article", "change_article", "view_article", "view_tag", "view_category"]))
+    editor.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=["add_article", "change_article", "view_article", "view_tag", "view_category"]
+        )
+    )
     client.force_login(editor)
     client.staff_user = editor
     response = client.post(ARTICLES + "add/", new_article(client, tags=["new:Mine"], _draft="1"))
@@ -142,7 +153,9 @@ def test_the_summary_follows_the_body_until_an_editor_writes_one(staff_client):
     staff_client.post(url, {**base, "body": "Second words.", "summary": "My own summary.", "_draft": "1"})
     article.refresh_from_db()
     assert (article.summary, article.summary_is_auto) == ("My own summary.", False)
-    staff_client.post(url, {**base, "body": "Third.", "summary": "My own summary.", "summary_is_auto": "", "_draft": "1"})
+    staff_client.post(
+        url, {**base, "body": "Third.", "summary": "My own summary.", "summary_is_auto": "", "_draft": "1"}
+    )
     article.refresh_from_db()
     assert article.summary == "My own summary."  # written: kept
     staff_client.post(url, {**base, "body": "Fourth.", "summary": "My own summary.", "_draft": "1"})
@@ -151,7 +164,9 @@ def test_the_summary_follows_the_body_until_an_editor_writes_one(staff_client):
 
 
 def test_preview_renders_the_unsaved_form(staff_client):
-    media_less = new_article(staff_client, title="Not saved yet", body="## Part\n\nSome *words*.", tags=["new:Fresh"])
+    media_less = new_article(
+        staff_client, title="Not saved yet", body="## Part\n\nSome *words*.", tags=["new:Fresh"]
+    )
     response = staff_client.post(ARTICLES + "preview/", media_less)
     html = response.content.decode()
     assert response.status_code == 200

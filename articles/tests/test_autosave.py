@@ -29,7 +29,13 @@ def editor_client(client, editor):
 
 def test_the_draft_is_stored_per_editor_and_article(editor_client, editor):
     article = ArticleFactory()
-    fields = {"kind": "article", "object_id": article.pk, "title": "New title", "body": "Line\r\nTwo", "status": "x"}
+    fields = {
+        "kind": "article",
+        "object_id": article.pk,
+        "title": "New title",
+        "body": "Line\r\nTwo",
+        "status": "x",
+    }
     response = editor_client.post(AUTOSAVE, fields)
     assert response.status_code == 200 and "saved_at" in response.json()
     editor_client.post(AUTOSAVE, {**fields, "body": "Line\r\nThree"})
@@ -45,7 +51,11 @@ def test_the_draft_is_stored_per_editor_and_article(editor_client, editor):
 
 @pytest.mark.parametrize(
     "fields",
-    [{"kind": "comment", "object_id": "1"}, {"kind": "article", "object_id": "999999"}, {"kind": "page", "object_id": "-1"}],
+    [
+        {"kind": "comment", "object_id": "1"},
+        {"kind": "article", "object_id": "999999"},
+        {"kind": "page", "object_id": "-1"},
+    ],
 )
 def test_unknown_targets_are_a_clear_400(editor_client, fields):
     response = editor_client.post(AUTOSAVE, {**fields, "body": "x"})
@@ -79,7 +89,14 @@ def test_the_form_offers_a_newer_draft_back_and_a_save_drops_it(editor_client, e
     editor_client.post(AUTOSAVE, {"kind": "page", "object_id": page.pk, "title": "Draft"})
     response = editor_client.post(
         f"/admin/articles/page/{page.pk}/change/",
-        {"title": page.title, "slug": page.slug, "body": "Saved", "is_published": "on", "order": 0, "_continue": "1"},
+        {
+            "title": page.title,
+            "slug": page.slug,
+            "body": "Saved",
+            "is_published": "on",
+            "order": 0,
+            "_continue": "1",
+        },
     )
     assert response.status_code == 302
     assert not EditorAutosave.objects.filter(kind="page").exists()

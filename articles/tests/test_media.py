@@ -47,7 +47,12 @@ def test_an_upload_is_a_row_with_its_alt_text_used_in_the_markdown(editor_client
     response = upload(editor_client, alt="  A red   [box]  ")
     assert response.status_code == 200
     media = MediaFile.objects.get()
-    assert (media.alt_text, media.original_name, media.width, media.height) == ("A red [box]", "photo.png", 40, 30)
+    assert (media.alt_text, media.original_name, media.width, media.height) == (
+        "A red [box]",
+        "photo.png",
+        40,
+        30,
+    )
     assert media.size == (media_root / media.file.name).stat().st_size
     assert media.uploaded_by.is_staff
     # Brackets in the alt text are escaped so that they cannot end it early.
@@ -106,7 +111,9 @@ def test_a_used_file_cannot_be_deleted_an_unused_one_goes_with_its_file(
     assert "Not used" in editor_client.get(f"{ADMIN}{unused.pk}/change/").content.decode()
     with django_capture_on_commit_callbacks(execute=True):  # the file goes once the row is gone
         response = editor_client.post(
-            ADMIN, {"action": "delete_selected", "_selected_action": [used.pk, unused.pk], "post": "yes"}, follow=True
+            ADMIN,
+            {"action": "delete_selected", "_selected_action": [used.pk, unused.pk], "post": "yes"},
+            follow=True,
         )
     assert response.status_code == 200
     assert "left out" in response.content.decode()
@@ -128,7 +135,10 @@ def test_the_admin_lists_searches_and_adds_with_the_same_checks(editor_client):
     assert bad.status_code == 200 and "upload" in bad.context["adminform"].form.errors
     good = editor_client.post(
         f"{ADMIN}add/",
-        {"alt_text": "Added in the admin", "upload": SimpleUploadedFile("b.png", png(), content_type="image/png")},
+        {
+            "alt_text": "Added in the admin",
+            "upload": SimpleUploadedFile("b.png", png(), content_type="image/png"),
+        },
     )
     assert good.status_code == 302
     media = MediaFile.objects.get(alt_text="Added in the admin")

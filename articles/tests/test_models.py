@@ -134,7 +134,8 @@ def test_summary_is_prose_only():
     article = ArticleFactory(
         summary="",
         body="# Title\n\n- [x] done\n- [ ] todo\n\n```python\nx = 1\n```\n\n"
-        "Opening **line** with `inline code`.\n\n- a point\n\n> quoted\n\n| a |\n|---|\n| 1 |\n\nText[^1].\n\n[^1]: Note.",
+        "Opening **line** with `inline code`.\n\n- a point\n\n> quoted\n\n"
+        "| a |\n|---|\n| 1 |\n\nText[^1].\n\n[^1]: Note.",
     )
     assert article.summary == "Opening line with inline code. a point quoted Text."
 

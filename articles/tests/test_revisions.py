@@ -50,13 +50,15 @@ def test_restore_brings_back_text_and_tags_as_a_new_version(staff_client):
     article = ArticleFactory(body="## First\n\nThe **first** text.", tags=[old_tag])
     url = f"{ARTICLES}{article.pk}/change/"
     assert staff_client.post(url, form_data(article)).status_code == 302
-    assert staff_client.post(url, form_data(article, body="Second text.", tags=[new_tag.pk])).status_code == 302
+    assert (
+        staff_client.post(url, form_data(article, body="Second text.", tags=[new_tag.pk])).status_code == 302
+    )
     Article.objects.filter(pk=article.pk).update(view_count=42, comment_count=3)  # counted meanwhile
 
     history = staff_client.get(f"{ARTICLES}{article.pk}/history/")
     assert history.status_code == 200
     rows = history.context["rows"]
-    assert len(rows) == 2 and rows[0]["is_current"]
+    assert len(rows) == 3 and rows[0]["is_current"]  # with the state before the first edit
     first_version = rows[1]["version"]
     compare = staff_client.get(rows[0]["compare_previous"])
     labels = [change.label for change in compare.context["changes"]]
@@ -73,7 +75,7 @@ def test_restore_brings_back_text_and_tags_as_a_new_version(staff_client):
     assert list(article.tags.all()) == [old_tag]
     assert (article.view_count, article.comment_count) == (42, 3)  # counters are not history
     versions = staff_client.get(f"{ARTICLES}{article.pk}/history/").context["rows"]
-    assert len(versions) == 3 and "Restored" in versions[0]["version"].revision.get_comment()
+    assert len(versions) == 4 and "Restored" in versions[0]["version"].revision.get_comment()
     assert versions[0]["version"].field_dict["body"] == first_version.field_dict["body"]
 
 
@@ -127,3 +129,14 @@ def test_changes_between_leaves_out_what_did_not_change():
     assert changes_between(Article, same, dict(same)) == []
     changes = changes_between(Article, same, {**same, "title": "B"})
     assert [(c.label, c.old, c.new) for c in changes] == [("Title", "A", "B")]
+
+
+def test_the_first_edit_of_an_older_article_can_be_undone(staff_client):
+    article = ArticleFactory(body="Written before revisions were kept.")  # no version yet
+    url = f"{ARTICLES}{article.pk}/change/"
+    staff_client.post(url, form_data(article, body="First edit in the admin."))
+    rows = staff_client.get(f"{ARTICLES}{article.pk}/history/").context["rows"]
+    assert len(rows) == 2 and "first version" in rows[1]["version"].revision.get_comment()
+    staff_client.post(rows[1]["restore"])
+    article.refresh_from_db()
+    assert article.body == "Written before revisions were kept."

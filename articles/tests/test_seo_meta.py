@@ -10,7 +10,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_article_meta_uses_seo_texts_and_the_featured_image(client, django_capture_on_commit_callbacks):
-    media = MediaFile.objects.create(file="uploads/cover.png", alt_text="A cover", width=1200, height=630, size=9)
+    media = MediaFile.objects.create(
+        file="uploads/cover.png", alt_text="A cover", width=1200, height=630, size=9
+    )
     article = ArticleFactory(title="Plain title", summary="Plain summary", featured_image=media)
     html = client.get(article.get_absolute_url()).content.decode()
     assert '<meta property="og:image" content="http://testserver/media/uploads/cover.png">' in html

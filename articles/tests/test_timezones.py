@@ -55,7 +55,10 @@ def test_the_admin_uses_the_editors_zone(staff_client):
     assert f'data-admin-utc-offset="{int(offset[:3]) * 3600 + int(offset[0] + offset[3:]) * 60}"' in html
     staff_client.cookies[EDITOR_TZ_COOKIE] = "Not/A_Zone"
     site_zone = SiteSettings.load().time_zone
-    assert f"In your time zone ({site_zone})" in staff_client.get("/admin/articles/article/add/").content.decode()
+    assert (
+        f"In your time zone ({site_zone})"
+        in staff_client.get("/admin/articles/article/add/").content.decode()
+    )
 
 
 def test_the_lazy_zone_reads_the_settings_only_when_a_date_is_shown(django_assert_num_queries):
