@@ -174,7 +174,7 @@ class PageAdminForm(forms.ModelForm):
 
     class Meta:
         model = Page
-        fields = ("title",)
+        fields = "__all__"  # PageAdmin has no fieldsets: the form's fields are the page's
 
 
 class PublicationStatusFilter(admin.SimpleListFilter):
