@@ -136,7 +136,10 @@ def changes_between(model: type[models.Model], old: dict, new: dict) -> list[Fie
         if isinstance(field, models.TextField) and "\n" in f"{before or ''}{after or ''}":
             changes.append(FieldChange(label=label, diff_html=text_diff_html(before or "", after or "")))
         else:
-            changes.append(FieldChange(label=label, old=_display(field, before), new=_display(field, after)))
+            old_text, new_text = _display(field, before), _display(field, after)
+            if old_text == new_text:  # two rows that read the same (two images with one alt text)
+                old_text, new_text = f"{old_text} (#{before})", f"{new_text} (#{after})"
+            changes.append(FieldChange(label=label, old=old_text, new=new_text))
     return changes
 
 
