@@ -174,7 +174,8 @@ class PageAdminForm(forms.ModelForm):
 
     class Meta:
         model = Page
-        fields = "__all__"  # PageAdmin has no fieldsets: the form's fields are the page's
+        # PageAdmin has no fieldsets: the form's fields are the ones shown.
+        fields = ("title", "slug", "body", "is_published", "show_in_nav", "order")
 
 
 class PublicationStatusFilter(admin.SimpleListFilter):
