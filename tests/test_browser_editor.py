@@ -70,6 +70,12 @@ def log_in(page, live_server, next_url: str) -> None:
     page.wait_for_url(f"**{next_url}")
 
 
+def autosaved(page) -> None:
+    """Wait for the autosave of what was typed, so that closing the page sends nothing more
+    (a last autosave racing the test database's teardown)."""
+    page.locator("[data-autosave-status]", has_text="autosaved").wait_for()
+
+
 def png_bytes() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (120, 80), (30, 120, 200)).save(buffer, format="PNG")
@@ -264,6 +270,7 @@ def test_preview_before_the_first_save_and_the_unsaved_changes_warning(
     assert asked.value.type == "beforeunload"
     asked.value.dismiss()
     assert re.search(r"/admin/articles/article/add/$", page.url)
+    autosaved(page)
 
 
 def test_narrow_screen_stacks_text_and_preview(live_server, transactional_db, editor, chromium, request):
@@ -277,6 +284,7 @@ def test_narrow_screen_stacks_text_and_preview(live_server, transactional_db, ed
         text_box = page.locator("textarea.markdownx-editor").bounding_box()
         assert preview.bounding_box()["y"] >= text_box["y"] + text_box["height"]
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        autosaved(page)
     finally:
         save_failure_screenshots(request, context.pages)
         context.close()
