@@ -1,3 +1,4 @@
+import reversion
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.views.main import ChangeList
@@ -10,18 +11,28 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from markdownx.models import MarkdownxField
-from markdownx.widgets import AdminMarkdownxWidget
 
-from .models import DEFAULT_CATEGORY_SLUG, Article, Category, Page, SidebarWidget, SiteSettings, Tag
+from .admin_editor import (
+    ArticleAdminForm,
+    EditorAdminMixin,
+    MarkdownEditorWidget,
+    MediaFileAdmin,
+    PageAdminForm,
+    PublicationStatusFilter,
+)
+from .admin_site import restrict_advanced_apps
+from .models import (
+    DEFAULT_CATEGORY_SLUG,
+    Article,
+    Category,
+    MediaFile,
+    Page,
+    SidebarWidget,
+    SiteSettings,
+    Tag,
+)
 from .services import article_publish, article_unpublish
-
-
-class MarkdownEditorWidget(AdminMarkdownxWidget):
-    """markdownx's admin widget (wide textarea, preview styled for the admin); the preview
-    sits in the reader's ``.md`` scope so code is highlighted as on the page."""
-
-    template_name = "articles/markdownx_widget.html"
-
+from .timezones import zone_choices
 
 admin.site.site_header = _("Blog administration")
 admin.site.site_title = _("Blog admin")
@@ -33,9 +44,6 @@ class MarkdownAdminMixin:
         models.URLField: {"assume_scheme": "https"},  # a bare "example.com" means https
     }
 
-    class Media:
-        css = {"all": ("css/pygments.css",)}
-
 
 class ArticleChangeList(ChangeList):
     """The list never shows the Markdown or its HTML: leave the long columns unread."""
@@ -45,7 +53,7 @@ class ArticleChangeList(ChangeList):
 
 
 @admin.register(Article)
-class ArticleAdmin(MarkdownAdminMixin, admin.ModelAdmin):
+class ArticleAdmin(EditorAdminMixin, MarkdownAdminMixin, admin.ModelAdmin):
     list_display = (
         "title",
         "status_label",
@@ -56,7 +64,7 @@ class ArticleAdmin(MarkdownAdminMixin, admin.ModelAdmin):
         "is_pinned",
         "open_link",
     )
-    list_filter = ("status", "category", "source", "is_pinned", "allow_comments", "tags")
+    list_filter = (PublicationStatusFilter, "category", "source", "is_pinned", "allow_comments", "tags")
     list_select_related = ("category",)
     search_fields = ("title", "summary", "slug")
     date_hierarchy = "published_at"
@@ -66,21 +74,28 @@ class ArticleAdmin(MarkdownAdminMixin, admin.ModelAdmin):
     readonly_fields = ("view_count", "comment_count", "created_at", "updated_at")
     actions = ("publish_selected", "unpublish_selected")
     list_per_page = 50
+    form = ArticleAdminForm
+    autosave_kind = "article"
+    # Status is set by the buttons (Publish now, Schedule, Save draft), not picked from a list.
     fieldsets = (
-        (None, {"fields": ("title", "slug", "body", "summary")}),
+        (None, {"fields": ("title", "slug", "body", "summary_is_auto", "summary")}),
         (
             _("Publishing"),
             {
                 "fields": (
-                    "status",
                     "published_at",
                     "category",
                     "tags",
+                    "featured_image",
                     "is_pinned",
                     "allow_comments",
                     "author",
                 )
             },
+        ),
+        (
+            _("Search engines and link previews"),
+            {"fields": ("seo_title", "seo_description"), "classes": ("collapse",)},
         ),
         (_("Source"), {"fields": ("source", "source_url"), "classes": ("collapse",)}),
         (
@@ -110,7 +125,10 @@ class ArticleAdmin(MarkdownAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Publish selected articles now"), permissions=["change"])
     def publish_selected(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
-        count = article_publish(articles=queryset)
+        with reversion.create_revision():
+            reversion.set_user(request.user)
+            reversion.set_comment(str(_("Published from the list.")))
+            count = article_publish(articles=queryset)
         self.message_user(
             request,
             ngettext("%d article published.", "%d articles published.", count) % count,
@@ -119,7 +137,10 @@ class ArticleAdmin(MarkdownAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Unpublish selected articles (back to draft)"), permissions=["change"])
     def unpublish_selected(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
-        count = article_unpublish(articles=queryset)
+        with reversion.create_revision():
+            reversion.set_user(request.user)
+            reversion.set_comment(str(_("Unpublished from the list.")))
+            count = article_unpublish(articles=queryset)
         self.message_user(
             request,
             ngettext("%d article unpublished.", "%d articles unpublished.", count) % count,
@@ -178,7 +199,9 @@ class TagAdmin(admin.ModelAdmin):
 
 
 @admin.register(Page)
-class PageAdmin(MarkdownAdminMixin, admin.ModelAdmin):
+class PageAdmin(EditorAdminMixin, MarkdownAdminMixin, admin.ModelAdmin):
+    form = PageAdminForm
+    autosave_kind = "page"
     list_display = ("title", "slug", "is_published", "show_in_nav", "order", "updated_at")
     list_editable = ("is_published", "show_in_nav", "order")
     search_fields = ("title", "body")
@@ -189,10 +212,20 @@ class PageAdmin(MarkdownAdminMixin, admin.ModelAdmin):
 @admin.register(SiteSettings)
 class SiteSettingsAdmin(admin.ModelAdmin):
     fieldsets = (
-        (None, {"fields": ("title", "tagline", "description", "language", "posts_per_page")}),
+        (None, {"fields": ("title", "tagline", "description", "posts_per_page")}),
+        (_("Language and time"), {"fields": ("language", "time_zone")}),
         (_("Announcement and footer"), {"fields": ("announcement", "footer")}),
         (_("Comments"), {"fields": ("comments_enabled", "comment_moderation")}),
     )
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "time_zone":
+            # A list to pick from (validated by the model too); not choices on the model,
+            # which would copy every zone into the migrations.
+            from django import forms
+
+            kwargs["widget"] = forms.Select(choices=zone_choices())
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return not SiteSettings.objects.exists()
@@ -214,3 +247,7 @@ class SidebarWidgetAdmin(admin.ModelAdmin):
     list_editable = ("order", "enabled")
     list_filter = ("kind", "enabled")
     ordering = ("order", "pk")
+
+
+admin.site.register(MediaFile, MediaFileAdmin)
+restrict_advanced_apps(admin.site)

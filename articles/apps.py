@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -11,3 +12,10 @@ class ArticlesConfig(AppConfig):
 
         signals.connect()
         widgets.register_core_widgets()
+
+
+class BlogAdminConfig(admin_apps.AdminConfig):
+    """Django's admin, with the blog's own site class as ``admin.site``."""
+
+    default = False  # named explicitly in INSTALLED_APPS
+    default_site = "articles.admin_site.BlogAdminSite"

@@ -1,30 +1,30 @@
-"""The markdownx editor endpoints, for staff only (markdownx leaves them open to anyone).
+"""The editor's endpoints, for active staff only (markdownx leaves its own open to anyone).
 
-The preview uses the very renderer that produces ``body_html``. Uploads must be real
-JPEG, PNG or WebP images within the size limit; they are decoded and re-encoded with
-Pillow (dropping metadata and anything smuggled after the image data) before saving.
+- ``preview``: markdownx's preview, rendered by the very function that renders ``body_html``.
+- ``upload``: an image with its alt text becomes a media library row (``articles.media``);
+  the answer is the Markdown to insert, or the reason it was refused (400), never a 500.
+- ``media_list``: the library, searchable, for inserting an image again or picking a
+  featured image.
+- ``autosave`` / ``autosave_discard``: the draft being written (``articles.autosave``).
+
+Every POST needs the CSRF token (Django's middleware checks it; none is exempt).
 """
 
 from __future__ import annotations
 
-import io
-import uuid
 from functools import wraps
 
-from django import forms
-from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
-from PIL import ExifTags, Image, UnidentifiedImageError
+from django.views.decorators.http import require_GET, require_POST
 
+from . import autosave as autosaves
 from .markdown import MAX_MARKDOWN_LENGTH, markdownify
+from .media import ImageUploadForm, media_create, media_search
+from .models import MediaFile
 
-FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP": ("webp", "image/webp")}
-MAX_PIXELS = 40_000_000
+MEDIA_PAGE_SIZE = 24
 
 
 def staff_only(view):
@@ -46,80 +46,65 @@ def preview(request: HttpRequest) -> HttpResponse:
     return HttpResponse(markdownify(content))
 
 
-class ImageUploadForm(forms.Form):
-    image = forms.FileField()
-
-    def clean_image(self):
-        upload = self.cleaned_data["image"]
-        if upload.size > settings.MARKDOWNX_UPLOAD_MAX_SIZE:
-            limit = settings.MARKDOWNX_UPLOAD_MAX_SIZE // (1024 * 1024)
-            raise forms.ValidationError(_("The image is larger than %(mb)s MB.") % {"mb": limit})
-        try:
-            with Image.open(upload) as probe:
-                probe.verify()
-            upload.seek(0)
-            image = Image.open(upload)
-            if image.format not in FORMATS:
-                raise forms.ValidationError(_("Only JPEG, PNG and WebP images are accepted."))
-            if image.width * image.height > MAX_PIXELS:
-                raise forms.ValidationError(_("The image has too many pixels."))
-            image.load()
-        except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
-            raise forms.ValidationError(_("The file is not a valid image.")) from exc
-        return image
-
-
-_ORIENTATION = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
-
-
-def _upright(image: Image.Image) -> Image.Image:
-    """Apply the EXIF orientation (phone photos), since the EXIF block is dropped on save.
-
-    Not ImageOps.exif_transpose: it rewrites the EXIF block and raises on malformed tags.
-    """
-    try:
-        method = _ORIENTATION.get(image.getexif().get(ExifTags.Base.Orientation))
-    except Exception:  # any malformed EXIF: keep the pixels as stored
-        method = None
-    return image.transpose(method) if method is not None else image
-
-
-def _reencode(image: Image.Image) -> tuple[bytes, str]:
-    extension, _content_type = FORMATS[image.format]
-    image_format = image.format
-    max_size = settings.MARKDOWNX_IMAGE_MAX_SIZE["size"]
-    image = _upright(image)
-    if image.mode not in ("RGB", "RGBA", "L", "LA"):
-        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-    if image_format == "JPEG" and image.mode != "RGB":
-        image = image.convert("RGB")
-    image.thumbnail(max_size)
-    buffer = io.BytesIO()
-    # icc_profile=None: PNG would otherwise copy the source's profile (JPEG and WebP do not).
-    image.save(
-        buffer,
-        format=image_format,
-        quality=settings.MARKDOWNX_IMAGE_MAX_SIZE["quality"],
-        icc_profile=None,
-    )
-    return buffer.getvalue(), extension
+def media_json(media: MediaFile) -> dict:
+    return {
+        "id": media.pk,
+        "url": media.url,
+        "alt": media.alt_text,
+        "name": media.original_name,
+        "width": media.width,
+        "height": media.height,
+        "size": media.size,
+        "markdown": media.markdown(),
+    }
 
 
 @require_POST
 @staff_only
 def upload(request: HttpRequest) -> JsonResponse:
-    form = ImageUploadForm(files=request.FILES)
+    form = ImageUploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        return JsonResponse({"image": form.errors.get("image", [_("No image was sent.")])}, status=400)
-    data, extension = _reencode(form.cleaned_data["image"])
-    name = f"{settings.MARKDOWNX_MEDIA_PATH}{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{extension}"
-    saved = default_storage.save(name, ContentFile(data))
-    return JsonResponse({"image_code": f"![]({default_storage.url(saved)})"})
+        errors = form.errors.get("image") or form.errors.get("alt") or [_("No image was sent.")]
+        return JsonResponse({"image": errors, "error": " ".join(errors)}, status=400)
+    media = media_create(
+        image=form.cleaned_data["image"],
+        original_name=request.FILES["image"].name,
+        alt_text=form.cleaned_data["alt"],
+        user=request.user,
+    )
+    return JsonResponse({"image_code": media.markdown(), "media": media_json(media)})
+
+
+@require_GET
+@staff_only
+def media_list(request: HttpRequest) -> JsonResponse:
+    query = request.GET.get("q", "")[:100]
+    paginator = Paginator(media_search(query), MEDIA_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    return JsonResponse(
+        {
+            "results": [media_json(media) for media in page.object_list],
+            "page": page.number,
+            "has_next": page.has_next(),
+        }
+    )
+
+
+@require_POST
+@staff_only
+def autosave(request: HttpRequest) -> JsonResponse:
+    target = autosaves.AutosaveTarget.from_request(request)
+    if target is None:
+        return JsonResponse({"error": _("Unknown article or page.")}, status=400)
+    saved = autosaves.autosave_store(target=target, user=request.user, fields=request.POST)
+    return JsonResponse({"saved_at": saved.updated_at.isoformat()})
+
+
+@require_POST
+@staff_only
+def autosave_discard(request: HttpRequest) -> JsonResponse:
+    target = autosaves.AutosaveTarget.from_request(request)
+    if target is None:
+        return JsonResponse({"error": _("Unknown article or page.")}, status=400)
+    autosaves.autosave_discard(target=target, user=request.user)
+    return JsonResponse({"discarded": True})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from django.contrib.syndication.views import Feed
-from django.utils.feedgenerator import Atom1Feed
+from django.utils.feedgenerator import Atom1Feed, Enclosure
 
 from .models import Article
 from .selectors import site_settings
@@ -31,7 +31,7 @@ class LatestArticlesFeed(Feed):
     def items(self):
         return (
             Article.objects.published()
-            .select_related("category", "author")
+            .select_related("category", "author", "featured_image")
             .prefetch_related("tags")
             .newest_first()[:FEED_LENGTH]
         )
@@ -52,6 +52,13 @@ class LatestArticlesFeed(Feed):
 
     def item_author_name(self, item: Article) -> str:
         return item.author.get_full_name() or item.author.get_username()
+
+    def item_enclosures(self, item: Article) -> list[Enclosure]:
+        # The featured image: RSS <enclosure>, Atom <link rel="enclosure">.
+        if not item.featured_image_id:
+            return []
+        media = item.featured_image
+        return [Enclosure(self.request.build_absolute_uri(media.url), str(media.size), media.content_type)]
 
     def item_categories(self, item: Article) -> list[str]:
         return [item.category.name, *(tag.name for tag in item.tags.all())]

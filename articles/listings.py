@@ -16,6 +16,7 @@ Both are derived data, kept exact by the writes, never by readers:
   admin, services and the shell all keep them right);
 - an article deleted: its entries go with it; its tallies are recounted;
 - a category moved under another parent, or deleted: ``category_lists_rebuild``;
+- the site's time zone changed: ``month_lists_rebuild``;
 - a tag deleted: its entries and tally go;
 - approved comments changed (the comments app): ``site_comments_recount``.
 
@@ -36,6 +37,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from .models import Article, Category, ListEntry, Tag, Tally
+from .timezones import site_zone
 
 SITE_ARTICLES = "s:articles"
 SITE_COMMENTS = "s:comments"
@@ -43,12 +45,12 @@ PUBLISHED = Article.Status.PUBLISHED
 
 
 def archive_timezone() -> tzinfo:
-    """The time zone whose months the archives use."""
-    return timezone.get_default_timezone()
+    """The time zone whose months the archives use: the site's (a site setting)."""
+    return site_zone()
 
 
-def month_key(moment: datetime) -> str:
-    return f"m:{timezone.localtime(moment, archive_timezone()):%Y-%m}"
+def month_key(moment: datetime, zone: tzinfo | None = None) -> str:
+    return f"m:{timezone.localtime(moment, zone or archive_timezone()):%Y-%m}"
 
 
 def _category_chains() -> dict[int, list[int]]:
@@ -198,6 +200,25 @@ def _copy_entries(key: str, articles) -> None:
         )
 
 
+def month_lists_rebuild(zone: tzinfo | None = None) -> None:
+    """Every month entry again, in ``zone`` (default: the site's): the site's time zone
+    changed, so an article written near midnight may belong to another month."""
+    zone = zone or archive_timezone()
+    with transaction.atomic():
+        old_keys = set(
+            ListEntry.objects.filter(list_key__startswith="m:").values_list("list_key", flat=True).distinct()
+        )
+        ListEntry.objects.filter(list_key__startswith="m:").delete()
+        months: dict[str, list[int]] = {}
+        for pk, moment in Article.objects.values_list("pk", "published_at").iterator(chunk_size=5000):
+            months.setdefault(month_key(moment, zone), []).append(pk)
+        for key, ids in months.items():
+            for start in range(0, len(ids), 5000):
+                _copy_entries(key, Article.objects.filter(pk__in=ids[start : start + 5000]))
+        Tally.objects.filter(key__startswith="m:").exclude(key__in=list(months)).delete()
+        tallies_recount(old_keys | set(months))
+
+
 def lists_rebuild() -> int:
     """Every entry and tally from scratch (after a bulk import in SQL, a change of the
     archives' time zone, or to check them). Returns the number of entries."""
@@ -212,12 +233,7 @@ def lists_rebuild() -> int:
         through = Article.tags.through
         for tag_id in through.objects.values_list("tag_id", flat=True).distinct().order_by():
             _copy_entries(f"t:{tag_id}", Article.objects.filter(tags__id=tag_id))
-        months: dict[str, list[int]] = {}
-        for pk, moment in Article.objects.values_list("pk", "published_at").iterator(chunk_size=5000):
-            months.setdefault(month_key(moment), []).append(pk)
-        for key, ids in months.items():
-            for start in range(0, len(ids), 5000):
-                _copy_entries(key, Article.objects.filter(pk__in=ids[start : start + 5000]))
+        month_lists_rebuild()
         keys = set(ListEntry.objects.values_list("list_key", flat=True).distinct().order_by())
         tallies_recount(keys | {SITE_ARTICLES, SITE_COMMENTS})
         return ListEntry.objects.count()

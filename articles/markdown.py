@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
+from html.parser import HTMLParser
 
 import nh3
 from django.utils.text import slugify
@@ -188,18 +189,11 @@ def markdownify(text: str) -> str:
 
 _WHITESPACE = re.compile(r"\s+")
 _HEADER_ANCHOR = re.compile(r'<a [^>]*class="header-anchor"[^>]*>.*?</a>', re.S)
-# Code, tables and footnotes make poor summaries; prose is what a reader skims.
-_NON_PROSE = re.compile(r"<(pre|table|section)\b.*?</\1>", re.S)
 
 
-def plain_text(fragment: str, *, limit: int | None = None, prose_only: bool = False) -> str:
-    """Visible text of an HTML fragment, whitespace collapsed, cut at ``limit`` characters.
-
-    ``prose_only`` leaves out code blocks, tables and footnotes (for summaries).
-    """
+def plain_text(fragment: str, *, limit: int | None = None) -> str:
+    """Visible text of an HTML fragment, whitespace collapsed, cut at ``limit`` characters."""
     fragment = _HEADER_ANCHOR.sub("", fragment)
-    if prose_only:
-        fragment = _NON_PROSE.sub(" ", fragment)
     text = _WHITESPACE.sub(" ", html.unescape(nh3.clean(fragment, tags=set()))).strip()
     if limit is not None and len(text) > limit:
         cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
@@ -208,6 +202,51 @@ def plain_text(fragment: str, *, limit: int | None = None, prose_only: bool = Fa
             cut = text[:limit]
         text = cut.rstrip(" ,.;:，。；：") + "…"
     return text
+
+
+class _ProseParser(HTMLParser):
+    """Collects the text of paragraphs, lists and quotes, skipping what is not prose."""
+
+    SKIPPED = {"pre", "table", "section", "h1", "h2", "h3", "h4", "h5", "h6", "figure", "details"}
+    VOID = {"br", "hr", "img", "input", "wbr"}
+    # Blocks end a sentence-run: a space between them, none around inline tags ("**a**.").
+    BLOCKS = {"p", "div", "li", "ul", "ol", "blockquote", "dl", "dt", "dd", "br", "hr", "tr", "td", "th"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._stack: list[bool] = []  # per open element: is it skipped?
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in self.BLOCKS or tag in self.SKIPPED:
+            self.parts.append(" ")
+        if tag in self.VOID:
+            return
+        classes = (dict(attrs).get("class") or "").split()
+        skipped = tag in self.SKIPPED or bool(
+            {"task-list-item", "header-anchor", "footnote-ref"} & set(classes)
+        )
+        self._stack.append(skipped)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in self.VOID and self._stack:
+            self._stack.pop()
+        if tag in self.BLOCKS or tag in self.SKIPPED:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not any(self._stack):
+            self.parts.append(data)
+
+
+def prose_summary(fragment: str, *, limit: int) -> str:
+    """The opening prose of rendered HTML for a summary: no headings, task items, code
+    blocks, tables or footnotes (they read as noise when glued into one line)."""
+    parser = _ProseParser()
+    parser.feed(fragment)
+    parser.close()
+    text = _WHITESPACE.sub(" ", "".join(parser.parts)).strip()
+    return plain_text(html.escape(text), limit=limit)
 
 
 def pygments_css() -> str:

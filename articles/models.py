@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import zoneinfo
+
+import reversion
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
@@ -15,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 
 from .fulltext import MAX_QUERY_TERMS, build_tokens, expression, matching_ids_sql, query_tokens
-from .markdown import MAX_MARKDOWN_LENGTH, plain_text, render_markdown
+from .markdown import MAX_MARKDOWN_LENGTH, plain_text, prose_summary, render_markdown
 
 DEFAULT_CATEGORY_SLUG = "uncategorized"
 SUMMARY_LENGTH = 160
@@ -38,11 +42,15 @@ class ArticleQuerySet(models.QuerySet):
 
     def for_list(self) -> ArticleQuerySet:
         """What a list entry shows, loaded in a fixed number of queries."""
-        return self.select_related("category").prefetch_related("tags").defer("body", "body_html", "toc_html")
+        return (
+            self.select_related("category", "featured_image")
+            .prefetch_related("tags")
+            .defer("body", "body_html", "toc_html")
+        )
 
     def for_detail(self) -> ArticleQuerySet:
         """What the article page shows, loaded in a fixed number of queries."""
-        return self.select_related("category", "author").prefetch_related("tags")
+        return self.select_related("category", "author", "featured_image").prefetch_related("tags")
 
     def newest_first(self) -> ArticleQuerySet:
         return self.order_by("-published_at", "-pk")
@@ -177,7 +185,9 @@ class Article(models.Model):
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=200, unique=True, allow_unicode=True, blank=True)
     summary = models.TextField(
-        _("summary"), blank=True, help_text=_("Left blank, it is taken from the body.")
+        _("summary"),
+        blank=True,
+        help_text=_("Follows the opening of the body until you write your own."),
     )
     body = MarkdownxField(_("body"), validators=[MaxLengthValidator(MAX_MARKDOWN_LENGTH)])
     body_html = models.TextField(editable=False, blank=True)
@@ -209,6 +219,33 @@ class Article(models.Model):
     )
     allow_comments = models.BooleanField(_("allow comments"), default=True)
     is_pinned = models.BooleanField(_("pinned"), default=False)
+    # The editor's additions: automatic summary, featured image, search-engine texts.
+    summary_is_auto = models.BooleanField(
+        _("summary follows the body"),
+        default=True,
+        help_text=_("Rebuilt from the body's prose on every save until you write a summary yourself."),
+    )
+    featured_image = models.ForeignKey(
+        "MediaFile",
+        verbose_name=_("featured image"),
+        null=True,
+        blank=True,
+        # An image in use is never deleted from under an article (the media library refuses too).
+        on_delete=models.PROTECT,
+        related_name="featured_in",
+    )
+    seo_title = models.CharField(
+        _("SEO title"),
+        max_length=200,
+        blank=True,
+        help_text=_("For search results and link previews; left blank, the title is used."),
+    )
+    seo_description = models.CharField(
+        _("SEO description"),
+        max_length=300,
+        blank=True,
+        help_text=_("For search results and link previews; left blank, the summary is used."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # Kept exact by the apps that own them, so lists never count per row.
@@ -245,6 +282,19 @@ class Article(models.Model):
     def is_scheduled(self) -> bool:
         return self.status == self.Status.PUBLISHED and self.published_at > timezone.now()
 
+    @property
+    def seo_title_or_title(self) -> str:
+        return self.seo_title.strip() or self.title
+
+    @property
+    def seo_description_or_summary(self) -> str:
+        return self.seo_description.strip() or self.summary
+
+    @property
+    def og_image_url(self) -> str:
+        """Site-relative URL of the featured image ("" without one); templates make it absolute."""
+        return self.featured_image.url if self.featured_image_id else ""
+
     def clean(self) -> None:
         if self.source != self.Source.ORIGINAL and not self.source_url:
             raise ValidationError({"source_url": _("A reprint or translation needs its source URL.")})
@@ -253,8 +303,12 @@ class Article(models.Model):
         # Render once, on write: pages never render Markdown per request.
         rendered = render_markdown(self.body)
         self.body_html, self.toc_html = rendered.html, rendered.toc_html
-        if not self.summary.strip():
-            self.summary = plain_text(self.body_html, limit=SUMMARY_LENGTH, prose_only=True)
+        if self._state.adding and self.summary_is_auto and self.summary.strip():
+            self.summary_is_auto = False  # created with a summary of its own: keep it
+        if self.summary_is_auto or not self.summary.strip():
+            # Follows the body until an editor writes one (a blank summary goes back to following).
+            self.summary = prose_summary(self.body_html, limit=SUMMARY_LENGTH)
+            self.summary_is_auto = True
         if not self.slug:
             self.slug = unique_slug(Article, self.title, instance_pk=self.pk)
         if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
@@ -276,6 +330,7 @@ class Article(models.Model):
                 "body_tokens": build_tokens(body_text),
             },
         )
+        MediaUsage.sync(article=self)
 
 
 def build_search_text(title: str, summary: str, body_text: str) -> str:
@@ -395,6 +450,17 @@ class Page(models.Model):
         if not self.slug:
             self.slug = unique_slug(Page, self.title, instance_pk=self.pk)
         super().save(*args, **kwargs)
+        MediaUsage.sync(page=self)
+
+
+def default_time_zone() -> str:
+    """The site's zone before an editor picks one: DJANGO_TIME_ZONE."""
+    return settings.TIME_ZONE
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("“%(zone)s” is not a known time zone.") % {"zone": value})
 
 
 class SiteSettings(models.Model):
@@ -422,6 +488,13 @@ class SiteSettings(models.Model):
     language = models.CharField(
         _("default language"), max_length=10, choices=Language.choices, default=Language.ENGLISH
     )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text=_("Dates on pages and the archives follow it. Editors see their own zone in the admin."),
+    )
     comments_enabled = models.BooleanField(_("comments enabled site-wide"), default=True)
     comment_moderation = models.CharField(
         _("comment moderation"), max_length=20, choices=Moderation.choices, default=Moderation.FIRST_TIME
@@ -447,6 +520,13 @@ class SiteSettings(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("The site settings cannot be deleted."))
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # A change of time zone moves articles between archive months (``listings``).
+        instance._loaded_time_zone = instance.__dict__.get("time_zone")
+        return instance
 
     @classmethod
     def load(cls) -> SiteSettings:
@@ -517,3 +597,142 @@ def parse_link_line(line: str) -> tuple[str, str] | None:
     if label.strip() and url.startswith(("http://", "https://", "/")):
         return label.strip(), url
     return None
+
+
+# --- The editor: media library, usage, autosave, revisions ---------------------------------
+
+
+class MediaFile(models.Model):
+    """One uploaded image: every upload through the editor or the media library is a row."""
+
+    file = models.ImageField(_("file"), max_length=300, upload_to="uploads/")
+    original_name = models.CharField(_("original name"), max_length=255, blank=True)
+    alt_text = models.CharField(
+        _("alt text"),
+        max_length=300,
+        blank=True,
+        help_text=_("What the image shows, for readers who cannot see it (screen readers, search)."),
+    )
+    width = models.PositiveIntegerField(_("width"), default=0)
+    height = models.PositiveIntegerField(_("height"), default=0)
+    size = models.PositiveIntegerField(_("size in bytes"), default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+        verbose_name = _("media file")
+        verbose_name_plural = _("media library")
+
+    def __str__(self) -> str:
+        return self.alt_text or self.original_name or self.file.name
+
+    @property
+    def url(self) -> str:
+        return self.file.url
+
+    @property
+    def content_type(self) -> str:
+        extension = self.file.name.rsplit(".", 1)[-1].lower()
+        return {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}.get(
+            extension, "application/octet-stream"
+        )
+
+    def markdown(self) -> str:
+        """The Markdown the editor inserts: the alt text, with brackets that would end it escaped."""
+        alt = re.sub(r"([\[\]\\])", r"\\\1", " ".join(self.alt_text.split()))
+        return f"![{alt}]({self.url})"
+
+    def is_used(self) -> bool:
+        return self.usages.exists() or self.featured_in.exists()
+
+
+# An uploaded file referenced from rendered HTML: src="/media/uploads/..." (or absolute).
+_MEDIA_REFERENCE = re.compile(
+    r'(?:src|href)="(?:https?://[^/"]+)?' + re.escape(settings.MEDIA_URL) + r'([^"?#]+)'
+)
+
+
+class MediaUsage(models.Model):
+    """Which article or page shows a media file in its body, kept by their saves, so the
+    library can say where a file is used (and refuse to delete it) without scanning bodies."""
+
+    media = models.ForeignKey(MediaFile, on_delete=models.CASCADE, related_name="usages")
+    article = models.ForeignKey(
+        Article, null=True, blank=True, on_delete=models.CASCADE, related_name="media_usages"
+    )
+    page = models.ForeignKey(
+        Page, null=True, blank=True, on_delete=models.CASCADE, related_name="media_usages"
+    )
+
+    class Meta:
+        verbose_name = _("media usage")
+        verbose_name_plural = _("media usages")
+        constraints = [
+            models.UniqueConstraint(fields=["media", "article"], name="media_usage_article_uniq"),
+            models.UniqueConstraint(fields=["media", "page"], name="media_usage_page_uniq"),
+            models.CheckConstraint(
+                condition=models.Q(article__isnull=True, page__isnull=False)
+                | models.Q(article__isnull=False, page__isnull=True),
+                name="media_usage_one_owner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.media_id} in {self.article_id or self.page_id}"
+
+    @classmethod
+    def sync(cls, *, article: Article | None = None, page: Page | None = None) -> None:
+        """Record the media files the owner's body shows now (a few queries per save)."""
+        owner = {"article": article} if article is not None else {"page": page}
+        body_html = (article or page).body_html
+        names = set(_MEDIA_REFERENCE.findall(body_html))
+        wanted = (
+            set(MediaFile.objects.filter(file__in=names).values_list("pk", flat=True)) if names else set()
+        )
+        existing = set(cls.objects.filter(**owner).values_list("media_id", flat=True))
+        if existing - wanted:
+            cls.objects.filter(**owner, media_id__in=existing - wanted).delete()
+        if wanted - existing:
+            cls.objects.bulk_create([cls(media_id=pk, **owner) for pk in wanted - existing])
+
+
+class EditorAutosave(models.Model):
+    """The draft being written, saved by the editor's browser every few seconds: one row per
+    editor and article or page (``object_id`` 0: one not saved yet), dropped when the form is
+    saved. The form offers it back when it is newer than what is stored."""
+
+    class Kind(models.TextChoices):
+        ARTICLE = "article", _("article")
+        PAGE = "page", _("page")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    object_id = models.PositiveBigIntegerField(default=0)
+    data = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("autosaved draft")
+        verbose_name_plural = _("autosaved drafts")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind", "object_id"], name="editor_autosave_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id or 'new'} ({self.user_id})"
+
+
+# Revisions (django-reversion): what an editor writes, not what the site computes or counts.
+reversion.register(
+    Article,
+    exclude=("body_html", "toc_html", "view_count", "comment_count", "created_at", "updated_at"),
+)
+reversion.register(Page, exclude=("body_html", "updated_at"))

@@ -2,12 +2,14 @@
 shell): the derived lists and counts (``listings``) in the same transaction, and the
 cache versions once it commits. Signals are used only for these decoupled jobs."""
 
+from django.conf import settings
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
 from blog_project.caching import bump_on_commit
 
 from . import listings
 from .models import Article, Category, ListEntry, Page, SidebarWidget, SiteSettings, Tag
+from .timezones import zone_or_none
 
 
 def _article_saved(instance: Article, raw: bool = False, **_kwargs) -> None:
@@ -67,6 +69,17 @@ def _structure_changed(**_kwargs) -> None:
     bump_on_commit("structure")
 
 
+def _site_settings_saved(instance: SiteSettings, created: bool, raw: bool = False, **_kwargs) -> None:
+    # Before the row existed the archives used the default zone (``SiteSettings.current()``).
+    before = settings.TIME_ZONE if created else getattr(instance, "_loaded_time_zone", None)
+    if not raw and before != instance.time_zone:
+        # Archives are by month in the site's time zone (read here from the row being
+        # saved: the cached settings are renewed only once this commits).
+        listings.month_lists_rebuild(zone_or_none(instance.time_zone))
+        instance._loaded_time_zone = instance.time_zone
+    bump_on_commit("structure", "articles")
+
+
 def connect() -> None:
     post_save.connect(_article_saved, sender=Article, dispatch_uid="lists-article-save")
     pre_delete.connect(_article_deleting, sender=Article, dispatch_uid="lists-article-deleting")
@@ -76,6 +89,8 @@ def connect() -> None:
     post_delete.connect(_tag_deleted, sender=Tag, dispatch_uid="lists-tag-delete")
     post_save.connect(_category_saved, sender=Category, dispatch_uid="lists-category-save")
     post_delete.connect(_category_deleted, sender=Category, dispatch_uid="lists-category-delete")
-    for model in (Page, SiteSettings, SidebarWidget):
+    post_save.connect(_site_settings_saved, sender=SiteSettings, dispatch_uid="lists-settings-save")
+    post_delete.connect(_structure_changed, sender=SiteSettings, dispatch_uid="bump-del-SiteSettings")
+    for model in (Page, SidebarWidget):
         post_save.connect(_structure_changed, sender=model, dispatch_uid=f"bump-save-{model.__name__}")
         post_delete.connect(_structure_changed, sender=model, dispatch_uid=f"bump-del-{model.__name__}")

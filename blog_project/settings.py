@@ -65,7 +65,8 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("BLOG_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the blog's site (periodic-task screens tucked away, see articles/admin_site.py).
+    "articles.apps.BlogAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -76,6 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.forms",  # the widget templates, for FORM_RENDERER below
     "markdownx",
+    "reversion",
     "django_celery_beat",
     "articles",
     "comments",
@@ -93,6 +95,8 @@ MIDDLEWARE = [
     # Counts the page views that were rendered (the page cache counts the ones it answers).
     "stats.middleware.PageViewMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The site's time zone for reader pages, the editor's own zone in the admin.
+    "articles.timezones.SiteTimezoneMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -248,6 +252,9 @@ MARKDOWNX_UPLOAD_MAX_SIZE = env.int("BLOG_UPLOAD_MAX_BYTES", default=5 * 1024 * 
 MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/webp"]
 MARKDOWNX_IMAGE_MAX_SIZE = {"size": (1600, 1600), "quality": 85}
 MARKDOWNX_SERVER_CALL_LATENCY = 500
+# The writing room keeps the text and the preview side by side at a fixed height, each
+# scrolling on its own (static/editor/editor.js keeps them in step).
+MARKDOWNX_EDITOR_RESIZABLE = False
 
 # --- E-mail ---------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -15,6 +15,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("editor/markdownify/", editor.preview, name="markdownx_markdownify"),
     path("editor/upload/", editor.upload, name="markdownx_upload"),
+    path("editor/media/", editor.media_list, name="editor_media"),
+    path("editor/autosave/", editor.autosave, name="editor_autosave"),
+    path("editor/autosave/discard/", editor.autosave_discard, name="editor_autosave_discard"),
     path("i18n/", include("django.conf.urls.i18n")),
     # The index names a section per 50,000 URLs: /sitemap-articles.xml?p=2, ...
     path("sitemap.xml", sitemap_index, SITEMAP_INDEX_OPTIONS, name="sitemap-index"),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -36,11 +38,37 @@ def chromium():
         browser.close()
 
 
+# Where a failed browser test leaves a screenshot of every page it had open (CI keeps var/).
+ARTIFACTS = Path(
+    os.environ.get("BLOG_TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "var" / "artifacts")
+)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+def save_failure_screenshots(request, pages) -> None:
+    report = getattr(request.node, "report_call", None)
+    if report is None or not report.failed:
+        return
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)[-150:]
+    for number, page in enumerate(pages):
+        if not page.is_closed():
+            page.screenshot(path=str(ARTIFACTS / f"{name}-{number}.png"), full_page=True)
+
+
 @pytest.fixture
-def page(chromium):
-    """A fresh browser context (no cookies) and page per test."""
+def page(chromium, request):
+    """A fresh browser context (no cookies) and page per test; screenshots of its pages are
+    kept under var/artifacts/ when the test fails."""
     context = chromium.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
+    save_failure_screenshots(request, context.pages)
     context.close()

@@ -177,12 +177,16 @@ def test_forms_have_the_markdownx_editor(staff_client, rows, model):
     base = f"/admin/articles/{model._meta.model_name}/"
     for url in (base + "add/", f"{base}{rows[model].pk}/change/"):
         html = staff_client.get(url).content.decode()
-        assert 'class="markdownx"' in html
+        assert 'class="markdownx writing-room"' in html
         assert re.search(r'<textarea [^>]*class="vLargeTextField markdownx-editor"', html)
-        # The preview is in the reader's ".md" scope, with the reader's highlighting colours.
-        assert 'class="markdownx-preview md"' in html
-        assert "css/pygments.css" in html
-        assert "markdownx/admin/css/markdownx" in html
+        # The preview is styled by the reader's own stylesheets (editor.js puts them in its
+        # shadow root), with the reader's highlighting colours.
+        preview = re.search(r'class="markdownx-preview" data-reader-css="([^"]*)"', html)
+        assert preview and "css/blog.css" in preview.group(1) and "css/pygments.css" in preview.group(1)
+        assert "editor/editor.js" in html and "markdown-toolbar-element" in html
+        assert "<markdown-toolbar" in html and "data-media-open" in html
+        # No inline script (the admin's Content-Security-Policy allows none).
+        assert not re.search(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", html)
         assert 'data-markdownx-urls-path="/editor/markdownify/"' in html
         assert 'data-markdownx-upload-urls-path="/editor/upload/"' in html
         assert "markdownx/js/markdownx" in html
@@ -200,7 +204,8 @@ def test_adding_an_article_through_the_form(staff_client):
             "slug": "hello-世界",
             "body": "## Hi\n\nSome **bold** text.",
             "summary": "",
-            "status": "published",
+            "summary_is_auto": "on",
+            "_publish": "Publish now",
             "published_at_0": now.strftime("%Y-%m-%d"),
             "published_at_1": (now - timedelta(minutes=1)).strftime("%H:%M:%S"),
             "category": category.pk,
@@ -214,7 +219,8 @@ def test_adding_an_article_through_the_form(staff_client):
     assert response.status_code == 302, response.context["adminform"].form.errors
     article = Article.objects.get(slug="hello-世界")
     assert "<strong>bold</strong>" in article.body_html
-    assert article.summary.startswith("Hi Some bold text")
+    assert article.summary == "Some bold text."  # prose only: the heading is left out
+    assert article.is_public and article.summary_is_auto
     assert article.author == staff_client.staff_user
     assert list(article.tags.all()) == [tag]
 
@@ -325,6 +331,7 @@ def test_site_settings_are_edited_in_the_admin(staff_client):
         "tagline": "t",
         "description": "",
         "language": "zh-hans",
+        "time_zone": "Europe/Berlin",
         "posts_per_page": "7",
         "announcement": "**Hello**",
         "footer": "",
@@ -334,6 +341,7 @@ def test_site_settings_are_edited_in_the_admin(staff_client):
     assert staff_client.post(f"/admin/articles/sitesettings/{site.pk}/change/", form).status_code == 302
     site.refresh_from_db()
     assert (site.title, site.posts_per_page, site.language) == ("New title", 7, "zh-hans")
+    assert site.time_zone == "Europe/Berlin"
     assert "<strong>Hello</strong>" in site.announcement_html
     bad = staff_client.post(
         f"/admin/articles/sitesettings/{site.pk}/change/", {**form, "posts_per_page": "0"}

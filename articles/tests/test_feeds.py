@@ -38,3 +38,33 @@ def test_feed_is_limited_and_newest_first(client):
     assert len(feed.entries) == 20
     dates = [entry.published_parsed for entry in feed.entries]
     assert dates == sorted(dates, reverse=True)
+
+
+@pytest.mark.parametrize("url", ["/feed/rss/", "/feed/atom/"])
+def test_featured_image_is_an_enclosure(client, url):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from articles.models import MediaFile
+
+    def queries() -> int:
+        cache.clear()
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        return len(captured), response
+
+    media = MediaFile.objects.create(file="uploads/cover.jpg", width=800, height=400, size=12345)
+    ArticleFactory(featured_image=media)
+    ArticleFactory()
+    few, _response = queries()
+    for _ in range(2):
+        ArticleFactory(featured_image=MediaFile.objects.create(file="uploads/other.jpg", size=1))
+    many, response = queries()
+    assert many == few  # the images come with the articles, not one query each
+    feed = feedparser.parse(response.content)
+    enclosures = [entry.enclosures for entry in feed.entries]
+    assert sorted(len(e) for e in enclosures) == [0, 1, 1, 1]
+    enclosure = next(e[0] for e in enclosures if e and "cover" in e[0].href)
+    assert enclosure.href == "http://testserver/media/uploads/cover.jpg"
+    assert enclosure.type == "image/jpeg" and enclosure.length == "12345"

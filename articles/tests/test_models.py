@@ -22,7 +22,8 @@ def test_symbol_only_title_still_gets_a_slug():
 def test_body_is_rendered_and_summary_generated_on_save():
     article = ArticleFactory(body="## Head\n\nFirst **para**.\n\n" + "word " * 100, summary="")
     assert "<strong>para</strong>" in article.body_html
-    assert article.summary.startswith("Head First para.") and article.summary.endswith("…")
+    # Prose only: the heading is left out, inline markup leaves no stray spaces.
+    assert article.summary.startswith("First para. word") and article.summary.endswith("…")
     assert len(article.summary) <= 161
     assert 'href="#head"' not in article.toc_html  # one heading: no table of contents
 
@@ -128,3 +129,45 @@ def test_utf8mb4_text_round_trips_through_mariadb():
     assert fresh.title == text and text in fresh.body and fresh.slug.startswith("emoji-and-中文标题")
     assert Article.objects.filter(title__contains="🚀").count() == 1
     assert Article.objects.published().search("中文标题").count() == 1
+
+
+def test_summary_is_prose_only():
+    article = ArticleFactory(
+        summary="",
+        body="# Title\n\n- [x] done\n- [ ] todo\n\n```python\nx = 1\n```\n\n"
+        "Opening **line** with `inline code`.\n\n- a point\n\n> quoted\n\n"
+        "| a |\n|---|\n| 1 |\n\nText[^1].\n\n[^1]: Note.",
+    )
+    assert article.summary == "Opening line with inline code. a point quoted Text."
+
+
+def test_summary_follows_the_body_until_written():
+    article = ArticleFactory(summary="", body="First opening.")
+    assert article.summary_is_auto and article.summary == "First opening."
+    article.body = "A new opening."
+    article.save()
+    assert article.summary == "A new opening."
+    article.summary, article.summary_is_auto = "Mine.", False
+    article.save()
+    article.body = "Yet another."
+    article.save()
+    assert article.summary == "Mine."
+    article.summary = ""
+    article.save()
+    assert (article.summary, article.summary_is_auto) == ("Yet another.", True)  # blank: follows again
+
+
+def test_seo_fallbacks_and_og_image(tmp_path, settings):
+    from articles.models import MediaFile
+
+    article = ArticleFactory(title="Title", summary="Summary")
+    assert (article.seo_title_or_title, article.seo_description_or_summary, article.og_image_url) == (
+        "Title",
+        "Summary",
+        "",
+    )
+    media = MediaFile.objects.create(file="uploads/x.png", width=10, height=10, size=1)
+    article.seo_title, article.seo_description, article.featured_image = "For search", "Described", media
+    article.save()
+    assert (article.seo_title_or_title, article.seo_description_or_summary) == ("For search", "Described")
+    assert article.og_image_url == "/media/uploads/x.png"

@@ -48,7 +48,7 @@ def set_site(**fields) -> SiteSettings:
     for name, value in fields.items():
         setattr(row, name, value)
     row.save()
-    bump("articles")
+    bump("structure")
     return row
 
 

@@ -1,0 +1,678 @@
+"""The writing room: the article and page forms of the admin, their widgets and actions.
+
+- The body is markdownx's textarea with a formatting toolbar, the reader-styled preview
+  beside it, uploads with alt text (button, drag or paste) and the media library
+  (``static/editor/editor.js`` on the client, ``articles/editor.py`` on the server).
+- Articles are published, scheduled or kept as drafts with one button each; "Preview"
+  renders the unsaved form as readers would see it.
+- Autosave (``articles/autosave.py``) is offered back when newer than what is stored.
+- Revisions (django-reversion) with a readable diff and a one-click restore
+  (``articles/revisions.py``).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import quote, unquote
+from django.contrib.admin.widgets import AutocompleteSelectMultiple
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.template.defaultfilters import filesizeformat
+from django.templatetags.static import static
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from markdownx.widgets import AdminMarkdownxWidget
+from reversion.admin import VersionAdmin
+from reversion.models import Version
+
+from . import autosave as autosaves
+from . import revisions
+from .markdown import prose_summary, render_markdown
+from .media import ImageUploadForm, media_delete, media_prepare
+from .models import SUMMARY_LENGTH, Article, Category, MediaFile, Page, Tag
+
+EDITOR_ACTIONS = ("_publish", "_schedule", "_draft")
+NEW_TAG_PREFIX = "new:"
+
+
+class MarkdownEditorWidget(AdminMarkdownxWidget):
+    """markdownx's textarea in the writing room: toolbar, upload button, preview beside it
+    (reader-styled, see ``static/editor/editor.js``)."""
+
+    template_name = "admin/editor/markdown_widget.html"
+    # The preview is styled by the reader's own stylesheets (inside a shadow root, so they
+    # style nothing else); preview.css only gives it the page's body font and colours.
+    reader_css = ("css/blog.css", "css/pygments.css", "editor/preview.css")
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["reader_css"] = [static(path) for path in self.reader_css]
+        return context
+
+    class Media:
+        # Not markdownx's admin stylesheet: it sizes the preview and styles it like the admin.
+        extend = False
+        css = {"all": ("editor/editor.css",)}
+        js = ("markdownx/js/markdownx.min.js", "editor/editor.js")
+
+
+class FeaturedImageWidget(forms.Widget):
+    """The chosen media file's thumbnail with "Choose…" and "Remove" (the library dialog)."""
+
+    template_name = "admin/editor/featured_image_widget.html"
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        media = None
+        if value and str(value).isdigit():
+            media = MediaFile.objects.filter(pk=value).first()
+        context["widget"]["media"] = media
+        return context
+
+
+class TagsWidget(AutocompleteSelectMultiple):
+    """The admin's tag autocomplete, where a tag that does not exist can be typed too
+    (``editor.js`` starts Select2 with tagging; new ones arrive as ``new:<name>``)."""
+
+    def build_attrs(self, base_attrs, extra_attrs=None):
+        attrs = super().build_attrs(base_attrs, extra_attrs)
+        # Not "admin-autocomplete": Django's script would start it without tagging.
+        attrs["class"] = attrs["class"].replace("admin-autocomplete", "editor-tags-autocomplete")
+        attrs["data-new-prefix"] = NEW_TAG_PREFIX
+        return attrs
+
+    def optgroups(self, name, value, attr=None):
+        value = [str(v) for v in value or []]
+        new = [v for v in value if v.startswith(NEW_TAG_PREFIX)]
+        groups = super().optgroups(name, [v for v in value if not v.startswith(NEW_TAG_PREFIX)], attr)
+        for index, raw in enumerate(new, start=len(groups[0][1]) if groups else 0):
+            option = self.create_option(name, raw, raw.removeprefix(NEW_TAG_PREFIX), True, index)
+            groups[0][1].append(option)
+        return groups
+
+
+class TagsField(forms.ModelMultipleChoiceField):
+    """Existing tags by id, plus names typed as ``new:<name>`` (created on save)."""
+
+    def clean(self, value):
+        value = [str(v) for v in value or []]
+        names = [
+            " ".join(v.removeprefix(NEW_TAG_PREFIX).split()) for v in value if v.startswith(NEW_TAG_PREFIX)
+        ]
+        existing = super().clean([v for v in value if not v.startswith(NEW_TAG_PREFIX)])
+        self.new_names = []
+        max_length = Tag._meta.get_field("name").max_length
+        for name in dict.fromkeys(n for n in names if n):
+            if len(name) > max_length:
+                raise ValidationError(
+                    gettext("Tag names have at most %(n)s characters.") % {"n": max_length}, code="max_length"
+                )
+            self.new_names.append(name)
+        return existing
+
+
+def editor_action(data) -> str | None:
+    return next((action for action in EDITOR_ACTIONS if action in data), None)
+
+
+class ArticleAdminForm(forms.ModelForm):
+    # Set per request by ArticleAdmin.get_form (the form class is made per request).
+    editor_user = None
+
+    class Meta:
+        model = Article
+        fields = ("title",)  # the admin's fieldsets name the rest
+        field_classes = {"tags": TagsField}
+        widgets = {"featured_image": FeaturedImageWidget, "summary": forms.Textarea(attrs={"rows": 3})}
+
+    def clean(self):
+        cleaned = super().clean()
+        now = timezone.now().replace(microsecond=0)  # what the form's time field can show
+        action = editor_action(self.data)
+        # "Follows the body until an editor writes one": a summary typed in the box stops it
+        # following, unless the editor ticked the box again at the same time.
+        if (
+            "summary" in self.changed_data
+            and (cleaned.get("summary") or "").strip()
+            and cleaned.get("summary_is_auto")
+            and "summary_is_auto" not in self.changed_data
+            and (cleaned.get("summary") or "").strip() != self.instance.summary.strip()
+        ):
+            cleaned["summary_is_auto"] = False
+        if action == "_publish":
+            self.instance.status = Article.Status.PUBLISHED
+            if not self.instance.is_public or self.instance.pk is None:
+                cleaned["published_at"] = now
+        elif action == "_schedule":
+            when = cleaned.get("published_at")
+            if when is not None and when <= now:
+                self.add_error(
+                    "published_at", gettext("Choose a time in the future to schedule the article.")
+                )
+            self.instance.status = Article.Status.PUBLISHED
+        elif action == "_draft":
+            self.instance.status = Article.Status.DRAFT
+        tags_field = self.fields.get("tags")
+        new_names = getattr(tags_field, "new_names", [])
+        if new_names and not (self.editor_user and self.editor_user.has_perm("articles.add_tag")):
+            self.add_error("tags", gettext("You may not create tags; pick existing ones."))
+        return cleaned
+
+    def new_tag_names(self) -> list[str]:
+        return list(getattr(self.fields.get("tags"), "new_names", []))
+
+
+class PageAdminForm(forms.ModelForm):
+    editor_user = None
+
+    class Meta:
+        model = Page
+        # PageAdmin has no fieldsets: the form's fields are the ones shown.
+        fields = ("title", "slug", "body", "is_published", "show_in_nav", "order")
+
+
+class PublicationStatusFilter(admin.SimpleListFilter):
+    """Draft, Scheduled (published, time still to come) or Published (readers see it)."""
+
+    title = _("status")
+    # The name Django's plain status filter used, so bookmarked lists keep working.
+    parameter_name = "status__exact"
+
+    def lookups(self, request, model_admin):
+        return (("draft", _("Draft")), ("scheduled", _("Scheduled")), ("published", _("Published")))
+
+    def queryset(self, request, queryset: QuerySet[Article]):
+        now = timezone.now()
+        if self.value() == "draft":
+            return queryset.filter(status=Article.Status.DRAFT)
+        if self.value() == "scheduled":
+            return queryset.filter(status=Article.Status.PUBLISHED, published_at__gt=now)
+        if self.value() == "published":
+            return queryset.filter(status=Article.Status.PUBLISHED, published_at__lte=now)
+        return queryset
+
+
+class EditorAdminMixin(VersionAdmin):
+    """The writing room for a model with a Markdown body (articles, pages)."""
+
+    autosave_kind = ""
+    change_form_template = "admin/editor/change_form.html"
+    object_history_template = "admin/editor/object_history.html"
+    history_latest_first = True
+
+    def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.editor_user = request.user
+        if "published_at" in form.base_fields:
+            zone = timezone.get_current_timezone_name()
+            form.base_fields["published_at"].help_text = gettext(
+                "In your time zone (%(zone)s). Use “Schedule” with a time in the future."
+            ) % {"zone": zone}
+        return form
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "tags":
+            kwargs["widget"] = TagsWidget(db_field, self.admin_site)
+            kwargs["form_class"] = TagsField
+            kwargs["queryset"] = Tag.objects.all()
+            return db_field.formfield(**kwargs)
+        if db_field.name == "featured_image":
+            # The picker replaces the admin's add/change/delete links around a select.
+            return db_field.formfield(widget=FeaturedImageWidget, queryset=MediaFile.objects.all())
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        # Reading the list needs no revision (reversion's transaction costs two queries per
+        # page); posts (actions) keep it.
+        if request.method == "POST":
+            return super().changelist_view(request, extra_context)
+        context = {"has_change_permission": self.has_change_permission(request), **(extra_context or {})}
+        return admin.ModelAdmin.changelist_view(self, request, context)
+
+    # --- Saving --------------------------------------------------------------------------
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        names = form.new_tag_names() if hasattr(form, "new_tag_names") else []
+        if names:
+            tags = [self._tag_named(name) for name in names]
+            form.instance.tags.add(*tags)
+            # The m2m signal re-added the object to the open revision with its new tags.
+
+    @staticmethod
+    def _tag_named(name: str) -> Tag:
+        tag = Tag.objects.filter(name__iexact=name).first()
+        if tag is None:
+            tag = Tag(name=name)
+            tag.full_clean(exclude=["slug"])
+            tag.save()
+        return tag
+
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # What is stored now supersedes the draft the browser kept (for new ones: slot 0).
+        autosaves.autosave_discard(
+            target=autosaves.AutosaveTarget(self.autosave_kind, obj.pk), user=request.user
+        )
+        if not change:
+            autosaves.autosave_discard(
+                target=autosaves.AutosaveTarget(self.autosave_kind, 0), user=request.user
+            )
+
+    def _action_message(self, obj) -> str:
+        if getattr(obj, "status", None) == Article.Status.DRAFT:
+            return gettext("Saved as a draft. Readers cannot see it.")
+        if getattr(obj, "is_scheduled", False):
+            when = date_format(timezone.localtime(obj.published_at), "DATETIME_FORMAT")
+            zone = timezone.get_current_timezone_name()
+            return gettext("Scheduled for %(when)s (%(zone)s).") % {"when": when, "zone": zone}
+        return gettext("Published. Readers can see it now.")
+
+    def response_add(self, request: HttpRequest, obj, post_url_continue=None):
+        if editor_action(request.POST) is None:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(request, self._action_message(obj), messages.SUCCESS)
+        opts = self.opts
+        return HttpResponseRedirect(
+            reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+        )
+
+    def response_change(self, request: HttpRequest, obj):
+        if editor_action(request.POST) is None:
+            return super().response_change(request, obj)
+        self.message_user(request, self._action_message(obj), messages.SUCCESS)
+        return HttpResponseRedirect(request.path)
+
+    # --- The form page -------------------------------------------------------------------
+
+    def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        if request.method == "POST":
+            # Before VersionAdmin opens the revision of this save: a row from before revisions
+            # were kept gets its stored state as a first version, so this edit can be undone.
+            obj = self.get_object(request, unquote(object_id))
+            if obj is not None and self.has_change_permission(request, obj):
+                revisions.ensure_baseline(obj)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def changeform_view(self, request: HttpRequest, object_id=None, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id)) if object_id else None
+        target = autosaves.AutosaveTarget(self.autosave_kind, obj.pk if obj else 0)
+        pending = None
+        if request.method == "GET":
+            pending = autosaves.autosave_pending(
+                target=target, user=request.user, stored_at=getattr(obj, "updated_at", None)
+            )
+        opts = self.opts
+        extra = {
+            "editor_kind": self.autosave_kind,
+            "editor_object_id": obj.pk if obj else "",
+            "editor_autosave": {"saved_at": pending.updated_at.isoformat(), "fields": pending.data}
+            if pending
+            else None,
+            "editor_preview_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_preview"),
+            "editor_zone": timezone.get_current_timezone_name(),
+            **(extra_context or {}),
+        }
+        return super().changeform_view(request, object_id, form_url, extra)
+
+    def get_urls(self):
+        opts = self.opts
+        info = f"{opts.app_label}_{opts.model_name}"
+        wrap = self.admin_site.admin_view
+        return [
+            path("preview/", wrap(self.preview_view), name=f"{info}_preview"),
+            path(
+                "<path:object_id>/history/<int:version_id>/compare/",
+                wrap(self.compare_view),
+                name=f"{info}_compare",
+            ),
+            path(
+                "<path:object_id>/history/<int:version_id>/restore/",
+                wrap(self.restore_view),
+                name=f"{info}_restore",
+            ),
+            *super().get_urls(),
+        ]
+
+    # --- Preview of the unsaved form ------------------------------------------------------
+
+    def preview_view(self, request: HttpRequest) -> HttpResponse:
+        """The form as readers would see it, saved or not: rendered from the posted fields."""
+        if request.method != "POST":
+            return HttpResponse(status=405, headers={"Allow": "POST"})
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        form = self.get_form(request)(request.POST, request.FILES)
+        form.is_valid()  # what is valid is shown; the rest falls back below
+        data = form.cleaned_data
+        body = data.get("body") or request.POST.get("body", "")[:500_000]
+        rendered = render_markdown(body)
+        summary = data.get("summary", "")
+        if data.get("summary_is_auto", True) or not summary.strip():
+            summary = prose_summary(rendered.html, limit=SUMMARY_LENGTH)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": data.get("title") or request.POST.get("title", "")[:200] or gettext("Untitled"),
+            "body_html": rendered.html,
+            "toc_html": rendered.toc_html,
+            "summary": summary,
+            "published_at": data.get("published_at"),
+            "category": data.get("category") if isinstance(data.get("category"), Category) else None,
+            "tags": list(data.get("tags") or []),
+            "new_tags": form.new_tag_names() if hasattr(form, "new_tag_names") else [],
+            "featured_image": data.get("featured_image"),
+            "kind": self.autosave_kind,
+        }
+        return render(request, "admin/editor/preview.html", context)
+
+    # --- Revisions ---------------------------------------------------------------------
+
+    def history_view(self, request: HttpRequest, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        opts = self.opts
+        versions = list(revisions.versions_of(obj))
+        rows = []
+        for index, version in enumerate(versions):
+            older = versions[index + 1] if index + 1 < len(versions) else None
+            rows.append(
+                {
+                    "version": version,
+                    "is_current": index == 0,
+                    "compare_current": reverse(
+                        f"admin:{opts.app_label}_{opts.model_name}_compare", args=[quote(obj.pk), version.pk]
+                    ),
+                    "compare_previous": reverse(
+                        f"admin:{opts.app_label}_{opts.model_name}_compare", args=[quote(obj.pk), older.pk]
+                    )
+                    + f"?with={version.pk}"
+                    if older
+                    else "",
+                    "restore": reverse(
+                        f"admin:{opts.app_label}_{opts.model_name}_restore", args=[quote(obj.pk), version.pk]
+                    ),
+                }
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("History: %s") % obj,
+            "subtitle": None,
+            "opts": opts,
+            "object": obj,
+            "original": obj,
+            "rows": rows,
+            "can_restore": self.has_change_permission(request, obj),
+            **(extra_context or {}),
+        }
+        return render(request, self.object_history_template, context)
+
+    def _version(self, obj, version_id: int) -> Version:
+        version = revisions.versions_of(obj).filter(pk=version_id).first()
+        if version is None:
+            raise Http404
+        return version
+
+    def compare_view(self, request: HttpRequest, object_id, version_id: int) -> HttpResponse:
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        version = self._version(obj, version_id)
+        other_id = request.GET.get("with", "")
+        if other_id.isdigit():
+            other = self._version(obj, int(other_id))
+            new_values, new_label = other.field_dict, other.revision.date_created
+        else:
+            other, new_values, new_label = None, revisions.current_values(obj), None
+        opts = self.opts
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Changes: %s") % obj,
+            "subtitle": None,
+            "opts": opts,
+            "object": obj,
+            "original": obj,
+            "version": version,
+            "other": other,
+            "new_label": new_label,
+            "changes": revisions.changes_between(type(obj), version.field_dict, new_values),
+            "history_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[quote(obj.pk)]),
+            "restore_url": reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_restore", args=[quote(obj.pk), version.pk]
+            ),
+            "can_restore": self.has_change_permission(request, obj),
+        }
+        return render(request, "admin/editor/revision_compare.html", context)
+
+    def restore_view(self, request: HttpRequest, object_id, version_id: int) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponse(status=405, headers={"Allow": "POST"})
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        version = self._version(obj, version_id)
+        opts = self.opts
+        try:
+            revisions.revision_restore(obj=obj, version=version, user=request.user)
+        except ValidationError as exc:
+            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+            return HttpResponseRedirect(
+                reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[quote(obj.pk)])
+            )
+        when = date_format(timezone.localtime(version.revision.date_created), "DATETIME_FORMAT")
+        self.message_user(
+            request, gettext("Restored the version of %(when)s.") % {"when": when}, messages.SUCCESS
+        )
+        return HttpResponseRedirect(
+            reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(obj.pk)])
+        )
+
+
+# --- The media library -----------------------------------------------------------------
+
+
+class MediaUploadForm(forms.ModelForm):
+    """Adding to the library from the admin: the same checks as the editor's upload."""
+
+    upload = forms.FileField(label=_("image"), help_text=_("JPEG, PNG or WebP."))
+
+    class Meta:
+        model = MediaFile
+        fields = ("alt_text",)
+
+    def clean_upload(self):
+        upload = self.cleaned_data["upload"]
+        checker = ImageUploadForm(files={"image": upload})
+        if not checker.is_valid():
+            raise ValidationError(checker.errors["image"])
+        self.upload_name = upload.name
+        return checker.cleaned_data["image"]
+
+
+class MediaUsedFilter(admin.SimpleListFilter):
+    title = _("use")
+    parameter_name = "used"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("Used")), ("no", _("Not used")))
+
+    def queryset(self, request, queryset):
+        used = Q(usages__isnull=False) | Q(featured_in__isnull=False)
+        if self.value() == "yes":
+            return queryset.filter(used).distinct()
+        if self.value() == "no":
+            return queryset.exclude(used)
+        return queryset
+
+
+class MediaFileAdmin(admin.ModelAdmin):
+    list_display = (
+        "thumbnail",
+        "name",
+        "alt_text",
+        "dimensions",
+        "file_size",
+        "uploaded_by",
+        "uploaded_at",
+        "used",
+    )
+    list_display_links = ("thumbnail", "name")
+    list_filter = (MediaUsedFilter, "uploaded_at")
+    search_fields = ("alt_text", "original_name", "file")
+    date_hierarchy = "uploaded_at"
+    list_select_related = ("uploaded_by",)
+    list_per_page = 50
+    actions = ("delete_selected",)
+
+    def get_queryset(self, request: HttpRequest):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                use_count=Count("usages", distinct=True) + Count("featured_in", distinct=True),
+            )
+        )
+
+    def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = MediaUploadForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj=None):
+        if obj is None:
+            return ("upload", "alt_text")
+        return (
+            "large_preview",
+            "alt_text",
+            "markdown",
+            "name",
+            "dimensions",
+            "file_size",
+            "uploaded_by",
+            "uploaded_at",
+            "where_used",
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        if obj is None:
+            return ()
+        return (
+            "large_preview",
+            "markdown",
+            "name",
+            "dimensions",
+            "file_size",
+            "uploaded_by",
+            "uploaded_at",
+            "where_used",
+        )
+
+    def save_model(self, request: HttpRequest, obj: MediaFile, form, change: bool) -> None:
+        if not change:
+            prepared = media_prepare(
+                image=form.cleaned_data["upload"],
+                original_name=form.upload_name,
+                alt_text=form.cleaned_data.get("alt_text", ""),
+                user=request.user,
+            )
+            for field in ("file", "original_name", "alt_text", "width", "height", "size", "uploaded_by"):
+                setattr(obj, field, getattr(prepared, field))
+        obj.full_clean(exclude=["file"])
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("image"))
+    def thumbnail(self, media: MediaFile) -> str:
+        return format_html('<img class="media-thumb" src="{}" alt="" loading="lazy">', media.url)
+
+    @admin.display(description=_("image"))
+    def large_preview(self, media: MediaFile) -> str:
+        return format_html('<img class="media-preview" src="{}" alt="{}">', media.url, media.alt_text)
+
+    @admin.display(description=_("name"), ordering="original_name")
+    def name(self, media: MediaFile) -> str:
+        return media.original_name or media.file.name.rsplit("/", 1)[-1]
+
+    @admin.display(description=_("Markdown"))
+    def markdown(self, media: MediaFile) -> str:
+        return format_html("<code>{}</code>", media.markdown())
+
+    @admin.display(description=_("dimensions"))
+    def dimensions(self, media: MediaFile) -> str:
+        return f"{media.width} × {media.height}"
+
+    @admin.display(description=_("size"), ordering="size")
+    def file_size(self, media: MediaFile) -> str:
+        return filesizeformat(media.size)
+
+    @admin.display(description=_("used"))
+    def used(self, media: MediaFile) -> str:
+        count = getattr(media, "use_count", None)
+        if count is None:
+            count = media.usages.count() + media.featured_in.count()
+        return str(count) if count else "—"
+
+    @admin.display(description=_("where it is used"))
+    def where_used(self, media: MediaFile) -> str:
+        links = []
+        for usage in media.usages.select_related("article", "page"):
+            owner = usage.article or usage.page
+            links.append(
+                (reverse(f"admin:articles_{owner._meta.model_name}_change", args=[owner.pk]), owner, "")
+            )
+        for article in media.featured_in.all():
+            links.append(
+                (
+                    reverse("admin:articles_article_change", args=[article.pk]),
+                    article,
+                    gettext(" (featured image)"),
+                )
+            )
+        if not links:
+            return gettext("Not used: it can be deleted.")
+        return format_html("<ul>{}</ul>", format_html_join("", '<li><a href="{}">{}</a>{}</li>', links))
+
+    def has_delete_permission(self, request: HttpRequest, obj: MediaFile | None = None) -> bool:
+        if obj is not None and obj.is_used():
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request: HttpRequest, obj: MediaFile) -> None:
+        media_delete(media=obj)
+
+    @admin.action(permissions=["delete"], description=admin.actions.delete_selected.short_description)
+    def delete_selected(self, request: HttpRequest, queryset: QuerySet[MediaFile]):
+        used = queryset.filter(Q(usages__isnull=False) | Q(featured_in__isnull=False)).distinct()
+        if used.exists():
+            names = ", ".join(str(media) for media in used[:10])
+            self.message_user(
+                request,
+                gettext("Files in use cannot be deleted and were left out: %(names)s") % {"names": names},
+                messages.WARNING,
+            )
+            queryset = queryset.exclude(pk__in=used.values("pk"))
+            if not queryset.exists():
+                return None
+        return admin.actions.delete_selected(self, request, queryset)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[MediaFile]) -> None:
+        for media in queryset:
+            try:
+                media_delete(media=media)
+            except ValidationError as exc:
+                self.message_user(request, "; ".join(exc.messages), messages.WARNING)
+
+    class Media:
+        css = {"all": ("editor/admin.css",)}
