@@ -261,7 +261,9 @@ class Article(models.Model):
         verbose_name = _("article")
         verbose_name_plural = _("articles")
         indexes = [
-            models.Index(fields=["status", "-published_at"], name="article_pub_idx"),
+            # Ascending: read backwards it gives (published_at DESC, id DESC), the order
+            # of every "newest first" read (a descending index would need a sort for it).
+            models.Index(fields=["status", "published_at"], name="article_pub_idx"),
             # The home page: pinned first, then newest; read backwards from the top.
             models.Index(fields=["status", "is_pinned", "published_at"], name="article_home_idx"),
             models.Index(fields=["status", "view_count"], name="article_popular_idx"),
@@ -328,6 +330,8 @@ class Article(models.Model):
                 "title_tokens": build_tokens(self.title),
                 "summary_tokens": build_tokens(self.summary),
                 "body_tokens": build_tokens(body_text),
+                "status": self.status,
+                "published_at": self.published_at,
             },
         )
         MediaUsage.sync(article=self)
@@ -356,6 +360,10 @@ class ArticleSearchIndex(models.Model):
     title_tokens = models.TextField(default="")
     summary_tokens = models.TextField(default="")
     body_tokens = models.TextField(default="")
+    # The article's, copied (as in ListEntry): search filters and orders the rows the
+    # index found without reading the wide article rows.
+    status = models.CharField(max_length=20, default="")
+    published_at = models.DateTimeField(null=True)
 
     class Meta:
         verbose_name = _("search index entry")

@@ -43,10 +43,11 @@ def search_articles(query: str) -> SearchResults:
         return _word_search(query)
     backend = _MYSQL if connection.vendor == "mysql" else _SQLITE
     query_expression = expression(connection.vendor, tokens)
-    # ``Article.objects.published()``'s rule, on the rows the index found (joined by
-    # primary key); the page's rows are then read through ``published()`` itself.
+    # ``Article.objects.published()``'s rule, on the status and time the index rows copy
+    # (the wide article rows are not read); the page's rows then come through
+    # ``published()`` itself.
     public = [Article.Status.PUBLISHED, timezone.now()]
-    table = connection.ops.quote_name(Article._meta.db_table)
+    table = "articles_articlesearchindex"
     phrase = _like_pattern(query.lower()) if len(query.split()) > 1 else None
     with connection.cursor() as cursor:
         cursor.execute(backend.count_sql(table), [query_expression, *public])
@@ -64,9 +65,9 @@ def search_articles(query: str) -> SearchResults:
 
 # Ranking: the exact phrase in the title first, then every term in the title, then in
 # the summary, then the index's own relevance; newest first among equals.
-_PUBLIC = "a.status = %s AND a.published_at <= %s"
+_PUBLIC = "s.status = %s AND s.published_at <= %s"
 _ORDER = "ORDER BY rank_phrase DESC, rank_title DESC, rank_summary DESC, relevance {order}, "
-_ORDER += "a.published_at DESC, a.id DESC LIMIT %s OFFSET %s"
+_ORDER += "s.published_at DESC, s.article_id DESC LIMIT %s OFFSET %s"
 
 
 def _like_pattern(text: str) -> str:
@@ -76,7 +77,8 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-_PHRASE = "LOWER(a.title) LIKE %s ESCAPE '!'"
+# The title's plain words start the index row's ``text`` (see ``build_search_text``).
+_PHRASE = "s.text LIKE %s ESCAPE '!'"
 
 
 class _MySQL:
@@ -87,10 +89,7 @@ class _MySQL:
         return f"MATCH({columns}) AGAINST (%s IN BOOLEAN MODE)"
 
     def count_sql(self, table: str) -> str:
-        return (
-            f"SELECT COUNT(*) FROM articles_articlesearchindex s JOIN {table} a ON a.id = s.article_id "  # noqa: S608
-            f"WHERE {self._match(ALL_COLUMNS)} AND {_PUBLIC}"
-        )
+        return f"SELECT COUNT(*) FROM {table} s WHERE {self._match(ALL_COLUMNS)} AND {_PUBLIC}"  # noqa: S608
 
     def page(self, table: str, expression: str, phrase: str | None) -> tuple[str, list]:
         everything = self._match(ALL_COLUMNS)
@@ -98,8 +97,7 @@ class _MySQL:
             f"SELECT s.article_id, {_PHRASE if phrase else '0'} AS rank_phrase, "  # noqa: S608
             f"{self._match('title_tokens')} > 0 AS rank_title, "
             f"{self._match('summary_tokens')} > 0 AS rank_summary, {everything} AS relevance "
-            f"FROM articles_articlesearchindex s JOIN {table} a ON a.id = s.article_id "
-            f"WHERE {everything} AND {_PUBLIC} " + _ORDER.format(order="DESC")
+            f"FROM {table} s WHERE {everything} AND {_PUBLIC} " + _ORDER.format(order="DESC")
         )
         return sql, [*([phrase] if phrase else []), expression, expression, expression, expression]
 
@@ -111,7 +109,7 @@ class _SQLite:
     @staticmethod
     def count_sql(table: str) -> str:
         return (
-            f"SELECT COUNT(*) FROM {FTS_TABLE} f JOIN {table} a ON a.id = f.rowid "  # noqa: S608
+            f"SELECT COUNT(*) FROM {FTS_TABLE} f JOIN {table} s ON s.article_id = f.rowid "  # noqa: S608
             f"WHERE {FTS_TABLE} MATCH %s AND {_PUBLIC}"
         )
 
@@ -123,7 +121,7 @@ class _SQLite:
             f"f.rowid IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s) AS rank_title, "
             f"f.rowid IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s) AS rank_summary, "
             f"bm25({FTS_TABLE}) AS relevance "
-            f"FROM {FTS_TABLE} f JOIN {table} a ON a.id = f.rowid "
+            f"FROM {FTS_TABLE} f JOIN {table} s ON s.article_id = f.rowid "
             f"WHERE {FTS_TABLE} MATCH %s AND {_PUBLIC} " + _ORDER.format(order="ASC")
         )
         in_title, in_summary = f"{{title_tokens}}: ({expression})", f"{{summary_tokens}}: ({expression})"

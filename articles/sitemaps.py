@@ -1,4 +1,4 @@
-"""Sitemaps: an index (``/sitemap.xml``) of sections of at most 50,000 URLs each, every
+"""Sitemaps: an index (``/sitemap.xml``) of sections of at most 10,000 URLs each, every
 public article, category, tag and page listed once, with ``lastmod`` from the time it
 really changed: an article's or page's last edit, a list's last change (``Tally`` and
 ``Tag.list_changed_at``, kept by the writes). No section counts or sorts a whole table:
@@ -6,14 +6,25 @@ the article section is sized by the site's tally and read one index range per pa
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib.sitemaps import Sitemap
 from django.core.paginator import Paginator
 from django.urls import reverse
+from django.utils.encoding import iri_to_uri
 
 from . import selectors
 from .models import Article, Page, Tag, Tally
 
-URLS_PER_SITEMAP = 50_000
+# The protocol allows 50,000; 10,000 keeps the render of one section page (after a write)
+# well under a second at 100,000 articles.
+URLS_PER_SITEMAP = 10_000
+_SLUG_MARKER = "slug-marker"
+
+
+@functools.cache
+def _article_path() -> str:
+    return reverse("articles:detail", args=[_SLUG_MARKER])
 
 
 class ArticleSitemap(Sitemap):
@@ -31,6 +42,10 @@ class ArticleSitemap(Sitemap):
 
     def items(self):
         return Article.objects.published().only("slug", "updated_at").order_by("published_at", "pk")
+
+    def location(self, item: Article) -> str:
+        # reverse() once, not 10,000 times a page: the pattern with a marker for the slug.
+        return _article_path().replace(_SLUG_MARKER, iri_to_uri(item.slug))
 
     def lastmod(self, item: Article):
         return item.updated_at

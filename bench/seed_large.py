@@ -73,6 +73,13 @@ WORDS = [
     "reader",
     "feed",
     "search",
+    # Chinese words too, so that searches in both languages can be measured
+    "缓存",
+    "数据库",
+    "索引",
+    "队列",
+    "部署",
+    "监控",
 ]
 TOP_CATEGORIES, CHILD_CATEGORIES, TAGS, AUTHORS = 20, 4, 500, 5
 STATUSES = (("approved", 90), ("pending", 6), ("spam", 3), ("removed", 1))
@@ -175,6 +182,7 @@ class Seeder:
                 "stats.LiveCounter",
                 "stats.LiveVisitor",
                 "articles.ArticleSearchIndex",
+                "articles.Tally",
             )
         ]
         article = apps.get_model("articles.Article")
@@ -241,7 +249,8 @@ class Seeder:
     def articles(self, total: int, authors: list[int], categories: list[int], tags: list[int]) -> list[tuple]:
         """Insert the articles, their tags and search index rows; return (id, published_at,
         public) of each."""
-        from articles.markdown import render_markdown
+        from articles.fulltext import build_tokens
+        from articles.markdown import plain_text, render_markdown
         from articles.models import Article, ArticleSearchIndex, build_search_text
 
         rng = self.rng
@@ -285,6 +294,9 @@ class Seeder:
                     authors[i % len(authors)],
                     True,
                     public and i % (total // 3 + 1) == 7,  # three pinned
+                    True,
+                    "",
+                    "",
                     stamp,
                     stamp,
                     0,
@@ -293,7 +305,16 @@ class Seeder:
             )
             chosen = {tags[int(len(tags) * rng.random() ** 2.5)] for _ in range(rng.randrange(5))}
             links.extend((pk, tag) for tag in sorted(chosen))
-            index_rows.append((pk, build_search_text(title, summary, body_html)))
+            body_text = plain_text(body_html)
+            index_rows.append(
+                (
+                    pk,
+                    build_search_text(title, summary, body_text),
+                    build_tokens(title),
+                    build_tokens(summary),
+                    build_tokens(body_text),
+                )
+            )
             plan.append((pk, published, public))
         columns = [
             "id",
@@ -311,6 +332,9 @@ class Seeder:
             "author_id",
             "allow_comments",
             "is_pinned",
+            "summary_is_auto",
+            "seo_title",
+            "seo_description",
             "created_at",
             "updated_at",
             "view_count",
@@ -320,9 +344,18 @@ class Seeder:
         self.log(f"{len(rows)} articles")
         self.insert(Article.tags.through, ["article_id", "tag_id"], links)
         self.log(f"{len(links)} article-tag links")
-        self.insert(ArticleSearchIndex, ["article_id", "text"], index_rows)
+        index_columns = ["article_id", "text", "title_tokens", "summary_tokens", "body_tokens"]
+        self.insert(ArticleSearchIndex, index_columns, index_rows)
         self.log(f"{len(index_rows)} search index rows")
         return plan
+
+    def lists(self) -> None:
+        """The derived lists and counts readers' pages read (``articles.listings``)."""
+        from articles.listings import lists_rebuild
+
+        started = time.monotonic()
+        entries = lists_rebuild()
+        self.log(f"{entries} list entries and their tallies ({time.monotonic() - started:.0f} s)")
 
     # --- comments -------------------------------------------------------------------------
 
@@ -518,6 +551,7 @@ def main(argv: list[str] | None = None) -> None:
     authors, categories, tags = seeder.taxonomy()
     plan = seeder.articles(args.articles, authors, categories, tags)
     seeder.comments(args.comments, plan)
+    seeder.lists()
     if args.stats_days:
         seeder.stats(args.stats_days, plan)
     seeder.log("done")

@@ -39,6 +39,7 @@ import logging
 import os
 import threading
 import time
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -289,13 +290,67 @@ def _segments(body: bytes) -> tuple:
     return tuple(parts)
 
 
-def _render_segments(request: HttpRequest, segments: tuple, generation: int) -> bytes:
-    if len(segments) == 1:
+def _fills(request: HttpRequest, segments: tuple, generation: int) -> list[bytes]:
+    """The filling of each hole of ``segments``, for this request."""
+    return [_fill(request, *part, generation).encode() for part in segments[1::2]]
+
+
+def _joined(segments: tuple, fills: list[bytes]) -> bytes:
+    if not fills:
         return segments[0]
-    out = []
-    for index, part in enumerate(segments):
-        out.append(part if index % 2 == 0 else _fill(request, *part, generation).encode())
+    out = [segments[0]]
+    for fill, static in zip(fills, segments[2::2], strict=True):
+        out += [fill, static]
     return b"".join(out)
+
+
+def _render_segments(request: HttpRequest, segments: tuple, generation: int) -> bytes:
+    return _joined(segments, _fills(request, segments, generation))
+
+
+# --- gzip without compressing per request -----------------------------------------------
+#
+# A cached page is compressed once per process: each static part on its own (raw deflate,
+# ending on a byte boundary). A request's holes go in between as *stored* (uncompressed)
+# deflate blocks, so a gzip response is a join plus a CRC of the page, not a compression.
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+_GZIP_LAST_BLOCK = b"\x01\x00\x00\xff\xff"
+GZIP_MIN_BYTES = 1024
+
+
+def _deflated(part: bytes) -> bytes:
+    if not part:
+        return b""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return compressor.compress(part) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+
+def _stored_blocks(data: bytes) -> bytes:
+    blocks = []
+    for start in range(0, len(data), 0xFFFF):
+        chunk = data[start : start + 0xFFFF]
+        size = len(chunk)
+        blocks.append(b"\x00" + size.to_bytes(2, "little") + (size ^ 0xFFFF).to_bytes(2, "little") + chunk)
+    return b"".join(blocks)
+
+
+def _gzipped(segments: tuple, deflated: tuple, fills: list[bytes]) -> bytes:
+    parts, crc, size = [_GZIP_HEADER, deflated[0]], zlib.crc32(segments[0]), len(segments[0])
+    for fill, static, packed in zip(fills, segments[2::2], deflated[1:], strict=True):
+        parts += [_stored_blocks(fill), packed]
+        crc, size = zlib.crc32(static, zlib.crc32(fill, crc)), size + len(fill) + len(static)
+    parts += [_GZIP_LAST_BLOCK, crc.to_bytes(4, "little"), (size & 0xFFFFFFFF).to_bytes(4, "little")]
+    return b"".join(parts)
+
+
+@lru_cache(maxsize=64)
+def accepts_gzip(header: str) -> bool:
+    for item in header.split(","):
+        coding, _sep, params = item.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "*"):
+            quality = params.strip()
+            return not (quality.startswith("q=") and quality[2:].strip() in ("0", "0.0", "0.00", "0.000"))
+    return False
 
 
 def _send_new_csrf_cookie(request: HttpRequest, response: HttpResponse) -> None:
@@ -523,8 +578,15 @@ class Entry:
     headers: dict[str, str]
     segments: tuple
     size: int = 0
+    _deflated: tuple | None = field(default=None, repr=False)
 
     _HEADER = b"PC1 "
+
+    def deflated(self) -> tuple:
+        """The static parts compressed (once per process; see ``_gzipped``)."""
+        if self._deflated is None:
+            self._deflated = tuple(_deflated(part) for part in self.segments[::2])
+        return self._deflated
 
     def dump(self) -> bytes:
         meta = {"g": self.generation, "t": self.content_type, "a": self.article_id, "c": self.countable}
@@ -814,12 +876,17 @@ class PageCacheMiddleware:
         if language:  # for the holes' words (live widgets)
             translation.activate(language)
             request.LANGUAGE_CODE = language
-        response = HttpResponse(
-            _render_segments(request, entry.segments, entry.generation), content_type=entry.content_type
-        )
+        fills = _fills(request, entry.segments, entry.generation)
+        if entry.size >= GZIP_MIN_BYTES and accepts_gzip(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+            response = HttpResponse(
+                _gzipped(entry.segments, entry.deflated(), fills), content_type=entry.content_type
+            )
+            response["Content-Encoding"] = "gzip"
+        else:
+            response = HttpResponse(_joined(entry.segments, fills), content_type=entry.content_type)
         for name, header_value in entry.headers.items():
             response[name] = header_value
-        response["Vary"] = "Accept-Language, Cookie"
+        response["Vary"] = "Accept-Encoding, Accept-Language, Cookie"
         response["X-Page-Cache"] = "hit" if hit else "miss"
         _send_new_csrf_cookie(request, response)
         if reader is not None and _counter is not None:

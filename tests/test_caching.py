@@ -3,6 +3,7 @@ trip, fresh at once after any write, per-reader holes, languages, outages."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -277,3 +278,20 @@ def test_a_dead_redis_costs_one_failure_per_interval_and_pages_still_render(clie
         assert caching._store().breaker.failures == 1, "one failed call, then no more until the interval ends"
     finally:
         caching._store_for.cache_clear()
+
+
+def test_pages_are_gzipped_for_clients_that_accept_it_holes_included(client):
+    import gzip
+
+    ArticleFactory(title="Compressed 压缩")
+    plain = client.get("/")
+    packed = client.get("/", HTTP_ACCEPT_ENCODING="br, gzip;q=0.8")
+    assert packed["X-Page-Cache"] == "hit" and packed["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed["Vary"]
+    body = gzip.decompress(packed.content).decode()
+    assert "Compressed 压缩" in body and "<!--hole:" not in body
+    token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+    assert token.sub("", body) == token.sub("", plain.content.decode()), "the same page, tokens aside"
+    assert len(packed.content) < len(plain.content) / 2
+    refused = client.get("/", HTTP_ACCEPT_ENCODING="gzip;q=0, identity")
+    assert "Content-Encoding" not in refused and b"Compressed" in refused.content

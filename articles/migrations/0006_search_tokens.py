@@ -46,15 +46,18 @@ def fill_tokens(apps, schema_editor):
 
     Article = apps.get_model("articles", "Article")
     ArticleSearchIndex = apps.get_model("articles", "ArticleSearchIndex")
-    fields = ["title_tokens", "summary_tokens", "body_tokens"]
+    fields = ["title_tokens", "summary_tokens", "body_tokens", "status", "published_at"]
     batch = []
-    for article in Article.objects.only("title", "summary", "body_html").iterator(chunk_size=500):
+    articles = Article.objects.only("title", "summary", "body_html", "status", "published_at")
+    for article in articles.iterator(chunk_size=500):
         batch.append(
             ArticleSearchIndex(
                 article_id=article.pk,
                 title_tokens=build_tokens(article.title),
                 summary_tokens=build_tokens(article.summary),
                 body_tokens=build_tokens(plain_text(article.body_html)),
+                status=article.status,
+                published_at=article.published_at,
             )
         )
         if len(batch) >= 500:
@@ -85,6 +88,16 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="articlesearchindex", name="body_tokens", field=models.TextField(default="")
+        ),
+        migrations.AddField(
+            model_name="articlesearchindex",
+            name="status",
+            field=models.CharField(default="", max_length=20),
+        ),
+        migrations.AddField(
+            model_name="articlesearchindex",
+            name="published_at",
+            field=models.DateTimeField(null=True),
         ),
         migrations.RunPython(fill_tokens, migrations.RunPython.noop),
         migrations.RunPython(

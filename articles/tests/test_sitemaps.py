@@ -80,3 +80,8 @@ def test_sections_are_paginated_and_every_page_is_its_own_cached_or_not(client, 
 
 def test_robots_txt_names_the_index(client):
     assert "Sitemap: http://testserver/sitemap.xml" in client.get("/robots.txt").content.decode()
+
+
+def test_article_locations_are_their_urls_chinese_slugs_included():
+    article = ArticleFactory(title="中文 标题")
+    assert sitemaps.ArticleSitemap().location(article) == article.get_absolute_url()
