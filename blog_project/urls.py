@@ -8,6 +8,8 @@ from articles import editor, views
 from articles.cache import anonymous_page_cache
 from articles.sitemaps import SITEMAPS
 
+from . import health
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("editor/markdownify/", editor.preview, name="markdownx_markdownify"),
@@ -20,7 +22,9 @@ urlpatterns = [
         name="django.contrib.sitemaps.views.sitemap",
     ),
     path("robots.txt", views.robots_txt, name="robots"),
-    path("healthz", views.healthz, name="healthz"),
+    # Answered by health.HealthCheckMiddleware before sessions and language; named here.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("comments/", include("comments.urls")),
     path("stats/", include("stats.urls")),
     path("", include("articles.urls")),
@@ -31,5 +35,7 @@ if settings.SERVE_MEDIA:
         re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
     ]
 
+handler400 = "blog_project.errors.bad_request"
+handler403 = "blog_project.errors.permission_denied"
 handler404 = "articles.errors.page_not_found"
-handler500 = "articles.errors.server_error"
+handler500 = "blog_project.errors.server_error"
