@@ -28,18 +28,24 @@ RETRY_AFTER_SECONDS = 30
 # bug (an unknown column is an OperationalError too).
 _UNAVAILABLE_CODES = {
     1040,  # too many connections
+    1044,  # access denied to the database
     1045,  # access denied (credentials changed under a running site)
     1049,  # unknown database
+    1129,  # host blocked after connection errors
+    1130,  # host not allowed to connect
     1053,  # server shutdown in progress
     1203,  # max_user_connections
     1205,  # lock wait timeout
     1213,  # deadlock
+    1251,  # authentication protocol refused
+    1698,  # access denied (auth plugin)
     1927,  # connection killed
     2002,  # cannot connect (socket)
     2003,  # cannot connect (TCP)
     2005,  # unknown host
     2006,  # server has gone away
     2013,  # lost connection during query
+    2026,  # TLS connection error
     2055,  # lost connection (system error)
     4031,  # disconnected by the server (idle timeout)
 }

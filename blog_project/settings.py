@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "csp",
+    "blog_project.apps.BlogProjectConfig",
     "articles",
     "comments",
     "stats",

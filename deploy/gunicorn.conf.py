@@ -32,3 +32,27 @@ if os.path.isdir(_SHM):
 # several masters on one machine (cluster.sh, bench) would fight over it, and in the image
 # $HOME is not writable. Nothing here uses gunicornc.
 control_socket_disable = True
+
+
+def on_starting(server) -> None:
+    """Before listening or starting workers: the blog's start-up checks (blog_project/checks.py).
+
+    A configuration mistake (a malformed DATABASE_URL, a database that does not answer or
+    refuses the credentials, MariaDB without its time zone tables) stops the start with one
+    line each, instead of workers failing page by page; a Redis that does not answer is one
+    warning line (pages are served without it)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blog_project.settings")
+    import django
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        django.setup()
+        from blog_project.checks import startup_report
+
+        errors, warnings = startup_report()
+    except ImproperlyConfigured as exc:
+        errors, warnings = [f"Configuration error: {exc}"], []
+    for line in warnings:
+        server.log.warning(line)
+    if errors:
+        raise RuntimeError("\n".join(errors))
