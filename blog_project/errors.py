@@ -2,7 +2,9 @@
 
 - A database that is down (refused, gone away, too many connections, locked) answers a
   503 with ``Retry-After`` and a plain page instead of a 500, whichever part of the request
-  (a middleware or a view) first needed it.
+  (a middleware or a view) first needed it. After such a failure the process's "database"
+  circuit breaker answers the 503 at once, without waiting for a hung server again, until
+  a probe request gets through (one wait per interval, as for Redis).
 - 400 and 403 are answered without touching the request body again. Django's own handlers
   are wrapped in ``requires_csrf_token``, which reads ``request.POST`` once more: a body
   Django refuses to parse (a form in latin-1, an unknown charset) then turns the 400 into a
@@ -15,12 +17,15 @@ failed.
 from __future__ import annotations
 
 import sys
+import time
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
 from articles import errors as article_errors
+
+from .breaker import breaker
 
 RETRY_AFTER_SECONDS = 30
 
@@ -80,6 +85,36 @@ def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: Django calls it while handling the exception, so it is at hand."""
-    if is_database_outage(sys.exc_info()[1]):
+    exc = sys.exc_info()[1]
+    if is_database_outage(exc):
+        request.database_outage = exc  # for DatabaseBreakerMiddleware
         return service_unavailable(request)
     return article_errors.server_error(request)
+
+
+class DatabaseBreakerMiddleware:
+    """The "database" breaker around everything below it: open, the 503 page at once.
+
+    Only a *slow* failure opens it (a hung server: a timeout after ``connect_timeout`` or
+    ``read_timeout``). A refused connection fails at once anyway, and pages that need no
+    query (served from the cache) keep working meanwhile."""
+
+    slow_seconds = 1.0
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        guard = breaker("database")
+        if not guard.allow():
+            response = service_unavailable(request)
+            response._has_been_logged = True  # the opening was logged; not one line per request
+            return response
+        started = time.monotonic()
+        response = self.get_response(request)
+        outage = getattr(request, "database_outage", None)
+        if outage is None:
+            guard.success()
+        elif guard.is_open or time.monotonic() - started >= self.slow_seconds:
+            guard.failure(outage)
+        return response

@@ -106,7 +106,12 @@ def readyz(request: HttpRequest) -> HttpResponse:
     else:
         status = "degraded"
     body = json.dumps({"status": status, "checks": checks}, indent=1) + "\n"
-    return HttpResponse(body, status=503 if status == "unavailable" else 200, content_type="application/json")
+    response = HttpResponse(
+        body, status=503 if status == "unavailable" else 200, content_type="application/json"
+    )
+    # Polled every few seconds: the outage is logged where it is met, not once per poll.
+    response._has_been_logged = True
+    return response
 
 
 class HealthCheckMiddleware:

@@ -95,6 +95,9 @@ MIDDLEWARE = [
     "blog_project.security.PermissionsPolicyMiddleware",
     "blog_project.health.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # While the database does not answer, pages that need it get the 503 page at once (a
+    # page served from the cache before this line still works).
+    "blog_project.errors.DatabaseBreakerMiddleware",
     "articles.cache.RequestGenerationMiddleware",
     # Outermost after static files: counts page views on the final response, cached or not.
     "stats.middleware.PageViewMiddleware",
@@ -172,6 +175,11 @@ if _db["ENGINE"] == "django.db.backends.mysql":
         "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", default=3),
         **_db.get("OPTIONS", {}),
     }
+    # A hung server (accepting connections, never answering) costs a query this long at
+    # most. deploy/gunicorn.conf.py sets it for web processes; migrations and the worker,
+    # whose statements may rightly run long, have no limit unless it is set.
+    if _read_timeout := env.int("DATABASE_READ_TIMEOUT", default=0):
+        _db["OPTIONS"].update(read_timeout=_read_timeout, write_timeout=_read_timeout)
     _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
     _db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     _db["CONN_HEALTH_CHECKS"] = True

@@ -8,6 +8,10 @@ from the environment (listed in .env.example).
 import multiprocessing
 import os
 
+# A web request never waits longer than this for one database query (a hung MariaDB): the
+# reader gets the 503 page before the worker timeout. Read by the settings.
+os.environ.setdefault("DATABASE_READ_TIMEOUT", "20")
+
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(4, multiprocessing.cpu_count() * 2)))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
