@@ -28,7 +28,8 @@ def _where() -> str:
     db = settings.DATABASES[DB_ALIAS]
     if db["ENGINE"].endswith("sqlite3"):
         return f"SQLite file {db['NAME']}"
-    return f"database {db['NAME']!r} on {db.get('HOST') or 'localhost'}:{db.get('PORT') or 3306} as {db.get('USER')!r}"
+    host = f"{db.get('HOST') or 'localhost'}:{db.get('PORT') or 3306}"
+    return f"database {db['NAME']!r} on {host} as {db.get('USER')!r}"
 
 
 def database_problem() -> str | None:
