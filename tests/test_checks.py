@@ -59,8 +59,11 @@ def test_a_malformed_database_url_is_one_line(tmp_path, url, message):
 def test_a_malformed_redis_url_is_one_line(tmp_path):
     result = _manage("check", env=_env(tmp_path, REDIS_URL="localhost:6379"))
     assert result.returncode == 1
-    assert _lines(result.stderr) == ["Configuration error: REDIS_URL='localhost:6379' is not a Redis URL: "
-                                     "expected redis://host:6379/0 (rediss:// for TLS, unix:///path/redis.sock)."]  # fmt: skip
+    expected = (
+        "Configuration error: REDIS_URL='localhost:6379' is not a Redis URL: "
+        "expected redis://host:6379/0 (rediss:// for TLS, unix:///path/redis.sock)."
+    )
+    assert _lines(result.stderr) == [expected]
 
 
 @pytest.mark.real_backends
