@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -29,7 +30,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -88,7 +89,11 @@ def moderation_digest_send() -> MailOutcome:
     about yet; they are marked told only once the mail is out. Rows another digest is
     sending right now are skipped (``skip_locked``), so two digests never tell twice."""
     recipients = moderator_addresses()
-    with transaction.atomic():
+    # MariaDB: the claimed rows stay locked until they are marked (a failed mail rolls back).
+    # SQLite has no row locks, and a transaction would hold the whole file's write lock
+    # for as long as the mail server takes: there, no transaction.
+    claiming = transaction.atomic() if connection.features.has_select_for_update else nullcontext()
+    with claiming:
         # Only the comment rows are locked (never their articles: posting locks those).
         claimed = list(
             Comment.objects.pending()
