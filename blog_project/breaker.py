@@ -93,9 +93,9 @@ class CircuitBreaker:
             self.failures += 1
             if self._opened_at is None:
                 log.warning(
-                    "%s failed (%r): calls fail fast for %.0f s, then one probe.",
+                    "%s failed (%s): calls fail fast for %.0f s, then one probe.",
                     self.name,
-                    exc,
+                    f"{type(exc).__name__}: {exc}" if exc is not None else "no answer",
                     self.reset_after,
                 )
             self._opened_at, self._probing = self._clock(), False

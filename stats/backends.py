@@ -56,6 +56,9 @@ T = TypeVar("T")
 class CountersUnavailable(RedisError):
     """Redis did not answer, or its breaker is open: the live counters cannot be used now."""
 
+    def __repr__(self) -> str:  # redis-py's own repr drops the message
+        return f"CountersUnavailable({str(self)!r})"
+
 
 @dataclass(frozen=True)
 class Figures:
@@ -84,7 +87,7 @@ def guarded(call: Callable[[], T]) -> T:
         result = call()
     except OUTAGE_ERRORS as exc:
         guard.failure(exc)
-        raise CountersUnavailable(repr(exc)) from exc
+        raise CountersUnavailable(f"{type(exc).__name__}: {exc}") from exc
     except BaseException:
         guard.success()  # Redis answered (an error reply), or a local error
         raise

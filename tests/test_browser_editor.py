@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from PIL import Image
+from playwright.sync_api import expect
 
 from articles.models import Article
 from articles.tests.factories import UserFactory
@@ -114,9 +115,9 @@ def test_dropping_an_image_on_the_editor_uploads_it(live_server, transactional_d
         }""",
         base64.b64encode(buffer.getvalue()).decode(),
     )
-    page.wait_for_function(
-        "document.querySelector('textarea.markdownx-editor').value.includes('/media/uploads/')"
-    )
+    # expect(), not wait_for_function(): the page's Content-Security-Policy forbids the eval
+    # that a string predicate needs.
+    expect(page.locator("textarea.markdownx-editor")).to_have_value(re.compile(r"/media/uploads/"))
     value = page.input_value("textarea.markdownx-editor")
     url = re.search(r"!\[\]\((/media/uploads/[^)]+\.png)\)", value).group(1)
     saved = Path(settings.MEDIA_ROOT) / url.removeprefix(settings.MEDIA_URL)
@@ -125,10 +126,7 @@ def test_dropping_an_image_on_the_editor_uploads_it(live_server, transactional_d
         image = page.locator(f'.markdownx-preview img[src="{url}"]')
         image.wait_for()
         image.scroll_into_view_if_needed()  # the sanitiser makes images loading="lazy"
-        page.wait_for_function(
-            "src => [...document.querySelectorAll('.markdownx-preview img')]"
-            ".some(i => i.getAttribute('src') === src && i.complete && i.naturalWidth === 120)",
-            arg=url,
-        )
+        expect(image).to_have_js_property("complete", True)
+        expect(image).to_have_js_property("naturalWidth", 120)
     finally:
         saved.unlink(missing_ok=True)
