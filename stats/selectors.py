@@ -82,7 +82,8 @@ def site_numbers() -> SiteNumbers:
     try:
         live = get_backend().site_figures(live_days(stored.filled_through, None, today))
     except RedisError as exc:
-        log.warning("Stats: live counters unavailable for the sidebar: %r", exc)
+        # Once per page view: the "redis" breaker logs the outage (once each way) instead.
+        log.debug("Stats: live counters unavailable for the sidebar: %r", exc)
         return SiteNumbers(None, stored.total_pv, stored.articles, stored.comments)
     return SiteNumbers(
         today=live.get(today, Figures()),

@@ -44,7 +44,9 @@ BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.
 
 SEED = """
 from django.contrib.auth import get_user_model
-from articles.models import Article, Category
+from articles.models import Article, Category, SidebarWidget
+for kind in ("site_stats", "recent_comments", "recent_posts", "tags"):
+    SidebarWidget.objects.create(kind=kind, title=kind)
 admin = get_user_model().objects.create_superuser("admin", "admin@example.com", "fault-pass-123")
 news = Category.objects.create(name="Faults", slug="faults")
 for n in range(3):
@@ -278,9 +280,11 @@ def test_a_dead_redis_serves_pages_quietly_and_the_traffic_page_shows_a_notice(s
     try:
         time.sleep(BREAKER_SECONDS)  # any open breaker lets a probe through: the worst case
         mark = len(stack.log())
-        assert stack.get("/").status == 200
+        for _ in range(20):
+            assert stack.get("/").status == 200
         lines = stack.log()[mark:].splitlines()
-        assert len(lines) <= 4, lines  # the breakers' one line each, the uncounted view
+        # Per worker: the breaker's line and the first uncounted view; nothing per request.
+        assert len(lines) <= 2 * WORKERS, lines
         _every_worker_serves(stack, "/article/fault-0/")
         _log_in(stack)
         traffic = stack.get("/admin/stats/dailystat/")
