@@ -267,7 +267,10 @@ def test_three_missed_days_are_caught_up(worker, counters, transactional_db):
     FillState.objects.create(name=FillState.DAILY, filled_through=ago(4))
     read_on(counters, article, 3, 2, 1, 0)
     worker.send()
-    wait_for(lambda: FillState.objects.get().filled_through == ago(1), what="the catch-up")
+    # Days are committed one by one, the view counts after them: wait for the run's end.
+    wait_for(
+        lambda: finished_runs() and FillState.objects.get().filled_through == ago(1), what="the catch-up"
+    )
     assert sorted(DailyStat.objects.values_list("date", "pv")) == [(ago(3), 2), (ago(2), 2), (ago(1), 2)]
     assert ArticleDailyStat.objects.filter(article=article).count() == 3
     article.refresh_from_db()
