@@ -5,7 +5,6 @@ whole pages for anonymous readers are stored and answered by the page cache
 from __future__ import annotations
 
 from django.core.paginator import InvalidPage, Paginator
-from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
@@ -180,9 +179,3 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
         f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
-
-
-@require_safe
-def healthz(request: HttpRequest) -> HttpResponse:
-    connection.ensure_connection()
-    return HttpResponse("ok\n", content_type="text/plain")

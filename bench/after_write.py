@@ -119,8 +119,12 @@ class Writes:
     def comment_approved(self) -> None:
         """A moderator approves a held comment (as the admin's bulk action does)."""
         if not self.pending:
-            public = list(Article.objects.published().order_by("-published_at").values_list("pk", flat=True)[:2000])
-            self.pending = list(Comment.objects.pending().filter(article_id__in=public).values_list("pk", flat=True))
+            public = list(
+                Article.objects.published().order_by("-published_at").values_list("pk", flat=True)[:2000]
+            )
+            self.pending = list(
+                Comment.objects.pending().filter(article_id__in=public).values_list("pk", flat=True)
+            )
         pk = self.pending.pop()
         comment_moderate(comments=Comment.objects.filter(pk=pk), status=Comment.Status.APPROVED)
 

@@ -49,6 +49,7 @@ class CircuitBreaker:
         self._lock = threading.Lock()
         self._opened_at: float | None = None  # None: closed
         self._probing = False
+        self._probe_sent_at = 0.0
         self.failures = 0  # since the breaker last closed
 
     @property
@@ -62,15 +63,21 @@ class CircuitBreaker:
         return self._opened_at is not None
 
     def allow(self) -> bool:
-        """May a call go out now? Closed: yes. Open: no, except one probe per interval."""
+        """May a call go out now? Closed: yes. Open: no, except one probe per interval.
+
+        A probe whose outcome was never reported (its caller died) stops counting as out
+        after another interval, so a breaker can never stay open for good."""
         if self._opened_at is None:
             return True
         with self._lock:
             if self._opened_at is None:
                 return True
-            if self._probing or self._clock() - self._opened_at < self.reset_after:
+            now = self._clock()
+            if now - self._opened_at < self.reset_after:
                 return False
-            self._probing = True
+            if self._probing and now - self._probe_sent_at < self.reset_after:
+                return False
+            self._probing, self._probe_sent_at = True, now
             return True
 
     def success(self) -> None:
@@ -86,9 +93,9 @@ class CircuitBreaker:
             self.failures += 1
             if self._opened_at is None:
                 log.warning(
-                    "%s failed (%r): calls fail fast for %.0f s, then one probe.",
+                    "%s failed (%s): calls fail fast for %.0f s, then one probe.",
                     self.name,
-                    exc,
+                    f"{type(exc).__name__}: {exc}" if exc is not None else "no answer",
                     self.reset_after,
                 )
             self._opened_at, self._probing = self._clock(), False

@@ -261,16 +261,26 @@ def _fill(request: HttpRequest, name: str, arg: str, generation: int) -> str:
         return ""
     max_age = filler.reuse_seconds()
     if max_age <= 0:
-        return filler.fill(request, arg)
+        return _safely(filler, request, name, arg)
     key = (name, arg, translation.get_language(), generation)
     now = time.monotonic()
     expires, html = _shared_fills.get(key, (0.0, ""))
     if expires <= now:
-        html = filler.fill(request, arg)
+        html = _safely(filler, request, name, arg)
         if len(_shared_fills) > 256:
             _shared_fills.clear()
         _shared_fills[key] = (now + max_age, html)
     return html
+
+
+def _safely(filler: HoleFiller, request: HttpRequest, name: str, arg: str) -> str:
+    """A hole that cannot be filled (its data unreachable: the database down) stays empty:
+    the rest of the page is served."""
+    try:
+        return filler.fill(request, arg)
+    except Exception:
+        log.warning("The %r hole could not be filled; left empty.", name, exc_info=True)
+        return ""
 
 
 def _segments(body: bytes) -> tuple:

@@ -11,7 +11,10 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+import warnings
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -79,6 +82,9 @@ INSTALLED_APPS = [
     "markdownx",
     "reversion",
     "django_celery_beat",
+    "axes",
+    "csp",
+    "blog_project.apps.BlogProjectConfig",
     "articles",
     "comments",
     "stats",
@@ -86,12 +92,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Right after security, before anything that may answer early (static files, the page
+    # cache): every response gets the Content-Security-Policy and Permissions-Policy.
+    "csp.middleware.CSPMiddleware",
+    "blog_project.security.PermissionsPolicyMiddleware",
+    "blog_project.health.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Header-only, above the page cache so that pages answered from it carry the header.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Answers cached pages to anonymous readers here, before anything below runs
     # (blog_project/caching.py); decides every request's language; fills holes.
     "blog_project.caching.PageCacheMiddleware",
+    # While the database does not answer, pages that need it get the 503 page at once (a
+    # page answered by the page cache above still works).
+    "blog_project.errors.DatabaseBreakerMiddleware",
     # Counts the page views that were rendered (the page cache counts the ones it answers).
     "stats.middleware.PageViewMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -101,6 +115,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Last: throttles admin logins (django-axes) per account and per address.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Form widgets render through TEMPLATES, so apps can give a widget a template of their own
@@ -128,14 +144,52 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+_DATABASE_ENGINES = {"mysql": "django.db.backends.mysql", "sqlite": "django.db.backends.sqlite3"}
+
+
+def _masked(url: str) -> str:
+    """A URL fit for an error message: the password replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@", 1)
+    return url
+
+
+def _database_from_url(url: str) -> dict:
+    """DATABASES["default"] from DATABASE_URL, or one clear line saying what is wrong."""
+    scheme = urlsplit(url).scheme if "://" in url else ""
+    engine = _DATABASE_ENGINES.get(scheme.split("+")[0])
+    if engine is None:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL={_masked(url)!r} is not a database URL this blog can use: expected "
+            "mysql://user:password@host:3306/name (MySQL/MariaDB) or sqlite:////absolute/path.sqlite3."
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        config = environ.Env.db_url_config(url)
+    if config.get("ENGINE") != engine or not config.get("NAME"):
+        raise ImproperlyConfigured(f"DATABASE_URL={_masked(url)!r} names no database (…/name at the end).")
+    return config
+
+
+DATABASES = {
+    "default": _database_from_url(env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"))
+}
 _db = DATABASES["default"]
 if _db["ENGINE"] == "django.db.backends.mysql":
     _db["OPTIONS"] = {
         "charset": "utf8mb4",
         "init_command": "SET sql_mode='STRICT_TRANS_TABLES', NAMES utf8mb4 COLLATE utf8mb4_unicode_ci",
+        # A database that is down or hung answers within seconds (pages then get a 503),
+        # not after the gunicorn worker timeout.
+        "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", default=3),
         **_db.get("OPTIONS", {}),
     }
+    # A hung server (accepting connections, never answering) costs a query this long at
+    # most. deploy/gunicorn.conf.py sets it for web processes; migrations and the worker,
+    # whose statements may rightly run long, have no limit unless it is set.
+    if _read_timeout := env.int("DATABASE_READ_TIMEOUT", default=0):
+        _db["OPTIONS"].update(read_timeout=_read_timeout, write_timeout=_read_timeout)
     _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
     _db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     _db["CONN_HEALTH_CHECKS"] = True
@@ -154,6 +208,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache, sessions, broker ----------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 CACHE_KEY_PREFIX = env.str("BLOG_CACHE_PREFIX", default="blog")
+# Seconds any one Redis call (cache, counters) may wait, connecting or reading; after a
+# failure the "redis" circuit breaker makes calls fail at once for BLOG_BREAKER_RESET_SECONDS.
+REDIS_TIMEOUT = env.float("BLOG_REDIS_TIMEOUT", default=0.5)
+for _name, _url in (("REDIS_URL", REDIS_URL), ("STATS_REDIS_URL", env.str("STATS_REDIS_URL", default=""))):
+    if _url and urlsplit(_url).scheme not in ("redis", "rediss", "unix"):
+        raise ImproperlyConfigured(
+            f"{_name}={_masked(_url)!r} is not a Redis URL: expected redis://host:6379/0 "
+            "(rediss:// for TLS, unix:///path/redis.sock)."
+        )
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -162,15 +225,18 @@ if REDIS_URL:
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             "TIMEOUT": 60 * 60 * 24,
             "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                # A Redis outage makes pages slower, never broken.
+                # Every call through the "redis" circuit breaker (blog_project/cache_client.py).
+                "CLIENT_CLASS": "blog_project.cache_client.BreakerClient",
+                # A Redis outage makes pages slower, never broken: a failed call is a miss.
                 "IGNORE_EXCEPTIONS": True,
-                "SOCKET_CONNECT_TIMEOUT": 1,
-                "SOCKET_TIMEOUT": 1,
+                "SOCKET_CONNECT_TIMEOUT": REDIS_TIMEOUT,
+                "SOCKET_TIMEOUT": REDIS_TIMEOUT,
             },
         }
     }
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    # The breaker logs an outage once when it starts and once when it ends; a traceback
+    # per ignored call would be hundreds of lines per page.
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     # File-based, so every process (gunicorn workers, the admin, management commands)
@@ -196,9 +262,17 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
-# Longer than any task, so a slow task is not redelivered to a second worker mid-run.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+# Longer than any task, so a slow task is not redelivered to a second worker mid-run. The
+# socket timeout bounds a publish to a hung broker (the worker's BRPOP waits 1 s at most).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 2 * 60 * 60,
+    "socket_timeout": 5,
+    "socket_connect_timeout": 5,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A page publishing a task (a comment's mail) waits at most this long for the broker, once
+# per breaker interval; what could not be queued is kept in the outbox (blog_project/broker.py).
+BLOG_BROKER_TIMEOUT = env.float("BLOG_BROKER_TIMEOUT", default=1.0)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_SERIALIZER = "json"
@@ -212,6 +286,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# django-axes first: a locked-out account or address is refused before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Admin login throttling: AXES_FAILURE_LIMIT wrong passwords for one account, or from one
+# address (its /64 network for IPv6), lock that account or address out for
+# AXES_COOLOFF_MINUTES. Counted in Redis in production, in the database embedded.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_CLIENT_IP_CALLABLE = "blog_project.security.client_network_for_axes"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_HANDLER = (
+    "axes.handlers.cache.AxesCacheHandler" if REDIS_URL else "axes.handlers.database.AxesDatabaseHandler"
+)
+AXES_VERBOSE = False
 
 # --- I18N -----------------------------------------------------------------------------
 LANGUAGE_CODE = env.str("DJANGO_LANGUAGE_CODE", default="en")
@@ -272,10 +364,33 @@ SECURE_REFERRER_POLICY = "same-origin"
 # DENY, which also keeps `check --deploy` clean (security.W019).
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# No inline script anywhere (reader pages, the admin, the editor): scripts come from this
+# origin only. JSON-LD blocks are data, not scripts. Inline styles stay allowed (aligned
+# table cells in rendered Markdown carry a style attribute). Gravatar and images that
+# articles link from other sites may load.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "https:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Features no page of the blog uses, switched off for every page and anything it embeds.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=(), interest-cohort=(), browsing-topics=()"
+)
 if IS_PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
@@ -319,7 +434,7 @@ COMMENTS_THREADS_PER_PAGE = env.int("COMMENTS_THREADS_PER_PAGE", default=50)
 COMMENTS_MAX_DEPTH = env.int("COMMENTS_MAX_DEPTH", default=3)
 COMMENTS_AVATARS = env.bool("COMMENTS_AVATARS", default=True)
 COMMENTS_MODERATOR_EMAILS = env.list("COMMENTS_MODERATOR_EMAILS", default=[])
-COMMENTS_MAIL_RETRY_DELAY = env.int("COMMENTS_MAIL_RETRY_DELAY", default=60)
+COMMENTS_MODERATION_DIGEST_SECONDS = env.int("COMMENTS_MODERATION_DIGEST_SECONDS", default=300)
 
 # --- Stats (defaults and descriptions in stats/conf.py) ---------------------------------
 STATS_RETENTION_DAYS = env.int("STATS_RETENTION_DAYS", default=7)
@@ -331,10 +446,26 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "visitor_input": {"()": "blog_project.log_filters.VisitorInputFilter"},
+        "database_outage": {"()": "blog_project.log_filters.DatabaseOutageFilter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        # Bad hosts, oversized or malformed requests are a visitor's doing, not the site's
+        # failure: one warning line each, no traceback, no error mail.
+        "visitor_input": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["visitor_input"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django_redis": {"level": "WARNING"},
+        "django.security": {"handlers": ["visitor_input"], "level": "INFO", "propagate": False},
+        "django.request": {"filters": ["database_outage"]},
+        "axes": {"level": "WARNING"},
     },
 }

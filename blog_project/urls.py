@@ -8,6 +8,8 @@ from articles import editor, views
 from articles.sitemaps import SITEMAPS
 from blog_project.caching import cache_page
 
+from . import health
+
 sitemap_index = cache_page()(sitemap_views.index)
 SITEMAP_INDEX_OPTIONS = {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"}
 
@@ -19,7 +21,7 @@ urlpatterns = [
     path("editor/autosave/", editor.autosave, name="editor_autosave"),
     path("editor/autosave/discard/", editor.autosave_discard, name="editor_autosave_discard"),
     path("i18n/", include("django.conf.urls.i18n")),
-    # The index names a section per 50,000 URLs: /sitemap-articles.xml?p=2, ...
+    # The index names a section per 10,000 URLs: /sitemap-articles.xml?p=2, ...
     path("sitemap.xml", sitemap_index, SITEMAP_INDEX_OPTIONS, name="sitemap-index"),
     path("sitemap-index.xml", sitemap_index, SITEMAP_INDEX_OPTIONS),
     path(
@@ -29,7 +31,9 @@ urlpatterns = [
         name="sitemap-section",
     ),
     path("robots.txt", views.robots_txt, name="robots"),
-    path("healthz", views.healthz, name="healthz"),
+    # Answered by health.HealthCheckMiddleware before sessions and language; named here.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("comments/", include("comments.urls")),
     path("stats/", include("stats.urls")),
     path("", include("articles.urls")),
@@ -40,5 +44,7 @@ if settings.SERVE_MEDIA:
         re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
     ]
 
+handler400 = "blog_project.errors.bad_request"
+handler403 = "blog_project.errors.permission_denied"
 handler404 = "articles.errors.page_not_found"
-handler500 = "articles.errors.server_error"
+handler500 = "blog_project.errors.server_error"

@@ -20,7 +20,7 @@ from django.utils.translation import ngettext
 
 from articles.models import Article
 
-from .models import Comment
+from .models import Comment, OutboxMessage
 from .services import (
     CommentsClosed,
     DuplicateComment,
@@ -286,3 +286,18 @@ class CommentAdmin(admin.ModelAdmin):
         count = comment_moderate(comments=queryset, status=Comment.Status.REMOVED)
         done = ngettext("%(count)d comment removed.", "%(count)d comments removed.", count)
         self.message_user(request, done % {"count": count}, messages.SUCCESS)
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """Mail kept while the broker or the mail server was down; the periodic task sends it
+    (read-only here: deleting a row gives up on that mail)."""
+
+    list_display = ("kind", "arguments", "created_at", "attempts", "last_error")
+    list_filter = ("kind",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,6 +11,7 @@ class CommentsConfig(AppConfig):
         from articles import registry
         from blog_project import caching
 
+        from .schedule import on_post_migrate
         from .sections import (
             fill_author_hole,
             fill_stamp_hole,
@@ -22,6 +24,8 @@ class CommentsConfig(AppConfig):
             "recent_comments", render_recent_comments_widget, scopes=("comments", "articles")
         )
         # The article page is cached whole for anonymous readers: the form's time stamp and
-        # the remembered commenter's details are holes filled per request.
+        # the remembered commenter's details are holes filled per request. The stamp counts
+        # the minimum fill time from this reader's visit and is bound to their network.
         caching.register_hole("comment-stamp", fill_stamp_hole)
         caching.register_hole("comment-author", fill_author_hole)
+        post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="comments-schedule")

@@ -28,8 +28,11 @@ DEFAULTS = {
     "BLOG_CLIENT_IP_HEADER": "",
     # Mail: moderation mail goes to ADMINS, or to active superusers with an address.
     "COMMENTS_MODERATOR_EMAILS": [],
-    # A failed mail is retried by the worker after this many seconds, doubling each time.
-    "COMMENTS_MAIL_RETRY_DELAY": 60,
+    # Comments awaiting moderation are mailed in one digest per this many seconds, however
+    # many arrive (a flood of posts is one mail, not hundreds).
+    "COMMENTS_MODERATION_DIGEST_SECONDS": 300,
+    # Unsubscribe links in reply mail work for this many days (the mail says so).
+    "COMMENTS_UNSUBSCRIBE_DAYS": 90,
 }
 
 AUTHOR_COOKIE = "comment_author"
@@ -38,3 +41,9 @@ AUTHOR_COOKIE_MAX_AGE = 365 * 24 * 60 * 60
 
 def get(name: str):
     return getattr(settings, name, DEFAULTS[name])
+
+
+# Lists the comments a browser posted (signed); sent to the comment endpoints only.
+PROOF_COOKIE = "comment_proof"
+PROOF_COOKIE_MAX_AGE = 365 * 24 * 60 * 60
+PROOF_COOKIE_PATH = "/comments/"

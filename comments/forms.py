@@ -10,7 +10,7 @@ from articles.markdown import Profile, render_markdown
 from articles.models import Article
 
 from . import conf, spam
-from .models import NAME_MAX_LENGTH, Comment, single_line
+from .models import NAME_MAX_LENGTH, Comment, single_line, visible_name
 
 HONEYPOT_FIELD = "homepage"
 
@@ -19,6 +19,13 @@ STAMP_MESSAGES = {
     "invalid": _("The form was damaged in transit. Please send your comment again."),
     "too_fast": _("That was quick! Please take a moment to read your comment, then send it again."),
     "expired": _("This form was opened too long ago. Please send your comment again."),
+    "elsewhere": _(
+        "This form was opened from another network (or your connection changed). Please send your "
+        "comment again."
+    ),
+    "spent": _(
+        "This form was already used for a comment. If yours does not show below, please send it again."
+    ),
 }
 
 
@@ -26,7 +33,7 @@ class CommentForm(forms.Form):
     author_name = forms.CharField(
         label=_("Name"),
         max_length=NAME_MAX_LENGTH,
-        validators=[single_line],
+        validators=[single_line, visible_name],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     author_email = forms.EmailField(
@@ -55,9 +62,12 @@ class CommentForm(forms.Form):
     # The honeypot: hidden from people (CSS and aria-hidden), irresistible to form-filling bots.
     homepage = forms.CharField(label=_("Leave this field empty"), required=False)
 
-    def __init__(self, *args, article: Article, **kwargs) -> None:
+    def __init__(self, *args, article: Article, client_key: str = "", **kwargs) -> None:
+        """``client_key``: the poster's ``spam.client_network_key`` (the stamp must have been
+        shown to the same network)."""
         super().__init__(*args, **kwargs)
         self.article = article
+        self.client_key = client_key
         self.parent_comment: Comment | None = None
         max_length = conf.get("COMMENTS_MAX_LENGTH")
         self.fields["body"].max_length = max_length
@@ -109,7 +119,7 @@ class CommentForm(forms.Form):
                 _("Your comment was not posted: a field meant to stay empty was filled in."), code="honeypot"
             )
         try:
-            spam.check_stamp(self.data.get("stamp", ""))
+            spam.check_stamp(self.data.get("stamp", ""), client_key=self.client_key)
         except spam.StampError as exc:
             raise forms.ValidationError(STAMP_MESSAGES[exc.code], code=f"stamp_{exc.code}") from exc
         return data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -29,6 +30,29 @@ def single_line(value: str) -> None:
     """No line breaks or other control characters (they would inject mail headers)."""
     if any(ord(char) < 32 or ord(char) == 127 for char in value):
         raise ValidationError(_("Use a single line without control characters."), code="control_chars")
+
+
+# Bidirectional embeddings, overrides and isolates: they reorder the text around a name
+# (a name that makes "moc.elpmaxe" read as "example.com", or turns the line after it).
+_BIDI_CONTROLS = {"LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"}
+# Letters that render as nothing (Hangul fillers, the braille blank).
+_BLANK_LETTERS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
+
+
+def visible_name(value: str) -> None:
+    """A name must show something, and must not reorder the text around it."""
+    if any(unicodedata.bidirectional(char) in _BIDI_CONTROLS for char in value):
+        raise ValidationError(
+            _("Use a name without text-direction control characters."), code="bidi_controls"
+        )
+    shown = [
+        char
+        for char in value
+        if unicodedata.category(char) not in ("Cf", "Cc", "Zs", "Zl", "Zp", "Mn", "Me")
+        and char not in _BLANK_LETTERS
+    ]
+    if value and not shown:
+        raise ValidationError(_("Use a name with visible characters."), code="invisible")
 
 
 class CommentQuerySet(models.QuerySet):
@@ -73,7 +97,9 @@ class Comment(models.Model):
     # The number of the top-level comment of this thread (its own number for a top-level
     # comment): a page of threads is one range of these.
     thread_number = models.PositiveIntegerField(_("thread"), editable=False)
-    author_name = models.CharField(_("name"), max_length=NAME_MAX_LENGTH, validators=[single_line])
+    author_name = models.CharField(
+        _("name"), max_length=NAME_MAX_LENGTH, validators=[single_line, visible_name]
+    )
     author_email = models.EmailField(_("e-mail"), validators=[single_line])
     author_url = models.URLField(
         _("website"), blank=True, validators=[URLValidator(schemes=["http", "https"]), single_line]
@@ -153,3 +179,26 @@ class Comment(models.Model):
         # Render once, on write; pages show the stored, sanitised HTML.
         self.body_html = render_markdown(self.body, profile=Profile.COMMENT).html
         super().save(*args, **kwargs)
+
+
+class OutboxMessage(models.Model):
+    """Mail that could not be handed to the broker or the mail server when it was due.
+
+    A periodic task (``comments.tasks.send_waiting_mail``, every few minutes from beat)
+    sends these later, oldest first; a row is deleted once its mail is out. ``kind`` names
+    what to send (see ``notifications.MAIL_KINDS``), ``arguments`` its keyword arguments.
+    """
+
+    kind = models.CharField(_("kind"), max_length=40)
+    arguments = models.JSONField(_("arguments"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("mail waiting to be sent")
+        verbose_name_plural = _("mail waiting to be sent")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.arguments}"

@@ -94,7 +94,7 @@ def fill_author_hole(request: HttpRequest, part: str) -> str:
 def fill_stamp_hole(request: HttpRequest, arg: str) -> str:
     from .spam import make_stamp
 
-    return make_stamp()
+    return make_stamp(request)
 
 
 def form_context(form: CommentForm, request: HttpRequest | None) -> dict:

@@ -4,44 +4,44 @@ Every write that changes what readers see runs in one transaction with the artic
 locked (``SELECT ... FOR UPDATE``; on SQLite the IMMEDIATE transaction already
 serialises writers), recounts ``Article.comment_count`` from the approved comments in
 that same transaction, and bumps the site generation once it commits. Mail is sent by
-Celery tasks enqueued on commit, so a slow or failing mail server never touches the
-comment itself.
+Celery tasks enqueued on commit (``tasks.enqueue_*``: a short wait for the broker at most,
+the outbox when it cannot take them), so neither a failing mail server nor a failing
+broker ever touches the comment itself.
+
+Moderation: under the first-time policy a commenter is known only by proof, a comment
+of theirs that was approved, listed in the signed cookie their browser got when posting
+it (``spam.proven_comment_ids``); typing an address proves nothing. A post by a visitor
+under a staff member's or a moderator's address is always held.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from articles.listings import site_comments_recount
-from articles.markdown import plain_text
 from articles.models import Article, SiteSettings
 from articles.selectors import site_settings
 from blog_project.caching import bump_on_commit
 
-from . import conf
+from . import conf, tasks
 from .models import Comment
+from .notifications import moderator_addresses
 
 log = logging.getLogger(__name__)
 
 NUMBER_RETRIES = 5
 EDITABLE_FIELDS = ("author_name", "author_email", "author_url", "body", "notify_on_reply")
-_UNSUBSCRIBE_SALT = "comments.unsubscribe"
 
 
 class CommentsClosed(Exception):
@@ -79,14 +79,26 @@ def _find_duplicate(*, article_id: int, body: str, email: str, client_hash: str)
     return None
 
 
-def _initial_status(*, email: str, is_staff: bool) -> str:
+def is_staff_address(email: str) -> bool:
+    """An address of a staff member or a moderator: a visitor posting under it could pass
+    for them (their avatar comes from it), so such posts are always held."""
+    email = email.strip().lower()
+    if email in {address.strip().lower() for address in moderator_addresses()}:
+        return True
+    return get_user_model().objects.filter(is_staff=True, email__iexact=email).exists()
+
+
+def _initial_status(*, email: str, is_staff: bool, proven_comment_ids: Collection[int]) -> str:
     if is_staff:
         return Comment.Status.APPROVED
+    if is_staff_address(email):
+        return Comment.Status.PENDING
     policy = site_settings().comment_moderation
     if policy == SiteSettings.Moderation.NONE:
         return Comment.Status.APPROVED
     if policy == SiteSettings.Moderation.FIRST_TIME:
-        known = Comment.objects.approved().filter(author_email=email).exists()
+        ids = [pk for pk in proven_comment_ids if isinstance(pk, int)]
+        known = bool(ids) and Comment.objects.approved().filter(pk__in=ids, author_email=email).exists()
         return Comment.Status.APPROVED if known else Comment.Status.PENDING
     return Comment.Status.PENDING
 
@@ -128,16 +140,15 @@ def _after_commit(func) -> None:
 
 
 def _enqueue_notifications(comment: Comment) -> None:
-    from . import tasks
-
     if comment.status == Comment.Status.PENDING and comment.moderators_notified_at is None:
-        _after_commit(lambda: tasks.notify_moderators.delay(comment.pk))
+        _after_commit(tasks.enqueue_moderation_digest)
     if (
         comment.status == Comment.Status.APPROVED
         and comment.parent_id is not None
         and comment.reply_notified_at is None
     ):
-        _after_commit(lambda: tasks.notify_reply.delay(comment.pk))
+        comment_id = comment.pk
+        _after_commit(lambda: tasks.enqueue_reply_mail(comment_id))
 
 
 def comment_create(
@@ -151,8 +162,13 @@ def comment_create(
     notify_on_reply: bool = False,
     client_hash: str = "",
     user=None,
+    proven_comment_ids: Collection[int] = (),
 ) -> Comment:
     """Store a new comment, numbered within its article, moderated by the site policy.
+
+    ``proven_comment_ids``: comments the poster's browser proves it posted (the signed
+    proof cookie); under the first-time policy one of them approved with the same address
+    makes the poster known.
 
     Raises CommentsClosed, DuplicateComment, or ValidationError (bad fields, or a parent
     that is not an approved comment of this article).
@@ -194,7 +210,9 @@ def comment_create(
                 )
                 if duplicate is not None:
                     raise DuplicateComment(duplicate)
-                comment.status = _initial_status(email=comment.author_email, is_staff=is_staff)
+                comment.status = _initial_status(
+                    email=comment.author_email, is_staff=is_staff, proven_comment_ids=proven_comment_ids
+                )
                 comment.save()
                 if comment.is_approved:
                     _recount([article.pk])
@@ -289,121 +307,8 @@ def comment_staff_reply(*, parent: Comment, user, body: str) -> Comment:
 # --- unsubscribing ----------------------------------------------------------------------
 
 
-def unsubscribe_token(email: str) -> str:
-    return signing.dumps({"e": email.strip().lower()}, salt=_UNSUBSCRIBE_SALT, compress=True)
-
-
-def email_from_unsubscribe_token(token: str) -> str | None:
-    try:
-        data = signing.loads(token, salt=_UNSUBSCRIBE_SALT)
-    except signing.BadSignature:
-        return None
-    email = data.get("e") if isinstance(data, dict) else None
-    return email if isinstance(email, str) and email else None
-
-
 def comment_unsubscribe(*, email: str) -> int:
     """Stop reply mail for every comment written with this address (idempotent)."""
     return Comment.objects.filter(author_email=email.strip().lower(), notify_on_reply=True).update(
         notify_on_reply=False
     )
-
-
-# --- notifications (called by the Celery tasks) -----------------------------------------
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
-def _absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
-
-
-def moderator_addresses() -> list[str]:
-    configured = list(conf.get("COMMENTS_MODERATOR_EMAILS")) or [email for _name, email in settings.ADMINS]
-    if configured:
-        return configured
-    users = get_user_model().objects.filter(is_active=True, is_superuser=True).exclude(email="")
-    return list(users.values_list("email", flat=True))
-
-
-@dataclass(frozen=True)
-class MailOutcome:
-    sent: bool
-    reason: str = ""
-
-
-def comment_notify_moderators(*, comment_id: int) -> MailOutcome:
-    """Tell the moderators that a comment awaits them (once per comment)."""
-    comment = Comment.objects.select_related("article").filter(pk=comment_id).first()
-    if comment is None or comment.status != Comment.Status.PENDING:
-        return MailOutcome(False, "not pending")
-    if comment.moderators_notified_at is not None:
-        return MailOutcome(False, "already sent")
-    recipients = moderator_addresses()
-    if not recipients:
-        return MailOutcome(False, "no moderators")
-    site = site_settings()
-    with translation.override(site.language):
-        context = {
-            "comment": comment,
-            "article": comment.article,
-            "site": site,
-            "text": plain_text(comment.body_html) if comment.body_html else comment.body,
-            "admin_url": _absolute(reverse("admin:comments_comment_change", args=[comment.pk])),
-            "queue_url": _absolute(reverse("admin:comments_comment_changelist") + "?status__exact=pending"),
-            "article_url": _absolute(comment.article.get_absolute_url()),
-        }
-        subject = _one_line(
-            _("[%(site)s] Comment awaiting moderation on “%(title)s”")
-            % {"site": site.title, "title": comment.article.title}
-        )
-        body = render_to_string("comments/email/moderation.txt", context)
-    EmailMessage(subject=subject, body=body, to=recipients).send()
-    Comment.objects.filter(pk=comment.pk).update(moderators_notified_at=timezone.now())
-    return MailOutcome(True)
-
-
-def comment_notify_reply(*, comment_id: int) -> MailOutcome:
-    """Tell the parent's author about an approved reply, if they asked (once per reply)."""
-    reply = Comment.objects.select_related("article", "parent").filter(pk=comment_id).first()
-    if reply is None or reply.parent is None or reply.status != Comment.Status.APPROVED:
-        return MailOutcome(False, "not an approved reply")
-    if reply.reply_notified_at is not None:
-        return MailOutcome(False, "already sent")
-    parent = reply.parent
-    if not parent.notify_on_reply or parent.status != Comment.Status.APPROVED:
-        return MailOutcome(False, "not wanted")
-    if parent.author_email == reply.author_email:
-        return MailOutcome(False, "own reply")
-    site = site_settings()
-    token = unsubscribe_token(parent.author_email)
-    unsubscribe_url = _absolute(reverse("comments:unsubscribe", args=[token]))
-    with translation.override(site.language):
-        context = {
-            "reply": reply,
-            "parent": parent,
-            "article": reply.article,
-            "site": site,
-            "text": plain_text(reply.body_html),
-            "reply_url": _absolute(reply.get_absolute_url()),
-            "unsubscribe_url": unsubscribe_url,
-        }
-        subject = _one_line(
-            _("[%(site)s] %(name)s replied to your comment on “%(title)s”")
-            % {"site": site.title, "name": reply.author_name, "title": reply.article.title}
-        )
-        body = render_to_string("comments/email/reply.txt", context)
-    EmailMessage(
-        subject=subject,
-        body=body,
-        to=[parent.author_email],
-        headers={
-            "List-Unsubscribe": f"<{unsubscribe_url}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "Auto-Submitted": "auto-generated",
-        },
-    ).send()
-    Comment.objects.filter(pk=reply.pk).update(reply_notified_at=timezone.now())
-    return MailOutcome(True)

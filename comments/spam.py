@@ -1,20 +1,27 @@
-"""Spam and abuse defence: client fingerprints, the signed form stamp, the rate limit.
+"""Spam and abuse defence: client keys, the signed form stamp, the rate limit, the proof
+of an earlier approved comment.
 
-- The client fingerprint is an HMAC of the IP address and user agent, keyed from
-  SECRET_KEY: stable enough to rate-limit and to review a commenter's history, and the
-  raw address is never stored.
-- The form stamp is a signed time filled into every page per request (the
-  ``comment-stamp`` hole, see ``sections.py``), so a page served whole from the cache still carries the time
-  the reader actually opened it: a bot posting at once is caught, and a reader's form
-  never expires just because the cached page is old.
-- The rate limit counts posts per fingerprint in the Django cache (Redis in production,
-  the file cache embedded), in fixed windows. A cache outage lets posts through: the
-  other checks still apply, and comments are never lost to an infrastructure failure.
+- Clients are known by keyed hashes (HMAC with SECRET_KEY), never the raw address: the
+  *fingerprint* (address and user agent) is stored with a comment for the moderators'
+  review and duplicate detection; the *network key* (the IPv4 address, or the IPv6 /64)
+  is what limits count, since a client changes its user agent at will but not its network.
+- The form stamp is a signed time filled into every page per request (the ``comment-stamp``
+  hole, see ``sections.py``), so a page served whole from the cache still carries the time the reader
+  actually opened it: a bot posting at once is caught, and a reader's form never expires
+  just because the cached page is old. It is bound to the reader's network (a stamp
+  fetched elsewhere does not work) and spent by the comment it carried.
+- The rate limit counts posts per network key in the Django cache (Redis in production,
+  the file cache embedded), in fixed windows. A cache outage lets posts through: the other
+  checks still apply, and comments are never lost to an infrastructure failure.
+- The proof cookie lists the comments this browser posted (signed, sent to /comments/
+  only): under the first-time policy a commenter is known once one of them was approved
+  under the same address, never because somebody typed that address.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import hashlib
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -23,25 +30,19 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 
+from blog_project.security import client_ip, client_network
+
 from . import conf
 
 _STAMP_SALT = "comments.form-stamp"
 _CLIENT_SALT = "comments.client-fingerprint"
+_NETWORK_SALT = "comments.client-network"
+_PROOF_SALT = "comments.proof"
+PROOF_COOKIE_IDS = 20  # the most recent comments a browser's proof lists
 
 
 def now() -> float:
     return time.time()
-
-
-def client_ip(request: HttpRequest) -> str:
-    header = conf.get("BLOG_CLIENT_IP_HEADER")
-    raw = request.headers.get(header, "") if header else ""
-    # X-Forwarded-For style lists: the proxy appends, so the last entry is the one it saw.
-    candidate = raw.split(",")[-1].strip() if raw else request.META.get("REMOTE_ADDR", "")
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        return "unknown"
 
 
 def client_fingerprint(request: HttpRequest) -> str:
@@ -49,32 +50,79 @@ def client_fingerprint(request: HttpRequest) -> str:
     return salted_hmac(_CLIENT_SALT, f"{client_ip(request)}\n{user_agent}", algorithm="sha256").hexdigest()
 
 
+def network_key(network: str) -> str:
+    return salted_hmac(_NETWORK_SALT, network, algorithm="sha256").hexdigest()
+
+
+def client_network_key(request: HttpRequest) -> str:
+    """What rate limits and form stamps are keyed on: the address (IPv6: its /64), hashed."""
+    return network_key(client_network(request))
+
+
 # --- form stamp -------------------------------------------------------------------------
 
 
-def make_stamp() -> str:
-    return signing.dumps(round(now(), 3), salt=_STAMP_SALT, compress=False)
+def make_stamp(request: HttpRequest | None) -> str:
+    """[shown at, the client's network (hashed, shortened), a nonce: one stamp per view]."""
+    client = client_network_key(request)[:16] if request is not None else ""
+    return signing.dumps([round(now(), 3), client, secrets.token_hex(4)], salt=_STAMP_SALT, compress=False)
 
 
 class StampError(Exception):
     def __init__(self, code: str) -> None:
         super().__init__(code)
-        self.code = code  # "missing", "invalid", "too_fast", "expired"
+        self.code = code  # "missing", "invalid", "too_fast", "expired", "elsewhere", "spent"
 
 
-def check_stamp(value: str) -> None:
-    """Raise StampError unless the form was shown long enough ago, but not too long."""
+def check_stamp(value: str, *, client_key: str) -> None:
+    """Raise StampError unless the form was shown to this client (``client_network_key``)
+    long enough ago, but not too long, and no comment was stored with it yet."""
     if not value:
         raise StampError("missing")
     try:
-        shown_at = float(signing.loads(value, salt=_STAMP_SALT))
+        shown_at, client, _nonce = signing.loads(value, salt=_STAMP_SALT)
+        shown_at = float(shown_at)
     except (signing.BadSignature, TypeError, ValueError) as exc:
         raise StampError("invalid") from exc
+    if client != client_key[:16]:
+        raise StampError("elsewhere")
     age = now() - shown_at
     if age < conf.get("COMMENTS_MIN_FILL_SECONDS"):
         raise StampError("too_fast")
     if age > conf.get("COMMENTS_FORM_MAX_AGE"):
         raise StampError("expired")
+    if cache.get(_spent_key(value)):
+        raise StampError("spent")
+
+
+def _spent_key(value: str) -> str:
+    return f"comments:stamp:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
+
+
+def spend_stamp(value: str) -> None:
+    """A stamp carries one comment: once one is stored, the same form is refused."""
+    cache.set(_spent_key(value), 1, timeout=conf.get("COMMENTS_FORM_MAX_AGE") + 60)
+
+
+# --- proof of an earlier approved comment -----------------------------------------------
+
+
+def proven_comment_ids(request: HttpRequest) -> list[int]:
+    raw = request.COOKIES.get(conf.PROOF_COOKIE, "")
+    if not raw:
+        return []
+    try:
+        ids = signing.loads(raw, salt=_PROOF_SALT, max_age=conf.PROOF_COOKIE_MAX_AGE)
+    except (signing.BadSignature, ValueError):
+        return []
+    if not isinstance(ids, list):
+        return []
+    return [value for value in ids if isinstance(value, int)][-PROOF_COOKIE_IDS:]
+
+
+def proof_cookie_value(ids: list[int]) -> str:
+    unique = list(dict.fromkeys(ids))[-PROOF_COOKIE_IDS:]
+    return signing.dumps(unique, salt=_PROOF_SALT, compress=True)
 
 
 # --- rate limit -------------------------------------------------------------------------
@@ -86,17 +134,18 @@ class RateDecision:
     retry_after: int  # seconds until the window ends (0 when allowed)
 
 
-def rate_limit_key(fingerprint: str, window_start: int) -> str:
-    return f"comments:rate:{fingerprint}:{window_start}"
+def rate_limit_key(client_key: str, window_start: int) -> str:
+    return f"comments:rate:{client_key}:{window_start}"
 
 
-def rate_limit_hit(fingerprint: str) -> RateDecision:
-    """Count one post by this client and say whether it is within the limit."""
+def rate_limit_hit(client_key: str) -> RateDecision:
+    """Count one post by this client (``client_network_key``) and say whether it is within
+    the limit."""
     window = conf.get("COMMENTS_RATE_WINDOW")
     limit = conf.get("COMMENTS_RATE_LIMIT")
     moment = int(now())
     window_start = moment - moment % window
-    key = rate_limit_key(fingerprint, window_start)
+    key = rate_limit_key(client_key, window_start)
     # add() creates the counter with its expiry only if absent; incr() is atomic on Redis.
     cache.add(key, 0, timeout=window + 5)
     try:

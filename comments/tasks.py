@@ -1,46 +1,85 @@
 """Mail about comments, sent by Celery after the comment is committed.
 
-The tasks are thin: the services decide and send. A mail server that fails makes the
-task retry later on a worker; when tasks run eagerly (no broker, the embedded default)
-the failure is logged and the request that stored the comment is not held up.
+The tasks are thin: ``notifications`` decides and sends. Enqueueing never fails a post:
+``enqueue_*`` publish within a short timeout (``blog_project.broker``), and what the broker
+could not take is kept in the outbox. A mail that fails at the mail server is kept too,
+and ``send_waiting_mail`` (every few minutes from beat, see ``schedule.py``) sends the
+outbox and any digest still due. When tasks run eagerly (no broker, the embedded default)
+they run in-process after the commit; a mail sent successfully then also sends what the
+outbox holds.
 """
 
 from __future__ import annotations
 
 import logging
-import smtplib
 
 from celery import shared_task
+from django.core.cache import cache
 
-from . import conf, services
+from blog_project.broker import publish
+
+from . import conf, notifications
+from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
-MAIL_ERRORS = (smtplib.SMTPException, OSError)
-MAX_RETRIES = 6
+DIGEST_SCHEDULED_KEY = "comments:moderation-digest:scheduled"
 
 
-def _retry_or_log(task, exc: Exception, comment_id: int):
-    if task.request.is_eager:
-        log.error("Comment mail for comment %s failed (not retried in eager mode): %r", comment_id, exc)
-        return None
-    # 1, 2, 4, ... minutes (by default): a mail server down for a while still gets the mail.
-    delay = conf.get("COMMENTS_MAIL_RETRY_DELAY") * 2**task.request.retries
-    log.warning("Comment mail for comment %s failed, retrying in %ss: %r", comment_id, delay, exc)
-    raise task.retry(exc=exc, countdown=delay)
+def _after_success() -> None:
+    if OutboxMessage.objects.exists():
+        notifications.outbox_drain()
 
 
-@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
-def notify_moderators(self, comment_id: int) -> bool:
+@shared_task(acks_late=True)
+def notify_moderators(comment_id: int | None = None) -> bool:
+    """The moderators' digest (``comment_id`` is ignored: kept for messages queued by older
+    versions). Not sent: the comments stay untold and the next digest takes them."""
     try:
-        return services.comment_notify_moderators(comment_id=comment_id).sent
-    except MAIL_ERRORS as exc:
-        return _retry_or_log(self, exc, comment_id)
+        outcome = notifications.moderation_digest_send()
+    except notifications.MAIL_ERRORS as exc:
+        log.warning("Moderation digest not sent (the next run sends it): %r", exc)
+        return False
+    _after_success()
+    return outcome.sent
 
 
-@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
-def notify_reply(self, comment_id: int) -> bool:
+@shared_task(acks_late=True)
+def notify_reply(comment_id: int) -> bool:
     try:
-        return services.comment_notify_reply(comment_id=comment_id).sent
-    except MAIL_ERRORS as exc:
-        return _retry_or_log(self, exc, comment_id)
+        outcome = notifications.reply_mail_send(comment_id=comment_id)
+    except notifications.MAIL_ERRORS as exc:
+        notifications.outbox_keep(kind="reply", arguments={"comment_id": comment_id}, error=exc)
+        return False
+    _after_success()
+    return outcome.sent
+
+
+@shared_task(acks_late=True)
+def send_waiting_mail() -> dict:
+    """Periodic: the digest of comments still untold, then the outbox."""
+    try:
+        digest = notifications.moderation_digest_send().sent
+    except notifications.MAIL_ERRORS as exc:
+        log.warning("Moderation digest not sent (the next run sends it): %r", exc)
+        return {"digest": False, "sent": 0, "waiting": OutboxMessage.objects.count()}
+    drained = notifications.outbox_drain()
+    return {"digest": digest, "sent": drained.sent, "waiting": drained.waiting}
+
+
+def _enqueue(kind: str, task, *, args: tuple = (), arguments: dict | None = None, countdown=None) -> None:
+    if not publish(task, args=args, countdown=countdown):
+        notifications.outbox_keep(kind=kind, arguments=arguments, error=ConnectionError("broker unavailable"))
+
+
+def enqueue_moderation_digest() -> None:
+    """A comment awaits moderation: a digest goes out at the end of the current window,
+    with every comment that arrived in it (one mail, however many)."""
+    window = conf.get("COMMENTS_MODERATION_DIGEST_SECONDS")
+    if cache.add(DIGEST_SCHEDULED_KEY, 1, timeout=window) is False:
+        return  # one is due already; None (the cache is down) schedules to be safe
+    _enqueue("moderation_digest", notify_moderators, countdown=window)
+
+
+def enqueue_reply_mail(comment_id: int) -> None:
+    _enqueue("reply", notify_reply, args=(comment_id,), arguments={"comment_id": comment_id})

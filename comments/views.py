@@ -3,6 +3,7 @@
 Thin: the form checks the input, ``services.comment_create`` decides and stores. A post
 that is refused re-renders the article page (never from the cache) with the reader's
 text in the form and the reason above it, with a status code that says what happened.
+A stored comment is a success whatever happens to its mail afterwards.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from articles.models import Article
 from . import conf, selectors, spam
 from .forms import CommentForm
 from .models import Comment
+from .notifications import UnsubscribeLinkExpired, email_from_unsubscribe_token
 from .sections import form_context, initial_form_data, remembered_author_cookie
 from .services import (
     CommentsClosed,
@@ -32,7 +34,6 @@ from .services import (
     comment_create,
     comment_unsubscribe,
     comments_open,
-    email_from_unsubscribe_token,
 )
 
 
@@ -87,7 +88,8 @@ def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
             status=400,
         )
     article = _public_article(article_id)
-    form = CommentForm(data, article=article)
+    client_key = spam.client_network_key(request)
+    form = CommentForm(data, article=article, client_key=client_key)
     if _csrf_failed(request):
         return _refuse(
             request,
@@ -107,7 +109,8 @@ def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
             status=403,
         )
     fingerprint = spam.client_fingerprint(request)
-    decision = spam.rate_limit_hit(fingerprint)
+    # Counted per network, never per user agent: rotating it gets nobody more posts.
+    decision = spam.rate_limit_hit(client_key)
     if not decision.allowed:
         response = _refuse(
             request,
@@ -133,6 +136,7 @@ def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
             notify_on_reply=cleaned["notify_on_reply"],
             client_hash=fingerprint,
             user=request.user,
+            proven_comment_ids=spam.proven_comment_ids(request),
         )
     except CommentsClosed:
         return render(
@@ -149,6 +153,7 @@ def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)
         return _refuse(request, article, form, 400)
+    spam.spend_stamp(form.cleaned_data["stamp"])
     if comment.is_approved:
         messages.success(request, _("Thank you! Your comment is published."))
     else:
@@ -176,6 +181,16 @@ def _after_post(request: HttpRequest, comment: Comment, form: CommentForm) -> Ht
         )
     else:
         response.delete_cookie(conf.AUTHOR_COOKIE, samesite="Lax")
+    # This browser posted this comment: once it is approved, it makes the author known.
+    response.set_cookie(
+        conf.PROOF_COOKIE,
+        spam.proof_cookie_value([*spam.proven_comment_ids(request), comment.pk]),
+        max_age=conf.PROOF_COOKIE_MAX_AGE,
+        path=conf.PROOF_COOKIE_PATH,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
     return response
 
 
@@ -222,16 +237,39 @@ def permalink(request: HttpRequest, comment_id: int) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 @never_cache
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    email = email_from_unsubscribe_token(token)
-    if email is None:
-        return render(
+    """GET shows what the link does and a button; POST (the button, or a mail client's
+    one-click request) unsubscribes. Link checkers and prefetchers only ever GET."""
+    try:
+        email = email_from_unsubscribe_token(token)
+    except UnsubscribeLinkExpired:
+        return _unsubscribe_page(
             request,
-            "comments/unsubscribe.html",
-            {"ok": False, "message": _("This unsubscribe link is broken or was changed. Nothing was done.")},
+            {
+                "state": "broken",
+                "message": _(
+                    "This unsubscribe link has expired (links work for %(days)d days). Nothing was "
+                    "done: use the link in a more recent notification."
+                )
+                % {"days": conf.get("COMMENTS_UNSUBSCRIBE_DAYS")},
+            },
+            status=410,
+        )
+    if email is None:
+        return _unsubscribe_page(
+            request,
+            {
+                "state": "broken",
+                "message": _("This unsubscribe link is broken or was changed. Nothing was done."),
+            },
             status=400,
         )
-    if request.method != "HEAD":  # link checkers probe with HEAD; only a real visit acts
+    if request.method == "POST":
         comment_unsubscribe(email=email)
-    response = render(request, "comments/unsubscribe.html", {"ok": True, "email": email})
+        return _unsubscribe_page(request, {"state": "done", "email": email})
+    return _unsubscribe_page(request, {"state": "confirm", "email": email})
+
+
+def _unsubscribe_page(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
+    response = render(request, "comments/unsubscribe.html", context, status=status)
     response["X-Robots-Tag"] = "noindex"
     return response

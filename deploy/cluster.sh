@@ -9,8 +9,11 @@
 #
 # It migrates, collects static files (hashed + compressed, as in the image), renders
 # deploy/nginx.conf for loopback, starts everything, waits until all of it answers, then
-# writes $CLUSTER_DIR/ready and stays in the foreground. Ctrl-C (or SIGTERM) stops every
-# process it started; if any one of them dies, the rest are stopped too.
+# writes $CLUSTER_DIR/ready and stays in the foreground. Each process runs under a small
+# supervisor loop (like compose's `restart: unless-stopped`): if a gunicorn master, the
+# worker, beat or nginx dies, it is started again after a short pause (doubling up to 30 s
+# while it keeps dying), and meanwhile nginx sends requests to the other replicas. Ctrl-C
+# (or SIGTERM) stops every process it started, supervisors first.
 #
 # Environment (defaults in brackets):
 #   DATABASE_URL, REDIS_URL   required
@@ -23,6 +26,9 @@
 #   DJANGO_SECRET_KEY         generated once into CLUSTER_DIR/secret_key when unset
 #   DJANGO_SECURE_SSL_REDIRECT  false here: nginx listens on plain http [false]
 #   NGINX                     the nginx binary                          [/usr/sbin/nginx]
+#
+# $CLUSTER_DIR/run/NAME.pid holds the current pid of each supervised process (web-1 ...
+# web-N, worker, beat, nginx).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -73,25 +79,9 @@ log() { printf '[cluster] %s\n' "$*"; }
 
 # --- the one-shot steps of compose's `migrate` service and the image build ----------------
 log "migrating $(sed -E 's#//([^:@/]+):[^@]*@#//\1:***@#' <<<"$DATABASE_URL")"
+# migrate runs the blog's start-up checks first (blog_project/checks.py): a database that
+# does not answer, or MariaDB without its time zone tables, stops here with one line.
 "$PYTHON" manage.py migrate --noinput -v0
-# USE_TZ on MySQL/MariaDB needs the server's time zone tables (the official image loads them);
-# without them date lookups (archives, the admin's date hierarchy) fail.
-"$PYTHON" - <<'EOF' || exit 2
-import sys
-
-import django
-
-django.setup()
-from django.conf import settings
-from django.db import connection
-
-if connection.vendor == "mysql":
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT CONVERT_TZ('2020-01-01 00:00:00', 'UTC', %s)", [settings.TIME_ZONE])
-        if cursor.fetchone()[0] is None:
-            sys.exit("MariaDB has no time zone tables; load them once with:\n"
-                     "  mysql_tzinfo_to_sql /usr/share/zoneinfo | mysql -u root mysql")
-EOF
 log "collecting static files into $DJANGO_STATIC_ROOT"
 "$PYTHON" manage.py collectstatic --noinput -v0
 
@@ -133,14 +123,59 @@ EOF
 NGINX_ARGS=(-p "$CLUSTER_DIR/nginx/" -c "$CLUSTER_DIR/nginx/nginx.conf" -e "$LOGS/nginx-error.log")
 "$NGINX" "${NGINX_ARGS[@]}" -t -q
 
-# --- start everything; stop everything on the way out --------------------------------------
-PIDS=()
+# --- start everything under supervisors; stop everything on the way out --------------------
+RUN=$CLUSTER_DIR/run
+mkdir -p "$RUN"
+PIDS=()  # the supervisors
+
+# supervise NAME COMMAND...: run COMMAND, and start it again whenever it exits, until this
+# supervisor gets SIGTERM (then it stops COMMAND and exits). COMMAND's pid is in $RUN/NAME.pid.
+supervise() {
+  local name=$1
+  shift
+  (
+    set +e  # a child's failure is what this loop handles
+    child=0 stopping=0 pause=1
+    trap 'stopping=1; ((child)) && kill -TERM "$child" 2>/dev/null' TERM INT
+    while ((!stopping)); do
+      started=$SECONDS
+      "$@" &
+      child=$!
+      echo "$child" >"$RUN/$name.pid"
+      # wait returns early when a trapped signal arrives: wait again until the child is gone.
+      wait "$child"
+      status=$?
+      while kill -0 "$child" 2>/dev/null; do
+        wait "$child"
+        status=$?
+      done
+      child=0
+      ((stopping)) && break
+      ((SECONDS - started > 60)) && pause=1  # it ran for a while: a fresh failure
+      log "$name exited (status $status); starting it again in ${pause}s"
+      sleep "$pause" &
+      wait $!
+      pause=$((pause * 2 > 30 ? 30 : pause * 2))
+    done
+  ) &
+  PIDS+=($!)
+}
+
+descendants() {
+  local pid child
+  for pid in "$@"; do
+    for child in $(pgrep -P "$pid" || true); do
+      echo "$child"
+      descendants "$child"
+    done
+  done
+}
+
 stop_all() {
   trap - EXIT INT TERM
-  log "stopping ${#PIDS[@]} processes"
-  # Their children too (gunicorn and celery workers), by pid, in case a parent is stuck.
-  local all=("${PIDS[@]}") pid
-  for pid in "${PIDS[@]}"; do all+=($(pgrep -P "$pid" || true)); done
+  log "stopping ${#PIDS[@]} supervised processes"
+  # Every descendant by pid (gunicorn and celery workers too), in case a parent is stuck.
+  local all=("${PIDS[@]}" $(descendants "${PIDS[@]}")) pid
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for _ in $(seq 100); do
     alive=0
@@ -159,26 +194,23 @@ for i in "${!WEB_PORTS[@]}"; do
   n=$((i + 1))
   GUNICORN_BIND=127.0.0.1:${WEB_PORTS[$i]} GUNICORN_ACCESSLOG=$LOGS/web-$n-access.log \
     GUNICORN_ERRORLOG=$LOGS/web-$n.log \
-    "$BIN/gunicorn" -c deploy/gunicorn.conf.py --name "blog-web-$n" blog_project.wsgi \
-    >>"$LOGS/web-$n.log" 2>&1 &
-  PIDS+=($!)
+    supervise "web-$n" "$BIN/gunicorn" -c deploy/gunicorn.conf.py --name "blog-web-$n" blog_project.wsgi \
+    >>"$LOGS/web-$n.log" 2>&1
 done
-"$BIN/celery" -A blog_project worker --loglevel=info --concurrency="${CELERY_CONCURRENCY:-1}" \
-  --hostname="cluster-worker@%h" >"$LOGS/worker.log" 2>&1 &
-PIDS+=($!)
-# The pidfile makes a second beat on this machine refuse to start.
-"$BIN/celery" -A blog_project beat --loglevel=info \
+supervise worker "$BIN/celery" -A blog_project worker --loglevel=info \
+  --concurrency="${CELERY_CONCURRENCY:-1}" --hostname="cluster-worker@%h" >>"$LOGS/worker.log" 2>&1
+# The pidfile makes a second beat on this machine refuse to start (a stale one, left by a
+# beat that was killed, is removed by celery once its process is gone).
+supervise beat "$BIN/celery" -A blog_project beat --loglevel=info \
   --scheduler=django_celery_beat.schedulers:DatabaseScheduler \
-  --pidfile="$CLUSTER_DIR/beat.pid" >"$LOGS/beat.log" 2>&1 &
-PIDS+=($!)
-"$NGINX" "${NGINX_ARGS[@]}" &
-PIDS+=($!)
+  --pidfile="$CLUSTER_DIR/beat.pid" >>"$LOGS/beat.log" 2>&1
+supervise nginx "$NGINX" "${NGINX_ARGS[@]}"
 
 ready() {
   for port in "${WEB_PORTS[@]}"; do
-    curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$port/healthz" || return 1
+    curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$port/readyz" || return 1
   done
-  curl -fs -o /dev/null --max-time 2 "http://$CLUSTER_HOST:$CLUSTER_PORT/healthz" || return 1
+  curl -fs -o /dev/null --max-time 2 "http://$CLUSTER_HOST:$CLUSTER_PORT/readyz" || return 1
   grep -q ' ready\.' "$LOGS/worker.log" || return 1
   grep -q 'beat: Starting' "$LOGS/beat.log" || return 1
 }
@@ -199,13 +231,15 @@ ready || { echo "the cluster did not come up within 60 s; see $LOGS" >&2; exit 1
   echo "url=http://$CLUSTER_HOST:$CLUSTER_PORT/"
   echo "web_ports=${WEB_PORTS[*]}"
   echo "pids=${PIDS[*]}"
+  echo "run=$RUN"
 } >"$CLUSTER_DIR/ready"
 log "up: http://$CLUSTER_HOST:$CLUSTER_PORT/ -> gunicorn on ${WEB_PORTS[*]} (x$WEB_CONCURRENCY workers)," \
-  "1 celery worker, 1 beat. Logs: $LOGS. Ctrl-C stops everything."
+  "1 celery worker, 1 beat, each started again if it dies. Logs: $LOGS. Ctrl-C stops everything."
 
-# Foreground until Ctrl-C, or until any one process dies (then stop the rest and fail).
+# Foreground until Ctrl-C or SIGTERM. The supervisors end only when told to; if one ends
+# anyway (killed itself), stop the rest and fail rather than run without it.
 set +e
 wait -n "${PIDS[@]}"
 status=$?
-log "a process exited (status $status); stopping the cluster"
+log "a supervisor exited (status $status); stopping the cluster"
 exit 1

@@ -9,6 +9,10 @@ import gc
 import multiprocessing
 import os
 
+# A web request never waits longer than this for one database query (a hung MariaDB): the
+# reader gets the 503 page before the worker timeout. Read by the settings.
+os.environ.setdefault("DATABASE_READ_TIMEOUT", "20")
+
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(4, multiprocessing.cpu_count() * 2)))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
@@ -21,9 +25,7 @@ keepalive = 5
 # keeps them from restarting all at once.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "200000"))
 max_requests_jitter = max_requests // 10
-# Load the app once in the master: a new or recycled worker is a fork, ready at once, and
-# shares the loaded code's memory with its siblings.
-preload_app = True
+
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
 # Request time in ms and the worker pid, so a log line says which process served it and how fast.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms pid=%(p)s'
@@ -39,7 +41,37 @@ if os.path.isdir(_SHM):
 control_socket_disable = True
 
 
-def pre_fork(server, worker):
-    # What the master loaded lives as long as the workers: keep it out of their garbage
-    # collections (shorter pauses, and pages of memory stay shared with the master).
+def on_starting(server) -> None:
+    """Before listening or starting workers: the blog's start-up checks (blog_project/checks.py).
+
+    A configuration mistake (a malformed DATABASE_URL, a database that does not answer or
+    refuses the credentials, MariaDB without its time zone tables) stops the start with one
+    line each, instead of workers failing page by page; a Redis that does not answer is one
+    warning line (pages are served without it)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blog_project.settings")
+    import django
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        django.setup()
+        from blog_project.checks import startup_report
+
+        errors, warnings = startup_report()
+    except ImproperlyConfigured as exc:
+        errors, warnings = [f"Configuration error: {exc}"], []
+    finally:
+        # The app is preloaded in this master and forked: no worker may inherit the
+        # connections the checks opened.
+        from django.db import connections
+
+        connections.close_all()
+    for line in warnings:
+        server.log.warning(line)
+    if errors:
+        raise RuntimeError("\n".join(errors))
+
+
+def post_worker_init(worker):
+    # What a worker loaded at start (Django, the apps, the URLs) lives as long as it does:
+    # keep it out of the garbage collector's passes, which then pause a page for less.
     gc.freeze()

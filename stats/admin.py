@@ -67,6 +67,15 @@ class TrafficAdmin(admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context=None) -> TemplateResponse:
         days = self._period(request)
         figures = traffic(days=days)
+        if figures.counters_unavailable:
+            messages.warning(
+                request,
+                _(
+                    "The live counters (Redis) cannot be read right now: days not rolled up yet "
+                    "(normally today) show no views, and the totals leave them out. The views of "
+                    "this outage are not counted."
+                ),
+            )
         context = {
             **self.admin_site.each_context(request),
             "title": _("Traffic"),

@@ -15,6 +15,12 @@ practice for small numbers and within ~1% beyond.
 
 Database: an atomic upsert of the PV rows and an insert-or-ignore of one row per visitor,
 day and page; UV is the number of those rows. Exact, and fine for a single machine.
+
+Redis calls go through the process's "redis" circuit breaker with short socket timeouts
+(``BLOG_REDIS_TIMEOUT``): a hung or dead Redis costs one short wait per breaker interval,
+and meanwhile every call raises ``CountersUnavailable`` (a ``RedisError``) at once, which
+callers already handle (a view not counted, the dashboard without live figures, a rollup
+retried later).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import redis
@@ -33,13 +40,24 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, F
-from redis.exceptions import LockError
+from redis.exceptions import LockError, RedisError
+
+from blog_project.breaker import breaker
+from blog_project.cache_client import OUTAGE_ERRORS
 
 from . import conf
 from .models import SITE, LiveCounter, LiveVisitor
 from .visitors import visitor_digest
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class CountersUnavailable(RedisError):
+    """Redis did not answer, or its breaker is open: the live counters cannot be used now."""
+
+    def __repr__(self) -> str:  # redis-py's own repr drops the message
+        return f"CountersUnavailable({str(self)!r})"
 
 
 @dataclass(frozen=True)
@@ -60,6 +78,23 @@ def day_end(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
+def guarded(call: Callable[[], T]) -> T:
+    """``call()`` (which talks to Redis) through the "redis" breaker."""
+    guard = breaker("redis")
+    if not guard.allow():
+        raise CountersUnavailable("Redis is not answering (circuit breaker open)")
+    try:
+        result = call()
+    except OUTAGE_ERRORS as exc:
+        guard.failure(exc)
+        raise CountersUnavailable(f"{type(exc).__name__}: {exc}") from exc
+    except BaseException:
+        guard.success()  # Redis answered (an error reply), or a local error
+        raise
+    guard.success()
+    return result
+
+
 class RedisBackend:
     name = "redis"
 
@@ -74,7 +109,7 @@ class RedisBackend:
         """Count one view in one round trip (see ``queue_view``)."""
         pipe = self.client.pipeline(transaction=False)
         settle = self.queue_view(pipe, day=day, visitor=visitor, article_id=article_id)
-        settle(pipe.execute())
+        settle(guarded(pipe.execute))
 
     def queue_view(
         self, pipe, *, day: date, visitor: str, article_id: int | None = None
@@ -105,7 +140,7 @@ class RedisBackend:
                 expiry = self.client.pipeline(transaction=False)
                 for key in new_keys:
                     expiry.expireat(key, expire_at)
-                expiry.execute()
+                guarded(expiry.execute)
 
         return settle
 
@@ -116,14 +151,14 @@ class RedisBackend:
         pipe.decr(self._key(day, "pv"))
         if article_id:
             pipe.hincrby(self._key(day, "apv"), str(article_id), -1)
-        pipe.execute()
+        guarded(pipe.execute)
 
     def snapshot(self, day: date) -> DaySnapshot | None:
         pipe = self.client.pipeline(transaction=False)
         pipe.get(self._key(day, "pv"))
         pipe.pfcount(self._key(day, "uv"))
         pipe.hgetall(self._key(day, "apv"))
-        pv, uv, article_pvs = pipe.execute()
+        pv, uv, article_pvs = guarded(pipe.execute)
         if pv is None:
             return None
         pvs = {int(article_id): int(count) for article_id, count in article_pvs.items()}
@@ -131,7 +166,7 @@ class RedisBackend:
         pipe = self.client.pipeline(transaction=False)
         for article_id in ids:
             pipe.pfcount(self._key(day, f"auv:{article_id}"))
-        uvs = pipe.execute() if ids else []
+        uvs = guarded(pipe.execute) if ids else []
         articles = {
             article_id: Figures(pv=pvs[article_id], uv=int(article_uv))
             for article_id, article_uv in zip(ids, uvs, strict=True)
@@ -145,14 +180,14 @@ class RedisBackend:
         for day in days:
             pipe.get(self._key(day, "pv"))
             pipe.pfcount(self._key(day, "uv"))
-        replies = pipe.execute()
+        replies = guarded(pipe.execute)
         pairs = zip(replies[::2], replies[1::2], strict=True)
         return {day: Figures(pv=int(pv or 0), uv=int(uv)) for day, (pv, uv) in zip(days, pairs, strict=True)}
 
     @contextlib.contextmanager
     def lock(self, name: str, timeout: int) -> Iterator[bool]:
         lock = self.client.lock(f"{self.prefix}:lock:{name}", timeout=timeout)
-        acquired = lock.acquire(blocking=False)
+        acquired = guarded(lambda: lock.acquire(blocking=False))
         try:
             yield acquired
         finally:
@@ -252,7 +287,10 @@ class DatabaseBackend:
 
 @functools.lru_cache(maxsize=4)
 def _client_for(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2, health_check_interval=30)
+    timeout = getattr(settings, "REDIS_TIMEOUT", 0.5)
+    return redis.Redis.from_url(
+        url, socket_connect_timeout=timeout, socket_timeout=timeout, health_check_interval=30
+    )
 
 
 def redis_client() -> redis.Redis:

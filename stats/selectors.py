@@ -86,7 +86,8 @@ def site_numbers(request=None) -> SiteNumbers:
     try:
         live = get_backend().site_figures(live_days(stored.filled_through, None, today))
     except RedisError as exc:
-        log.warning("Stats: live counters unavailable for the sidebar: %r", exc)
+        # Once per page view: the "redis" breaker logs the outage (once each way) instead.
+        log.debug("Stats: live counters unavailable for the sidebar: %r", exc)
         return SiteNumbers(None, stored.total_pv, stored.articles, stored.comments)
     return SiteNumbers(
         today=live.get(today, Figures()),
@@ -119,6 +120,7 @@ class Traffic:
     top_articles: list[ArticleRow]
     total_pv: int  # all time, live
     filled_through: date | None
+    counters_unavailable: bool = False  # Redis down: the days not rolled up yet show nothing
 
     @property
     def period_pv(self) -> int:
@@ -167,14 +169,18 @@ def traffic(*, days: int, top: int = 10) -> Traffic:
             article_totals[article_id] = [pv, uv]
     backend = get_backend()
     held = live_days(final_through, None, end)
-    # Live days before the period (a rollup far behind) still belong to the all-time total.
-    earlier = backend.site_figures([day for day in held if day < start])
-    live = {}
-    for day in (day for day in held if day >= start):
-        snapshot = backend.snapshot(day)
+    earlier, live, unavailable = {}, {}, False
+    try:
+        # Live days before the period (a rollup far behind) still belong to the all-time total.
+        earlier = backend.site_figures([day for day in held if day < start])
+        snapshots = [backend.snapshot(day) for day in held if day >= start]
+    except RedisError as exc:
+        log.warning("Stats: live counters unavailable for the dashboard: %r", exc)
+        snapshots, earlier, unavailable = [], {}, True
+    for snapshot in snapshots:
         if snapshot is None:
             continue
-        live[day] = snapshot.site
+        live[snapshot.date] = snapshot.site
         for article_id, figures in snapshot.articles.items():
             article_totals[article_id][0] += figures.pv
             article_totals[article_id][1] += figures.uv
@@ -202,4 +208,5 @@ def traffic(*, days: int, top: int = 10) -> Traffic:
         top_articles=top_rows,
         total_pv=total_pv,
         filled_through=final_through,
+        counters_unavailable=unavailable,
     )

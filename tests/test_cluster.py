@@ -2,7 +2,9 @@
 in front of three gunicorn masters with production settings on MariaDB + Redis, one Celery
 worker and one beat. Requests spread over every replica, an admin edit reaches every replica
 at once, tasks travel through the broker, beat runs the database schedule and stays single,
-whitenoise serves hashed static files for a year, nginx serves uploads."""
+whitenoise serves hashed static files for a year, nginx serves uploads, a client cannot
+claim https, and a replica killed under load is started again while nginx serves every
+request from the others."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import warnings
@@ -289,15 +292,15 @@ def test_orm_edit_shows_on_every_replica_at_once(cluster, seeded):
 
 class Browser:
     """Cookies by hand: the production cookies are Secure, and this talks plain http to nginx
-    while saying (X-Forwarded-Proto) that a TLS terminator in front received https."""
+    (which tells Django so, whatever X-Forwarded-Proto a client sends)."""
 
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
         self.cookies: dict[str, str] = {}
-        self.origin = f"https://127.0.0.1:{cluster.port}"
+        self.origin = f"http://127.0.0.1:{cluster.port}"
 
     def send(self, path: str, *, form: dict | None = None) -> Response:
-        headers = {"Host": f"127.0.0.1:{self.cluster.port}", "X-Forwarded-Proto": "https"}
+        headers = {"Host": f"127.0.0.1:{self.cluster.port}"}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -439,3 +442,71 @@ def test_uploaded_media_is_served_by_nginx(cluster):
     # Production Django does not serve uploads itself.
     assert request(cluster.web_ports[0], "/media/uploads/probe.png").status == 404
     assert cluster.get("/media/uploads/").status in (403, 404)  # no directory listing
+
+
+def test_a_client_cannot_claim_https_through_nginx(cluster):
+    told = cluster.get("/robots.txt", headers={"X-Forwarded-Proto": "https"})
+    assert told.status == 200
+    assert f"Sitemap: http://127.0.0.1:{cluster.port}/sitemap.xml" in told.text
+    ready = cluster.get("/readyz")
+    assert ready.status == 200 and '"status": "ok"' in ready.text
+
+
+def _load(cluster: Cluster, paths: list[str], results: list, stop: threading.Event, limit: int) -> None:
+    """A bounded loop of GETs through nginx: at most ``limit`` requests, until ``stop``."""
+    for n in range(limit):
+        if stop.is_set():
+            return
+        try:
+            results.append(cluster.get(paths[n % len(paths)]).status)
+        except OSError as exc:
+            results.append(repr(exc))
+
+
+def test_a_killed_replica_is_started_again_and_no_request_fails_meanwhile(cluster, seeded):
+    run = cluster.dir / "run"
+    victim_port = cluster.web_ports[1]
+    old_master = int((run / "web-2.pid").read_text())
+    assert "gunicorn" in _cmdline(old_master)
+    results: list = []
+    stop = threading.Event()
+    paths = ["/", "/article/cluster-article/", "/category/cluster-news/", "/robots.txt"]
+    threads = [threading.Thread(target=_load, args=(cluster, paths, results, stop, 3000)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        warmed = time.monotonic() + 30
+        while len(results) < 50 and time.monotonic() < warmed:
+            time.sleep(0.05)
+        os.kill(old_master, signal.SIGKILL)
+        deadline = time.monotonic() + 90
+        new_master = old_master
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError, ValueError):
+                new_master = int((run / "web-2.pid").read_text())
+                if new_master != old_master and request(victim_port, "/readyz").status == 200:
+                    break
+            time.sleep(0.2)
+        assert new_master != old_master, "the replica was not started again"
+        assert request(victim_port, "/readyz").status == 200
+        served_before = len(results)
+        while len(results) < served_before + 100 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the load goes on with the replica back
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    failed = [status for status in results if status != 200]
+    assert failed == [], f"{len(failed)} of {len(results)} requests failed: {failed[:10]}"
+    assert len(results) >= 150
+    assert "web-2 exited (status" in cluster.log("web-2.log")
+    assert request(victim_port, "/").status == 200
+    # nginx sends the new master its share again (once the failed server's 5 s pause is over).
+    mark = len(cluster.log("nginx-access.log"))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert cluster.get("/robots.txt").status == 200
+        if f"upstream=127.0.0.1:{victim_port} " in cluster.log("nginx-access.log")[mark:]:
+            break
+        time.sleep(0.1)
+    assert f"upstream=127.0.0.1:{victim_port} " in cluster.log("nginx-access.log")[mark:]

@@ -93,6 +93,7 @@ def test_healthchecks(services):
     for name in ("nginx", "web", "worker", "db", "redis"):
         assert services[name]["healthcheck"]["test"], name
     assert "deploy/healthcheck.py" in services["web"]["healthcheck"]["test"]
+    assert "/readyz" in (ROOT / "deploy/healthcheck.py").read_text()  # really asks the database
     assert "healthcheck.sh" in services["db"]["healthcheck"]["test"]
 
 
@@ -131,6 +132,14 @@ def test_nginx_balances_least_conn_over_the_web_service(services):
     assert re.search(r"^\s*server web:8000\b", body, re.M)
     assert f"proxy_pass http://{name};" in conf
     assert "X-Forwarded-Proto" in conf and "X-Forwarded-For" in conf
+    # The scheme is nginx's own unless a listed TLS terminator says otherwise (never the
+    # client's header as it came): tests/test_cluster.py sends one and sees http.
+    scheme = re.search(
+        r'map "\$blog_trusted_proxy:\$http_x_forwarded_proto" \$blog_forwarded_proto \{(.*?)\}', conf, re.S
+    )
+    assert scheme and re.search(r"^\s*default\s+\$scheme;", scheme.group(1), re.M)
+    assert re.search(r"^\s*default 0;", re.search(r"geo .*?\{(.*?)\}", conf, re.S).group(1), re.M)
+    assert "proxy_set_header X-Forwarded-Proto $blog_forwarded_proto;" in conf
 
 
 def test_the_app_reads_the_client_address_nginx_sets(services):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 import time
 
 import pytest
@@ -11,12 +12,21 @@ from django.core import signing
 from articles.models import SiteSettings
 from articles.tests.factories import ArticleFactory
 from blog_project.caching import bump
+from blog_project.security import network_of
 from comments import spam
 
+TEST_CLIENT_IP = "127.0.0.1"  # the test client's REMOTE_ADDR
 
-def aged_stamp(age: float = 60.0) -> str:
-    """A form stamp as if the form had been shown ``age`` seconds ago."""
-    return signing.dumps(round(time.time() - age, 3), salt=spam._STAMP_SALT, compress=False)
+
+def aged_stamp(age: float = 60.0, *, ip: str = TEST_CLIENT_IP) -> str:
+    """A form stamp as if the form had been shown to ``ip`` ``age`` seconds ago."""
+    client = spam.network_key(network_of(ip))[:16]
+    nonce = secrets.token_hex(4)
+    return signing.dumps([round(time.time() - age, 3), client, nonce], salt=spam._STAMP_SALT, compress=False)
+
+
+def client_key(ip: str = TEST_CLIENT_IP) -> str:
+    return spam.network_key(network_of(ip))
 
 
 def form_data(**overrides) -> dict:

@@ -4,14 +4,14 @@ import pytest
 
 from comments.forms import CommentForm
 from comments.models import Comment
-from comments.tests.conftest import aged_stamp, form_data
+from comments.tests.conftest import aged_stamp, client_key, form_data
 from comments.tests.factories import CommentFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _form(article, **overrides) -> CommentForm:
-    return CommentForm(form_data(**overrides), article=article)
+    return CommentForm(form_data(**overrides), article=article, client_key=client_key())
 
 
 def test_valid_form_normalises_the_address(article):

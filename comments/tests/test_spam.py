@@ -8,7 +8,7 @@ from django.core import signing
 from django.test import RequestFactory
 
 from comments import spam
-from comments.tests.conftest import aged_stamp
+from comments.tests.conftest import aged_stamp, client_key
 
 
 def _request(ip="203.0.113.7", agent="Mozilla/5.0 Test", **headers):
@@ -39,7 +39,26 @@ def test_client_ip_comes_from_the_configured_proxy_header(settings):
 
 def test_stamp_accepts_a_form_shown_long_enough_ago(settings):
     settings.COMMENTS_MIN_FILL_SECONDS = 3
-    spam.check_stamp(aged_stamp(5))
+    spam.check_stamp(aged_stamp(5), client_key=client_key())
+
+
+def test_network_key_counts_an_ipv6_64_as_one_client_and_ignores_the_user_agent():
+    key = spam.client_network_key(_request(ip="2001:db8:1:2::1", agent="A"))
+    assert key == spam.client_network_key(_request(ip="2001:db8:1:2:ffff::9", agent="B"))
+    assert key != spam.client_network_key(_request(ip="2001:db8:1:3::1"))
+    assert spam.client_network_key(_request(agent="A")) == spam.client_network_key(_request(agent="B"))
+    assert "2001" not in key and len(key) == 64
+
+
+@pytest.mark.django_db
+def test_a_spent_stamp_is_refused(settings):
+    stamp = aged_stamp(60)
+    spam.check_stamp(stamp, client_key=client_key())
+    spam.spend_stamp(stamp)
+    with pytest.raises(spam.StampError) as excinfo:
+        spam.check_stamp(stamp, client_key=client_key())
+    assert excinfo.value.code == "spent"
+    spam.check_stamp(aged_stamp(60), client_key=client_key())  # another form is fine
 
 
 @pytest.mark.parametrize(
@@ -49,16 +68,20 @@ def test_stamp_accepts_a_form_shown_long_enough_ago(settings):
         ("garbage", "invalid"),
         (signing.dumps(1.0, salt="another.salt"), "invalid"),
         (signing.dumps("not a time", salt=spam._STAMP_SALT), "invalid"),
+        (signing.dumps(["x", "y", "z"], salt=spam._STAMP_SALT), "invalid"),
         ("fresh", "too_fast"),
         ("old", "expired"),
+        ("elsewhere", "elsewhere"),
     ],
 )
 def test_stamp_refusals(settings, value, code):
     settings.COMMENTS_MIN_FILL_SECONDS = 3
     settings.COMMENTS_FORM_MAX_AGE = 3600
-    value = {"fresh": aged_stamp(1), "old": aged_stamp(3601)}.get(value, value)
+    value = {"fresh": aged_stamp(1), "old": aged_stamp(3601), "elsewhere": aged_stamp(ip="192.0.2.1")}.get(
+        value, value
+    )
     with pytest.raises(spam.StampError) as excinfo:
-        spam.check_stamp(value)
+        spam.check_stamp(value, client_key=client_key())
     assert excinfo.value.code == code
 
 

@@ -1,117 +1,85 @@
-"""Comment mail tasks: a failing mail server or broker never loses or delays a comment;
-eagerly the failure is logged, on a real Celery worker the mail is retried until the
-server is back."""
+"""Comment mail tasks: a failing broker or mail server never loses or delays a comment,
+nor its mail: what could not be queued or sent waits in the outbox, and the periodic task
+sends it once the service is back (eagerly, and on a real Celery worker)."""
 
 from __future__ import annotations
 
-import logging
 import os
-import socket
-import socketserver
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
+from django.core import mail
 from django.db import connection
-from kombu.exceptions import OperationalError
 
 from articles.models import SiteSettings
+from blog_project.breaker import breaker
 from comments import services, tasks
-from comments.models import Comment
+from comments.models import Comment, OutboxMessage
 from comments.tests.conftest import form_data, post_url, set_site
+from tests.faults import SmtpServer, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _dead_smtp(settings) -> None:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", _free_port(), 2
-    settings.ADMINS = [("Mod", "mod@example.com")]
+@pytest.fixture
+def broker_down(settings):
+    """Tasks go through a broker (as in production) that refuses connections."""
+    from blog_project.celery import app
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.mark.django_db
-def test_eager_task_logs_a_dead_mail_server_and_returns(article, settings, caplog):
-    _dead_smtp(settings)
-    set_site(comment_moderation=SiteSettings.Moderation.ALL)
-    held = services.comment_create(article=article, author_name="A", author_email="a@example.com", body="b")
-    with caplog.at_level(logging.ERROR, logger="comments.tasks"):
-        result = tasks.notify_moderators.apply(args=[held.pk])
-    assert result.successful() and result.result is None
-    assert "not retried in eager mode" in caplog.text
-    held.refresh_from_db()
-    assert held.status == Comment.Status.PENDING and held.moderators_notified_at is None
+    eager, url = app.conf.task_always_eager, app.conf.broker_url
+    app.conf.task_always_eager = False
+    app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
+    yield
+    app.conf.task_always_eager, app.conf.broker_url = eager, url
 
 
 @pytest.mark.django_db
-def test_a_broker_outage_on_enqueue_does_not_break_the_post(
-    client, article, monkeypatch, django_capture_on_commit_callbacks
+def test_a_broker_outage_keeps_the_mail_and_the_post_succeeds(
+    client, article, broker_down, settings, django_capture_on_commit_callbacks
 ):
+    """The comment is stored and the reader gets the usual answer; the mail that could not
+    be queued is in the outbox, and the periodic task sends it once the broker is back."""
+    settings.ADMINS = [("Mod", "mod@example.com")]
     set_site(comment_moderation=SiteSettings.Moderation.ALL)
-
-    def broker_down(*args, **kwargs):
-        raise OperationalError("Error 111 connecting to redis:6379. Connection refused.")
-
-    monkeypatch.setattr(tasks.notify_moderators, "delay", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(post_url(article), form_data())
     assert response.status_code == 303
     assert Comment.objects.get().status == Comment.Status.PENDING
+    assert list(OutboxMessage.objects.values_list("kind", flat=True)) == ["moderation_digest"]
+    assert breaker("broker").is_open
+    assert mail.outbox == []
+    assert tasks.send_waiting_mail.apply().get() == {"digest": True, "sent": 1, "waiting": 0}
+    assert len(mail.outbox) == 1 and "A thoughtful remark" in mail.outbox[0].body
+
+
+@pytest.mark.django_db
+def test_with_the_breaker_open_nothing_is_sent_to_the_broker(article, broker_down, monkeypatch):
+    from blog_project import broker
+
+    breaker("broker").failure(ConnectionError("down"))
+    monkeypatch.setattr(broker, "PUBLISH_ERRORS", ())  # any publish attempt would now raise
+    tasks.enqueue_reply_mail(123)
+    assert OutboxMessage.objects.get().arguments == {"comment_id": 123}
 
 
 # --- a real worker ---------------------------------------------------------------------
 
 
-class _SMTPHandler(socketserver.StreamRequestHandler):
-    """Just enough SMTP for Django's backend: records each message's data."""
-
-    def handle(self) -> None:
-        self.wfile.write(b"220 test ESMTP\r\n")
-        data_mode, lines = False, []
-        for raw in self.rfile:
-            line = raw.decode("utf-8", "replace").rstrip("\r\n")
-            if data_mode:
-                if line == ".":
-                    self.server.messages.append("\n".join(lines))
-                    data_mode, lines = False, []
-                    self.wfile.write(b"250 queued\r\n")
-                else:
-                    lines.append(line)
-                continue
-            verb = line[:4].upper()
-            if verb == "DATA":
-                data_mode = True
-                self.wfile.write(b"354 go ahead\r\n")
-            elif verb == "QUIT":
-                self.wfile.write(b"221 bye\r\n")
-                return
-            else:
-                self.wfile.write(b"250 ok\r\n")
-
-
 def _wait(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+    wait_for(predicate, timeout=timeout, what=what)
 
 
 @pytest.mark.real_backends
 @pytest.mark.django_db(transaction=True)
-def test_worker_retries_until_the_mail_server_is_back(settings, tmp_path):
+def test_worker_keeps_failed_mail_and_sends_it_when_the_mail_server_is_back(settings, tmp_path):
+    """A real worker on the real broker: the first attempt meets a dead mail server, the
+    mail waits in the outbox, and the periodic task sends it once the server answers."""
     from blog_project.celery import app
 
-    port = _free_port()  # nothing listens yet: the first attempt fails
+    smtp = SmtpServer()  # not started: the first attempt fails
     env = {k: v for k, v in os.environ.items() if k not in {"BLOG_TEST_BACKENDS", "PYTEST_CURRENT_TEST"}}
     env.update(
         DJANGO_SETTINGS_MODULE="blog_project.settings",
@@ -122,9 +90,9 @@ def test_worker_retries_until_the_mail_server_is_back(settings, tmp_path):
         BLOG_CACHE_PREFIX=settings.CACHE_KEY_PREFIX,
         DJANGO_SECRET_KEY=settings.SECRET_KEY,
         CELERY_TASK_ALWAYS_EAGER="false",
-        EMAIL_URL=f"smtp://127.0.0.1:{port}",
+        EMAIL_URL=f"smtp://127.0.0.1:{smtp.port}",
         EMAIL_TIMEOUT="2",
-        COMMENTS_MAIL_RETRY_DELAY="1",
+        BLOG_BREAKER_RESET_SECONDS="0.5",
         DJANGO_ADMINS="Mod:mod@example.com",
     )
     log_path = tmp_path / "worker.log"
@@ -134,32 +102,38 @@ def test_worker_retries_until_the_mail_server_is_back(settings, tmp_path):
              "--without-mingle", "--without-gossip", "--without-heartbeat"],
             cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
         )  # fmt: skip
-        server, eager = None, app.conf.task_always_eager
+        eager = app.conf.task_always_eager
         try:
             app.conf.task_always_eager = False  # publish to the Redis broker for real
-            set_site(comment_moderation=SiteSettings.Moderation.ALL)
+            set_site(comment_moderation=SiteSettings.Moderation.NONE)
             from articles.tests.factories import ArticleFactory
 
             article = ArticleFactory(title="Worker test")
-            held = services.comment_create(
-                article=article, author_name="Ada", author_email="ada@example.com", body="Queued words"
+            parent = services.comment_create(
+                article=article,
+                author_name="Ada",
+                author_email="ada@example.com",
+                body="Hi",
+                notify_on_reply=True,
             )
-            assert Comment.objects.filter(pk=held.pk).exists()  # stored before any mail is tried
-            _wait(lambda: "retrying in" in log_path.read_text(), 60, "the failed first attempt")
-            server = socketserver.ThreadingTCPServer(("127.0.0.1", port), _SMTPHandler)
-            server.messages = []
-            threading.Thread(target=server.serve_forever, daemon=True).start()
-            _wait(lambda: server.messages, 60, "the retried mail")
-            assert "Worker test" in server.messages[0] and "Queued words" in server.messages[0]
-            _wait(
-                lambda: Comment.objects.get(pk=held.pk).moderators_notified_at is not None,
-                10,
-                "the sent mark",
+            reply = services.comment_create(
+                article=article,
+                parent=parent,
+                author_name="Bob",
+                author_email="bob@example.com",
+                body="Queued words",
             )
+            assert Comment.objects.filter(pk=reply.pk).exists()  # stored before any mail is tried
+            _wait(lambda: OutboxMessage.objects.filter(kind="reply").exists(), 60, "the kept mail")
+            smtp.start()
+            time.sleep(0.6)  # the worker's mail breaker lets a probe through again
+            app.send_task("comments.tasks.send_waiting_mail")  # what beat sends every few minutes
+            _wait(lambda: smtp.messages, 60, "the mail sent from the outbox")
+            assert "Worker test" in smtp.messages[0] and "Queued words" in smtp.messages[0]
+            _wait(lambda: Comment.objects.get(pk=reply.pk).reply_notified_at is not None, 10, "the sent mark")
+            assert not OutboxMessage.objects.exists()
         finally:
             app.conf.task_always_eager = eager
             worker.terminate()
             worker.wait(timeout=30)
-            if server is not None:
-                server.shutdown()
-                server.server_close()
+            smtp.stop()

@@ -1,21 +1,25 @@
 """Posting, replying, permalinks and unsubscribing over HTTP: every bad input gets a clear
-message and the right status code, a refused post gives back everything typed, and
-nothing personal ever lands in the shared page cache."""
+message and the right status code, a refused post gives back everything typed, nothing
+personal ever lands in the shared page cache, and abuse is bounded: rate limits per network
+(not per user agent), one comment per form stamp, known commenters by proof only."""
 
 import html
 import re
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
+import time_machine
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from articles.models import SiteSettings
-from articles.tests.factories import ArticleFactory, DraftFactory
-from comments import services
-from comments.conf import AUTHOR_COOKIE
+from articles.tests.factories import ArticleFactory, DraftFactory, UserFactory
+from comments import notifications, services
+from comments.conf import AUTHOR_COOKIE, PROOF_COOKIE
 from comments.models import Comment
-from comments.tests.conftest import aged_stamp, form_data, post_url, set_site
+from comments.tests.conftest import aged_stamp, form_data, post_url, set_site, stamp_in
 from comments.tests.factories import CommentFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +48,8 @@ def test_published_comment_lands_on_its_anchor(
     client, article, open_policy, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(post_url(article), form_data(), REMOTE_ADDR="198.51.100.23")
+        data = form_data(stamp=aged_stamp(ip="198.51.100.23"))
+        response = client.post(post_url(article), data, REMOTE_ADDR="198.51.100.23")
     assert response.status_code == 303
     assert response["Location"] == f"{article.get_absolute_url()}#c-1"
     comment = Comment.objects.get()
@@ -285,7 +290,93 @@ def test_rate_limit_is_429_with_retry_after_and_the_text_kept(client, article, o
     assert "commenting too fast" in _text(response) and "one too many" in _text(response)
     assert Comment.objects.count() == 2
     other = Client(REMOTE_ADDR="203.0.113.99")
-    assert other.post(post_url(article), form_data(body="someone else")).status_code == 303
+    someone_else = form_data(body="someone else", stamp=aged_stamp(ip="203.0.113.99"))
+    assert other.post(post_url(article), someone_else).status_code == 303
+
+
+def _post_from(article, ip: str, agent: str, body: str):
+    return Client(REMOTE_ADDR=ip, HTTP_USER_AGENT=agent).post(
+        post_url(article), form_data(body=body, stamp=aged_stamp(ip=ip))
+    )
+
+
+def test_rotating_the_user_agent_or_the_ipv6_address_gets_no_more_posts(article, open_policy, settings):
+    settings.COMMENTS_RATE_LIMIT = 3
+    statuses = [_post_from(article, "203.0.113.5", f"Agent/{n}", f"post {n}").status_code for n in range(5)]
+    assert statuses == [303, 303, 303, 429, 429]
+    # Every address of one IPv6 /64 counts as one client; the next /64 is another.
+    statuses = [
+        _post_from(article, f"2001:db8:0:1::{n:x}", "Agent", f"v6 post {n}").status_code for n in range(1, 6)
+    ]
+    assert statuses == [303, 303, 303, 429, 429]
+    assert _post_from(article, "2001:db8:0:2::1", "Agent", "next network").status_code == 303
+    assert Comment.objects.count() == 7
+
+
+def test_a_form_stamp_carries_one_comment_from_the_network_it_was_shown_to(client, article, open_policy):
+    stamp = aged_stamp()
+    assert client.post(post_url(article), form_data(stamp=stamp)).status_code == 303
+    again = client.post(post_url(article), form_data(stamp=stamp, body="Another text, same form"))
+    assert again.status_code == 400 and "already used for a comment" in _text(again)
+    elsewhere = client.post(post_url(article), form_data(stamp=aged_stamp(ip="198.51.100.1"), body="Mine"))
+    assert elsewhere.status_code == 400 and "opened from another network" in _text(elsewhere)
+    assert Comment.objects.count() == 1
+
+
+def test_the_stamp_on_a_page_is_bound_to_the_readers_network(article, open_policy, monkeypatch, settings):
+    settings.COMMENTS_MIN_FILL_SECONDS = 0
+    page = Client(REMOTE_ADDR="2001:db8:5::1").get(article.get_absolute_url())
+    stamp = stamp_in(_text(page))
+    same_network = Client(REMOTE_ADDR="2001:db8:5::abcd")
+    assert same_network.post(post_url(article), form_data(stamp=stamp)).status_code == 303
+    other = Client(REMOTE_ADDR="2001:db8:6::1").post(post_url(article), form_data(stamp=stamp, body="x"))
+    assert other.status_code == 400
+
+
+def test_a_commenter_is_known_by_their_browsers_proof_never_by_a_typed_address(client, article):
+    set_site(comment_moderation=SiteSettings.Moderation.FIRST_TIME)
+    first = client.post(post_url(article), form_data(body="My first comment"))
+    assert first.status_code == 303 and Comment.objects.get().status == Comment.Status.PENDING
+    proof = client.cookies[PROOF_COOKIE]
+    assert proof["path"] == "/comments/" and proof["httponly"]
+    Comment.objects.update(status=Comment.Status.APPROVED)
+    # Someone else typing the same address is held ...
+    stranger = Client().post(post_url(article), form_data(body="Pretending to be Ada"))
+    assert stranger.status_code == 303
+    assert Comment.objects.get(body="Pretending to be Ada").status == Comment.Status.PENDING
+    # ... while the browser that posted the approved comment is known.
+    client.post(post_url(article), form_data(body="My second comment"))
+    assert Comment.objects.get(body="My second comment").status == Comment.Status.APPROVED
+    forged = Client()
+    forged.cookies[PROOF_COOKIE] = "W1s1XV0:forged"
+    forged.post(post_url(article), form_data(body="With a forged proof"))
+    assert Comment.objects.get(body="With a forged proof").status == Comment.Status.PENDING
+
+
+def test_posting_under_the_admins_address_is_held(client, article, open_policy):
+    UserFactory(is_staff=True, is_superuser=True, email="admin@example.com")
+    response = client.post(
+        post_url(article), form_data(author_email="ADMIN@example.com", body="Hi, admin here")
+    )
+    assert response.status_code == 303 and response["Location"].endswith("#comments")
+    assert Comment.objects.get().status == Comment.Status.PENDING
+    assert "Hi, admin here" not in _text(Client().get(article.get_absolute_url()))
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("Ada\u202egnp.exe", "text-direction control"),
+        ("\u2066Ada\u2069", "text-direction control"),
+        ("\u200b\u200b", "visible characters"),
+        ("\u3164", "visible characters"),
+        ("\u2800 \u200d", "visible characters"),
+    ],
+)
+def test_names_that_hide_or_reorder_text_are_refused(client, article, open_policy, name, message):
+    response = client.post(post_url(article), form_data(author_name=name))
+    assert response.status_code == 400 and message in _text(response)
+    assert not Comment.objects.exists()
 
 
 def test_request_too_large_is_413(client, article, settings):
@@ -339,22 +430,39 @@ def test_staff_gets_the_form_prefilled(staff_client, article):
 # --- unsubscribing ---------------------------------------------------------------------
 
 
-def test_one_click_unsubscribe_is_idempotent_and_needs_no_login(client, article):
+def test_unsubscribe_asks_on_get_and_acts_on_post(client, article):
     CommentFactory(article=article, author_email="ada@example.com", notify_on_reply=True)
-    url = f"/comments/unsubscribe/{services.unsubscribe_token('ada@example.com')}/"
+    url = f"/comments/unsubscribe/{notifications.unsubscribe_token('ada@example.com')}/"
     assert client.head(url).status_code == 200
-    assert Comment.objects.get().notify_on_reply  # a probe changes nothing
+    page = client.get(url)
+    assert page.status_code == 200 and page["X-Robots-Tag"] == "noindex"
+    assert "Stop e-mails about replies to the comments written with ada@example.com?" in _text(page)
+    assert re.search(r'<form method="post" action="">', _text(page))
+    assert Comment.objects.get().notify_on_reply  # a visit (or a link checker) changes nothing
     for _ in range(2):
-        response = client.get(url)
+        response = client.post(url)
         assert response.status_code == 200 and "ada@example.com will get no more e-mails" in _text(response)
     assert not Comment.objects.get().notify_on_reply
+
+
+def test_one_click_unsubscribe_from_a_mail_client_needs_no_login_or_token(article):
+    CommentFactory(article=article, author_email="ada@example.com", notify_on_reply=True)
+    url = f"/comments/unsubscribe/{notifications.unsubscribe_token('ada@example.com')}/"
     one_click = Client(enforce_csrf_checks=True).post(url, {"List-Unsubscribe": "One-Click"})
     assert one_click.status_code == 200
+    assert not Comment.objects.get().notify_on_reply
 
 
-def test_broken_unsubscribe_links_are_400(client):
+def test_broken_unsubscribe_links_are_400_and_old_ones_410(client, article):
     response = client.get("/comments/unsubscribe/not-a-token/")
     assert response.status_code == 400 and "broken" in _text(response)
+    CommentFactory(article=article, author_email="ada@example.com", notify_on_reply=True)
+    url = f"/comments/unsubscribe/{notifications.unsubscribe_token('ada@example.com')}/"
+    with time_machine.travel(timezone.now() + timedelta(days=91)):
+        for method in (client.get, client.post):
+            expired = method(url)
+            assert expired.status_code == 410 and "expired (links work for 90 days)" in _text(expired)
+    assert Comment.objects.get().notify_on_reply
 
 
 def test_reply_mail_link_unsubscribes(client, article, open_policy, django_capture_on_commit_callbacks):
@@ -362,7 +470,7 @@ def test_reply_mail_link_unsubscribes(client, article, open_policy, django_captu
     with django_capture_on_commit_callbacks(execute=True):
         client.post(post_url(article), form_data(parent=parent.pk, author_email="bob@example.com"))
     link = re.search(r"http://\S+/comments/unsubscribe/\S+/", mail.outbox[0].body).group(0)
-    assert client.get(link.split("://", 1)[1].split("/", 1)[1].join(["/", ""])).status_code == 200
+    assert client.post(link.split("://", 1)[1].split("/", 1)[1].join(["/", ""])).status_code == 200
     parent.refresh_from_db()
     assert not parent.notify_on_reply
 

@@ -8,11 +8,8 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,6 +25,7 @@ from articles.tests.factories import ArticleFactory
 from stats.backends import RedisBackend, get_backend, redis_client
 from stats.models import ArticleDailyStat, DailyStat, FillState
 from stats.tasks import rollup_stats
+from tests.faults import free_port, wait_for
 
 from .conftest import reader_get
 
@@ -70,22 +68,6 @@ def test_run_eagerly_a_held_lock_is_reported(settings):
 
 
 # --- a real worker process (real-backend pass) ------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 20.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 class RedisServer:
@@ -285,7 +267,10 @@ def test_three_missed_days_are_caught_up(worker, counters, transactional_db):
     FillState.objects.create(name=FillState.DAILY, filled_through=ago(4))
     read_on(counters, article, 3, 2, 1, 0)
     worker.send()
-    wait_for(lambda: FillState.objects.get().filled_through == ago(1), what="the catch-up")
+    # Days are committed one by one, the view counts after them: wait for the run's end.
+    wait_for(
+        lambda: finished_runs() and FillState.objects.get().filled_through == ago(1), what="the catch-up"
+    )
     assert sorted(DailyStat.objects.values_list("date", "pv")) == [(ago(3), 2), (ago(2), 2), (ago(1), 2)]
     assert ArticleDailyStat.objects.filter(article=article).count() == 3
     article.refresh_from_db()

@@ -1,0 +1,120 @@
+"""Error responses that hold whatever a visitor sends and whatever is down.
+
+- A database that is down (refused, gone away, too many connections, locked) answers a
+  503 with ``Retry-After`` and a plain page instead of a 500, whichever part of the request
+  (a middleware or a view) first needed it. After such a failure the process's "database"
+  circuit breaker answers the 503 at once, without waiting for a hung server again, until
+  a probe request gets through (one wait per interval, as for Redis).
+- 400 and 403 are answered without touching the request body again. Django's own handlers
+  are wrapped in ``requires_csrf_token``, which reads ``request.POST`` once more: a body
+  Django refuses to parse (a form in latin-1, an unknown charset) then turns the 400 into a
+  500.
+
+The pages are static templates: they must render when the database or the cache is what
+failed.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+
+from articles import errors as article_errors
+
+from .breaker import breaker
+
+RETRY_AFTER_SECONDS = 30
+
+# MySQL/MariaDB error codes that mean "the database cannot serve now", as opposed to a
+# bug (an unknown column is an OperationalError too).
+_UNAVAILABLE_CODES = {
+    1040,  # too many connections
+    1044,  # access denied to the database
+    1045,  # access denied (credentials changed under a running site)
+    1049,  # unknown database
+    1129,  # host blocked after connection errors
+    1130,  # host not allowed to connect
+    1053,  # server shutdown in progress
+    1203,  # max_user_connections
+    1205,  # lock wait timeout
+    1213,  # deadlock
+    1251,  # authentication protocol refused
+    1698,  # access denied (auth plugin)
+    1927,  # connection killed
+    2002,  # cannot connect (socket)
+    2003,  # cannot connect (TCP)
+    2005,  # unknown host
+    2006,  # server has gone away
+    2013,  # lost connection during query
+    2026,  # TLS connection error
+    2055,  # lost connection (system error)
+    4031,  # disconnected by the server (idle timeout)
+}
+_SQLITE_UNAVAILABLE = ("database is locked", "unable to open database", "disk i/o error")
+
+
+def is_database_outage(exc: BaseException | None) -> bool:
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+    if code is not None:
+        return code in _UNAVAILABLE_CODES
+    return any(text in str(exc).lower() for text in _SQLITE_UNAVAILABLE)
+
+
+def service_unavailable(request: HttpRequest | None = None) -> HttpResponse:
+    response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    return HttpResponse(render_to_string("400.html"), status=400)
+
+
+def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    return HttpResponse(render_to_string("403.html"), status=403)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: Django calls it while handling the exception, so it is at hand."""
+    exc = sys.exc_info()[1]
+    if is_database_outage(exc):
+        request.database_outage = exc  # for DatabaseBreakerMiddleware
+        return service_unavailable(request)
+    return article_errors.server_error(request)
+
+
+class DatabaseBreakerMiddleware:
+    """The "database" breaker around everything below it: open, the 503 page at once.
+
+    Only a *slow* failure opens it (a hung server: a timeout after ``connect_timeout`` or
+    ``read_timeout``). A refused connection fails at once anyway, and pages that need no
+    query (served from the cache) keep working meanwhile."""
+
+    slow_seconds = 1.0
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        guard = breaker("database")
+        if not guard.allow():
+            response = service_unavailable(request)
+            response._has_been_logged = True  # the opening was logged; not one line per request
+            return response
+        started = time.monotonic()
+        response = self.get_response(request)
+        outage = getattr(request, "database_outage", None)
+        if outage is None:
+            guard.success()
+        elif guard.is_open or time.monotonic() - started >= self.slow_seconds:
+            guard.failure(outage)
+        return response

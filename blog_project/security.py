@@ -1,0 +1,67 @@
+"""Who is asking, and what their browser may do: client addresses for limits, and the
+Permissions-Policy header.
+
+Limits (comment posting, admin logins) are keyed on what a client cannot rotate cheaply:
+its IPv4 address, or for IPv6 its /64 network (one home or phone gets a whole /64 and may
+pick any address in it). Never the User-Agent, which a client changes at will.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+IPV6_NETWORK_PREFIX = 64
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The reader's address: REMOTE_ADDR, or behind a proxy the header it always sets
+    (``BLOG_CLIENT_IP_HEADER``); "unknown" when it is not an address."""
+    header = getattr(settings, "BLOG_CLIENT_IP_HEADER", "")
+    raw = request.headers.get(header, "") if header else ""
+    # X-Forwarded-For style lists: the proxy appends, so the last entry is the one it saw.
+    candidate = raw.split(",")[-1].strip() if raw else request.META.get("REMOTE_ADDR", "")
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return "unknown"
+
+
+def network_of(address: str) -> str:
+    """The unit a limit counts: an IPv4 address itself, the first address of an IPv6 /64
+    (an IPv4-mapped IPv6 address counts as its IPv4 address)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{ip}/{IPV6_NETWORK_PREFIX}", strict=False).network_address)
+    return str(ip)
+
+
+def client_network(request: HttpRequest) -> str:
+    return network_of(client_ip(request))
+
+
+def client_network_for_axes(request: HttpRequest) -> str:
+    """django-axes' AXES_CLIENT_IP_CALLABLE: lockouts per address (IPv6: per /64)."""
+    return client_network(request)
+
+
+class PermissionsPolicyMiddleware:
+    """Sets ``PERMISSIONS_POLICY`` on every response that has none (sits near the top of
+    MIDDLEWARE, so responses answered early, from static files or the page cache, get it)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+        self.policy = getattr(settings, "PERMISSIONS_POLICY", "")
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if self.policy:
+            response.headers.setdefault("Permissions-Policy", self.policy)
+        return response
