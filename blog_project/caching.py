@@ -589,6 +589,7 @@ class Entry:
     segments: tuple
     size: int = 0
     _deflated: tuple | None = field(default=None, repr=False)
+    checked_at: float = field(default_factory=time.monotonic, repr=False)  # found current then
 
     _HEADER = b"PC1 "
 
@@ -801,7 +802,14 @@ class PageCacheMiddleware:
             count_ahead = (reader, local.article_id)
         lookup = _store().lookup(key, want_entry=local is None, count=count_ahead)
         generation = lookup.generation
-        if generation is None:  # the store cannot be read: render, store nothing
+        if generation is None:  # the store cannot be read (Redis hung or down)
+            if (
+                local is not None
+                and local.checked_at > time.monotonic() - settings.BLOG_PAGE_CACHE_OUTAGE_SECONDS
+            ):
+                # No other process's write can reach us now anyway: this process's copy,
+                # current a moment ago, beats rendering every page from the database.
+                return self._respond(request, language or "", local, None, hit=True)
             return self._render(request, language, None)
         if generation.is_due():
             bump("articles")  # a scheduled article has come due: everything is stale
@@ -812,6 +820,7 @@ class PageCacheMiddleware:
         entry = None
         if local is not None and local.generation == generation.value:
             entry = local
+            entry.checked_at = time.monotonic()
         elif lookup.entry is not None:
             entry = Entry.load(lookup.entry)
             if entry is not None and entry.generation == generation.value:

@@ -403,6 +403,9 @@ BLOG_PAGE_CACHE_TIMEOUT = env.int("BLOG_PAGE_CACHE_TIMEOUT", default=60 * 60 * 2
 # Each process keeps copies of the pages it served, checked against the generation read in
 # every request's round trip, so a hit sends no page over the network. Bytes per process.
 BLOG_PAGE_CACHE_LOCAL_BYTES = env.int("BLOG_PAGE_CACHE_LOCAL_BYTES", default=8 * 1024 * 1024)
+# With Redis unreachable, a process serves its own copy of a page for this many seconds after
+# it was last found current (edits from other processes cannot reach it meanwhile anyway).
+BLOG_PAGE_CACHE_OUTAGE_SECONDS = env.float("BLOG_PAGE_CACHE_OUTAGE_SECONDS", default=30.0)
 # Paths never answered from the page cache (nothing there is stored, so not even looked up).
 BLOG_PAGE_CACHE_SKIP_PREFIXES = (
     "/admin/",

@@ -295,3 +295,20 @@ def test_pages_are_gzipped_for_clients_that_accept_it_holes_included(client):
     assert len(packed.content) < len(plain.content) / 2
     refused = client.get("/", HTTP_ACCEPT_ENCODING="gzip;q=0, identity")
     assert "Content-Encoding" not in refused and b"Compressed" in refused.content
+
+
+@pytest.mark.real_backends
+def test_with_redis_down_a_process_serves_its_fresh_copies_for_a_while(
+    client, settings, django_assert_num_queries
+):
+    ArticleFactory(title="Kept in this process")
+    client.get("/")
+    assert client.get("/")["X-Page-Cache"] == "hit"
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:1/0"}}
+    with django_assert_num_queries(0):
+        response = client.get("/")
+    assert response.status_code == 200 and b"Kept in this process" in response.content
+    settings.BLOG_PAGE_CACHE_OUTAGE_SECONDS = 0  # the grace is over: rendered from the database
+    rendered = client.get("/")
+    assert rendered.status_code == 200 and "X-Page-Cache" not in rendered
+    assert b"Kept in this process" in rendered.content
