@@ -102,7 +102,11 @@ class Category(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:category", args=[self.slug])
+        # Kept on the instance: categories come from the cached site structure, and a
+        # sidebar links each of them several times.
+        if getattr(self, "_url_of", None) != self.slug:
+            self._url, self._url_of = reverse("articles:category", args=[self.slug]), self.slug
+        return self._url
 
     @classmethod
     def from_db(cls, db, field_names, values):

@@ -262,22 +262,39 @@ def articles_in_order(ids: list[int]) -> list[Article]:
     return [rows[pk] for pk in ids if pk in rows]
 
 
-def recent_articles(limit: int, request: HttpRequest | None = None) -> list[Article]:
-    def build() -> list[Article]:
-        return list(Article.objects.published().newest_first().only("title", "slug", "published_at")[:limit])
-
-    return caching.value(f"recent:{limit}", scopes=("articles",), build=build, request=request)
+def _widget_limit(kind: str, request: HttpRequest | None) -> int:
+    return max((w.item_count for w in enabled_widgets(request) if w.kind == kind), default=0)
 
 
-def popular_articles(limit: int, request: HttpRequest | None = None) -> list[Article]:
-    def build() -> list[Article]:
-        return list(
-            Article.objects.published()
-            .order_by("-view_count", "-published_at")
-            .only("title", "slug", "published_at", "view_count")[:limit]
-        )
+def _sidebar_articles(request: HttpRequest | None) -> dict[str, list[Link]]:
+    """The recent and the popular articles the sidebar shows, in one statement (each an
+    index range), as many as the longest widget of each kind asks for."""
 
-    return caching.value(f"popular:{limit}", scopes=("articles", "stats"), build=build, request=request)
+    def build() -> dict[str, list[Link]]:
+        fields = ("pk", "title", "slug", "published_at", "view_count")
+        public = Article.objects.published()
+        recent = _widget_limit(SidebarWidget.Kind.RECENT_POSTS, request) or 5
+        popular = _widget_limit(SidebarWidget.Kind.POPULAR_POSTS, request) or 5
+        parts = [
+            ("recent", public.newest_first().values_list(*fields)[:recent]),
+            ("popular", public.order_by("-view_count", "-published_at").values_list(*fields)[:popular]),
+        ]
+        lists: dict[str, list[Link]] = {"recent": [], "popular": []}
+        for label, pk, title, slug, published_at, view_count in union_all(parts):
+            lists[label].append(Link(int(pk), title, slug, _aware(published_at), int(view_count)))
+        return lists
+
+    return caching.value(
+        "sidebar-articles", scopes=("articles", "stats", "structure"), build=build, request=request
+    )
+
+
+def recent_articles(limit: int, request: HttpRequest | None = None) -> list[Link]:
+    return _sidebar_articles(request)["recent"][:limit]
+
+
+def popular_articles(limit: int, request: HttpRequest | None = None) -> list[Link]:
+    return _sidebar_articles(request)["popular"][:limit]
 
 
 @dataclass(frozen=True)
@@ -288,6 +305,7 @@ class Link:
     title: str
     slug: str
     published_at: datetime
+    view_count: int = 0
 
     def get_absolute_url(self) -> str:
         return reverse("articles:detail", args=[self.slug])

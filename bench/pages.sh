@@ -249,12 +249,16 @@ hello_rps=$((SUM_RPS[hello] / BENCH_ROUNDS))
     rps=$((SUM_RPS[$name] / BENCH_ROUNDS))
     pct=$(awk -v a="$rps" -v b="$hello_rps" 'BEGIN {printf "%.0f%%", 100 * a / b}')
     echo "| $name \`$path\` | $rps (${RUNS[$name]# }) | $pct | ${WORST_P50[$name]} | ${WORST_P99[$name]} | ${WORST_RATIO[$name]} |"
+    printf '{"row": "%s", "path": "%s", "rps": %s, "hello_rps": %s, "p50_ms": %s, "p99_ms": %s, "p99_over_p50": %s}\n' \
+      "$name" "$path" "$rps" "$hello_rps" "${WORST_P50[$name]}" "${WORST_P99[$name]}" "${WORST_RATIO[$name]}" \
+      >>"$RESULTS/rows.jsonl"
   done
   echo
   echo "Counted views: $((after - before)) recorded for $COUNTED requests answered on counted rows."
 } >"$SUMMARY"
 cat "$SUMMARY"
 echo "Raw results: $RESULTS"
+echo "$RESULTS" >"${BENCH_RESULTS_POINTER:-/dev/null}"
 if [[ $((after - before)) -ne $COUNTED ]]; then
   echo "COUNTING MISMATCH: $((after - before)) views recorded, $COUNTED counted requests" >&2
   exit 1

@@ -313,6 +313,8 @@ class Seeder:
                     build_tokens(title),
                     build_tokens(summary),
                     build_tokens(body_text),
+                    status,
+                    stamp,
                 )
             )
             plan.append((pk, published, public))
@@ -344,10 +346,37 @@ class Seeder:
         self.log(f"{len(rows)} articles")
         self.insert(Article.tags.through, ["article_id", "tag_id"], links)
         self.log(f"{len(links)} article-tag links")
-        index_columns = ["article_id", "text", "title_tokens", "summary_tokens", "body_tokens"]
+        index_columns = [
+            "article_id",
+            "text",
+            "title_tokens",
+            "summary_tokens",
+            "body_tokens",
+            "status",
+            "published_at",
+        ]
         self.insert(ArticleSearchIndex, index_columns, index_rows)
         self.log(f"{len(index_rows)} search index rows")
         return plan
+
+    def sidebar(self) -> None:
+        """A sidebar with one widget of every kind and an About page, as a real blog has
+        (only when the site has no widgets yet)."""
+        from articles.models import Page, SidebarWidget
+
+        if SidebarWidget.objects.exists():
+            return
+        for order, kind in enumerate(SidebarWidget.Kind):
+            body = (
+                "Django https://djangoproject.com"
+                if kind == SidebarWidget.Kind.LINKS
+                else "About *this* blog."
+            )
+            SidebarWidget(kind=kind, title=str(kind.label), body=body, order=order).save()
+        Page.objects.get_or_create(
+            slug="about", defaults={"title": "About", "body": "A benchmark blog.", "show_in_nav": True}
+        )
+        self.log("a sidebar widget of every kind and an About page")
 
     def lists(self) -> None:
         """The derived lists and counts readers' pages read (``articles.listings``)."""
@@ -552,6 +581,7 @@ def main(argv: list[str] | None = None) -> None:
     plan = seeder.articles(args.articles, authors, categories, tags)
     seeder.comments(args.comments, plan)
     seeder.lists()
+    seeder.sidebar()
     if args.stats_days:
         seeder.stats(args.stats_days, plan)
     seeder.log("done")
