@@ -60,6 +60,7 @@ _ARTICLE_TAGS = (
         "h6",
         "img",
         "input",
+        "label",
         "table",
         "thead",
         "tbody",
@@ -119,7 +120,8 @@ def _parser(profile: Profile) -> MarkdownIt:
         "gfm-like",
         {"html": profile is Profile.ARTICLE, "linkify": True, "typographer": False, "highlight": _highlight},
     )
-    md.use(footnote_plugin).use(tasklists_plugin, enabled=False)
+    # label=True wraps each task's checkbox and text in a <label>: the box is named by its text.
+    md.use(footnote_plugin).use(tasklists_plugin, enabled=False, label=True)
     if profile is Profile.ARTICLE:
         md.use(
             anchors_plugin,
