@@ -176,7 +176,7 @@ def test_task_list_checkboxes_are_labelled_by_their_text():
     # The checkbox sits inside its <label>, so the label's text names it.
     assert '<label><input class="task-list-item-checkbox" checked="checked" disabled="disabled"' in html
     assert "ship <strong>it</strong></label>" in html
-    assert 'docs</a></label>' in html
+    assert "docs</a></label>" in html
 
 
 def test_stored_task_lists_are_rerendered_with_labels(transactional_db):

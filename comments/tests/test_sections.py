@@ -150,3 +150,26 @@ def test_article_page_query_count_is_flat_from_0_to_200_comments(
     if visitor == "anonymous":
         with django_assert_max_num_queries(0):
             assert browser.get(article.get_absolute_url())["X-Page-Cache"] == "hit"
+
+
+@pytest.mark.parametrize(
+    "stored", ["javascript:alert(1)", "JAVASCRIPT:alert(1)", "data:text/html,x", "java\tscript:x"]
+)
+def test_a_stored_website_that_is_not_http_is_not_a_link(client, article, stored):
+    """The form refuses such URLs, but an import or a shell can store one: checked when shown."""
+    comment = CommentFactory(article=article, author_name="Mallory")
+    Comment.objects.filter(pk=comment.pk).update(author_url=stored)
+    page = _page(client, _recounted(article))
+    assert '<span class="comment-author">Mallory</span>' in page
+    assert "alert(1)" not in page and "data:text/html" not in page
+
+
+def test_comment_times_are_valid_html_datetimes(client, article):
+    import re
+
+    CommentFactory(article=article)
+    page = _page(client, _recounted(article))
+    stamps = re.findall(r'<time datetime="([^"]*)"', page)
+    assert len(stamps) >= 2  # the article's and the comment's
+    for stamp in stamps:  # at most millisecond precision (the Nu checker's rule); we give seconds
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", stamp), stamp
