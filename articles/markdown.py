@@ -190,12 +190,18 @@ def markdownify(text: str) -> str:
 
 
 _WHITESPACE = re.compile(r"\s+")
-_HEADER_ANCHOR = re.compile(r'<a [^>]*class="header-anchor"[^>]*>.*?</a>', re.S)
+_HEADER_ANCHOR = re.compile(r'[ ]?<a [^>]*class="header-anchor"[^>]*>.*?</a>', re.S)
+
+
+def without_heading_anchors(fragment: str) -> str:
+    """Rendered HTML without the headings' "#" permalinks (meaningless out of the page:
+    feeds, excerpts)."""
+    return _HEADER_ANCHOR.sub("", fragment)
 
 
 def plain_text(fragment: str, *, limit: int | None = None) -> str:
     """Visible text of an HTML fragment, whitespace collapsed, cut at ``limit`` characters."""
-    fragment = _HEADER_ANCHOR.sub("", fragment)
+    fragment = without_heading_anchors(fragment)
     text = _WHITESPACE.sub(" ", html.unescape(nh3.clean(fragment, tags=set()))).strip()
     if limit is not None and len(text) > limit:
         cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
