@@ -34,16 +34,20 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt
 install: $(RUNTIME_STAMP)
 install-dev: $(DEV_STAMP)
 
+# Links in mails and feeds point where `make run` serves, unless BLOG_SITE_URL is set (in
+# the environment or in .env).
+SITE_URL_DEFAULT = $(if $(BLOG_SITE_URL)$(shell grep -s '^BLOG_SITE_URL=' .env),,BLOG_SITE_URL=http://$(HOST):$(PORT))
+
 ## Serve the blog on http://$(HOST):$(PORT) with the embedded backends.
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v0
-	$(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py --bind $(HOST):$(PORT) blog_project.wsgi
+	$(SITE_URL_DEFAULT) $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py --bind $(HOST):$(PORT) blog_project.wsgi
 
 ## Django's development server with DEBUG on.
 dev: install
 	$(PY) manage.py migrate --noinput
-	DJANGO_DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+	$(SITE_URL_DEFAULT) DJANGO_DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
 demo: install
 	$(PY) manage.py migrate --noinput

@@ -8,7 +8,7 @@ class ArticlesConfig(AppConfig):
     verbose_name = _("Articles")
 
     def ready(self) -> None:
-        from . import signals, widgets
+        from . import checks, signals, widgets  # noqa: F401 - checks registers itself
 
         signals.connect()
         widgets.register_core_widgets()

@@ -61,7 +61,10 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
-# The public origin used in feeds, sitemaps and e-mails when no request is at hand.
+# The public origin of links in feeds and e-mails (and wherever no request is at hand).
+# `make run` and deploy/cluster.sh set it to where they serve; production must set it
+# (`check --deploy` warns otherwise).
+SITE_URL_CONFIGURED = bool(env.str("BLOG_SITE_URL", default=""))
 SITE_URL = env.str("BLOG_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
