@@ -239,6 +239,8 @@ STORAGES = {
 # A collected file missing from a stale manifest is hashed on the fly rather than turning
 # every page into a 500 (collectstatic itself is run by `make run` and the deploy).
 WHITENOISE_MANIFEST_STRICT = False
+# Files browsers ask for at the site's root (/favicon.ico, /apple-touch-icon.png).
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Django serves uploads itself in the embedded default; nginx does in production.

@@ -2,6 +2,7 @@
 
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -287,3 +288,69 @@ def test_query_counts_are_flat_and_warm_pages_cost_nothing(client, django_assert
     assert after_write[0] == after_write[1] and emptied[0] == emptied[1], (after_write, emptied)
     with django_assert_max_num_queries(0):
         assert client.get(url)["X-Page-Cache"] == "hit"
+
+
+def _every_reader_page(world) -> dict[str, str]:
+    PageFactory(title="About me", slug="about", body="Hello")
+    article = world["public"]
+    month = timezone.localtime(article.published_at)
+    return {
+        "home": "/",
+        "article": article.get_absolute_url(),
+        "category": "/category/tech/",
+        "tag": "/tag/python/",
+        "archives": "/archives/",
+        "month": f"/archives/{month.year}/{month.month}/",
+        "search": "/search/?q=public",
+        "empty search": "/search/",
+        "page": "/p/about/",
+        "404": "/no/such/page/",
+    }
+
+
+def test_every_page_has_exactly_one_h1(client, world):
+    import re
+
+    for name, url in _every_reader_page(world).items():
+        body = client.get(url).content.decode()
+        assert len(re.findall(r"<h1[\s>]", body)) == 1, name
+
+
+def test_the_home_pages_h1_is_the_site_title(client, world):
+    body = client.get("/").content.decode()
+    assert '<h1 class="site-title"><a href="/">' in body
+    assert '<h1 class="site-title">' not in client.get("/category/tech/").content.decode()
+
+
+def test_favicon_and_touch_icon(client):
+    """Linked from every page, and answered at the root where browsers look unasked."""
+    body = client.get("/").content.decode()
+    assert '<link rel="icon" href="/favicon.ico" sizes="48x48">' in body
+    assert '<link rel="apple-touch-icon" href="/apple-touch-icon.png">' in body
+    assert '<link rel="icon" href="/static/icons/icon.svg" type="image/svg+xml">' in body
+    for path, type_prefix in [("/favicon.ico", "image/"), ("/apple-touch-icon.png", "image/png")]:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response["Content-Type"].startswith(type_prefix), response["Content-Type"]
+        assert b"".join(response.streaming_content)[:4] in (b"\x00\x00\x01\x00", b"\x89PNG")
+    from django.contrib.staticfiles import finders
+
+    assert "<svg" in Path(finders.find("icons/icon.svg")).read_text()
+
+
+def test_code_styles_load_only_where_code_is_shown(client, world):
+    article = world["public"]
+    assert "css/pygments.css" in client.get(article.get_absolute_url()).content.decode()
+    for url in ["/", "/category/tech/", "/search/?q=public", "/archives/"]:
+        assert "css/pygments.css" not in client.get(url).content.decode(), url
+
+
+def test_search_landmarks_have_distinct_names(client, world):
+    """Several search forms on one page (header, search page): each landmark is named."""
+    import re
+
+    WidgetFactory(kind=SidebarWidget.Kind.SEARCH)
+    for url in ["/", "/search/?q=public", "/no/such/page/"]:
+        body = client.get(url).content.decode()
+        names = re.findall(r'role="search"(?: aria-label="([^"]*)")?', body)
+        assert all(names) and len(names) == len(set(names)), (url, names)
