@@ -354,3 +354,43 @@ def test_search_landmarks_have_distinct_names(client, world):
         body = client.get(url).content.decode()
         names = re.findall(r'role="search"(?: aria-label="([^"]*)")?', body)
         assert all(names) and len(names) == len(set(names)), (url, names)
+
+
+def test_category_counts_mean_the_same_everywhere(client):
+    """A category counts its children's public articles: the sidebar, the navigation and
+    the category page (its count and the articles it lists, page by page) agree."""
+    import re
+
+    from articles.models import SiteSettings
+
+    SiteSettings.objects.filter(pk=1).update(posts_per_page=2)
+    parent = CategoryFactory(name="Programming", slug="programming")
+    child = CategoryFactory(name="Python", slug="python-cat", parent=parent)
+    grandchild = CategoryFactory(name="Django", slug="django-cat", parent=child)
+    ArticleFactory(category=parent, title="In parent")
+    ArticleFactory(category=child, title="In child")
+    ArticleFactory(category=grandchild, title="In grandchild 1")
+    ArticleFactory(category=grandchild, title="In grandchild 2")
+    DraftFactory(category=child, title="Draft in child")
+    ScheduledFactory(category=grandchild, title="Scheduled in grandchild")
+    WidgetFactory(kind=SidebarWidget.Kind.CATEGORIES)
+    bump("structure")
+    home = client.get("/").content.decode()
+    sidebar = dict(
+        re.findall(r'<a href="/category/([^/]+)/">[^<]+</a> <span class="count">\((\d+)\)</span>', home)
+    )
+    assert sidebar == {"programming": "4", "python-cat": "3", "django-cat": "2"}
+    nav = home.split('<ul class="nav-list">')[1].split("</nav>")[0]
+    assert "/category/programming/" in nav and "/category/python-cat/" in nav
+    for slug, expected in sidebar.items():
+        listed, number = [], 1
+        while True:
+            response = client.get(f"/category/{slug}/", {"page": number})
+            if response.status_code == 404:
+                break
+            body = response.content.decode()
+            assert f'<p class="count list-count">{expected} articles</p>' in body, slug
+            listed += re.findall(r'<h2 class="entry-title"><a href="[^"]+">([^<]+)</a>', body)
+            number += 1
+        assert len(listed) == len(set(listed)) == int(expected), (slug, listed)
+        assert not any("Draft" in title or "Scheduled" in title for title in listed)
