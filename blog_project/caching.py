@@ -196,10 +196,12 @@ def value(name: str, *, scopes: Iterable[str], build: Callable[[], Any], request
 
 @dataclass(frozen=True)
 class HoleFiller:
-    fill: Callable[[HttpRequest, str], str]  # (request, arg) -> HTML (already escaped)
+    # (request, arg) -> HTML (already escaped); batch: (request, [arg, ...]) -> {arg: HTML}
+    fill: Callable[[HttpRequest, Any], Any]
     # > 0: the same for every reader; reused this long per process (a number, or a
     # function returning one, read at each fill so settings can change it).
     max_age: float | Callable[[], float] = 0.0
+    batch: bool = False
 
     def reuse_seconds(self) -> float:
         return self.max_age() if callable(self.max_age) else self.max_age
@@ -207,15 +209,23 @@ class HoleFiller:
 
 _fillers: dict[str, HoleFiller] = {}
 _shared_fills: dict[tuple, tuple[float, str]] = {}
+_SHARED_FILLS_MAX = 2048
 
 
 def register_hole(
-    name: str, fill: Callable[[HttpRequest, str], str], *, max_age: float | Callable[[], float] = 0.0
+    name: str,
+    fill: Callable[[HttpRequest, Any], Any],
+    *,
+    max_age: float | Callable[[], float] = 0.0,
+    batch: bool = False,
 ) -> None:
     """``fill(request, arg)`` replaces ``<!--hole:name-->`` / ``<!--hole:name:arg-->`` in
     every HTML response. ``max_age``: the filling is the same for every reader of a
-    language and generation, and may be reused for that many seconds in a process."""
-    _fillers[name] = HoleFiller(fill=fill, max_age=max_age)
+    language and generation, and may be reused for that many seconds in a process.
+    ``batch``: the filler gets the args of all of a page's holes of this name in one call,
+    ``fill(request, [arg, ...]) -> {arg: html}`` (one read for ten counts on a list page);
+    with ``max_age``, only the args not reused from this process are asked for."""
+    _fillers[name] = HoleFiller(fill=fill, max_age=max_age, batch=batch)
 
 
 _CSRF_INDEX = {char: index for index, char in enumerate(CSRF_ALLOWED_CHARS)}
@@ -254,10 +264,18 @@ def _fill_csrf(request: HttpRequest, arg: str) -> str:
 register_hole("csrf", _fill_csrf)
 
 
+def _share(key: tuple, html: str, expires: float) -> None:
+    if len(_shared_fills) > _SHARED_FILLS_MAX:  # old generations' fillings: dropped wholesale
+        _shared_fills.clear()
+    _shared_fills[key] = (expires, html)
+
+
 def _fill(request: HttpRequest, name: str, arg: str, generation: int) -> str:
     filler = _fillers.get(name)
     if filler is None:
         return ""
+    if filler.batch:
+        return _fill_batch(request, name, [arg], generation).get(arg, "")
     max_age = filler.reuse_seconds()
     if max_age <= 0:
         return filler.fill(request, arg)
@@ -266,10 +284,47 @@ def _fill(request: HttpRequest, name: str, arg: str, generation: int) -> str:
     expires, html = _shared_fills.get(key, (0.0, ""))
     if expires <= now:
         html = filler.fill(request, arg)
-        if len(_shared_fills) > 256:
-            _shared_fills.clear()
-        _shared_fills[key] = (now + max_age, html)
+        _share(key, html, now + max_age)
     return html
+
+
+def _fill_batch(request: HttpRequest, name: str, args: list[str], generation: int) -> dict[str, str]:
+    """The fillings of one batch filler's holes: reused ones, then the rest in one call."""
+    filler = _fillers[name]
+    max_age = filler.reuse_seconds()
+    language = translation.get_language()
+    now = time.monotonic()
+    filled: dict[str, str] = {}
+    missing = []
+    for arg in dict.fromkeys(args):
+        expires, html = (
+            _shared_fills.get((name, arg, language, generation), (0.0, "")) if max_age > 0 else (0, "")
+        )
+        if expires > now:
+            filled[arg] = html
+        else:
+            missing.append(arg)
+    if missing:
+        found = filler.fill(request, missing)
+        for arg in missing:
+            filled[arg] = found.get(arg, "")
+            if max_age > 0:
+                _share((name, arg, language, generation), filled[arg], now + max_age)
+    return filled
+
+
+def _fill_batches(request: HttpRequest, segments: tuple, generation: int) -> dict[tuple[str, str], str]:
+    """Every batch filler's holes on this page, each filler called once."""
+    wanted: dict[str, list[str]] = {}
+    for name, arg in segments[1::2]:
+        filler = _fillers.get(name)
+        if filler is not None and filler.batch:
+            wanted.setdefault(name, []).append(arg)
+    return {
+        (name, arg): html
+        for name, args in wanted.items()
+        for arg, html in _fill_batch(request, name, args, generation).items()
+    }
 
 
 def _segments(body: bytes) -> tuple:
@@ -292,9 +347,14 @@ def _segments(body: bytes) -> tuple:
 def _render_segments(request: HttpRequest, segments: tuple, generation: int) -> bytes:
     if len(segments) == 1:
         return segments[0]
+    batched = _fill_batches(request, segments, generation)
     out = []
     for index, part in enumerate(segments):
-        out.append(part if index % 2 == 0 else _fill(request, *part, generation).encode())
+        if index % 2 == 0:
+            out.append(part)
+        else:
+            html = batched[part] if part in batched else _fill(request, *part, generation)
+            out.append(html.encode())
     return b"".join(out)
 
 

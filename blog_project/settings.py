@@ -306,6 +306,9 @@ BLOG_PAGE_CACHE_SKIP_PREFIXES = (
 # Live sidebar widgets that are the same for every reader (site statistics) are re-rendered
 # at most this often per process; 0 renders them on every request.
 BLOG_LIVE_WIDGET_MAX_AGE = env.float("BLOG_LIVE_WIDGET_MAX_AGE", default=5.0)
+# Article view counts on pages (rolled up + today's) are read from the counters at most
+# this often per process for the same articles; 0 reads them on every request.
+BLOG_LIVE_VIEWS_MAX_AGE = env.float("BLOG_LIVE_VIEWS_MAX_AGE", default=5.0)
 # After a failed call to Redis, the broker or the mail server, calls through its circuit
 # breaker fail fast for this many seconds (then one probe): a hung service costs each
 # process one short wait per interval, not one per call (blog_project/breaker.py).

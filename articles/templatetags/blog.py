@@ -8,6 +8,7 @@ from django.utils.safestring import mark_safe
 
 from blog_project.caching import hole
 
+from ..live import views_html
 from ..registry import render_article_sections
 
 register = template.Library()
@@ -76,3 +77,9 @@ def web_url(value: str | None, relative: str = "") -> str:
     if relative and url.startswith("/") and not url.startswith("//") and "\\" not in url:
         return url
     return ""
+
+
+@register.simple_tag
+def article_views(article) -> str:
+    """ "12 views": the rolled-up count plus today's, filled per page from the counters."""
+    return mark_safe(views_html(article))

@@ -90,7 +90,7 @@ def test_results_get_a_title_and_an_excerpt():
     assert nowhere.search_excerpt == "Plain &lt;summary&gt;."
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # MariaDB indexes FULLTEXT at commit
 def test_the_search_page_marks_titles_and_excerpts(client):
     ArticleFactory(title="What I learned running Redis in production", summary="Lessons from ops.")
     ArticleFactory(
@@ -104,7 +104,7 @@ def test_the_search_page_marks_titles_and_excerpts(client):
     assert "缓存与<mark>数据库</mark>" in chinese and "分布式<mark>数据库</mark>的笔记" in chinese
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # MariaDB indexes FULLTEXT at commit
 def test_hostile_queries_render_safely(client):
     ArticleFactory(title="Script kiddies", summary="About <script> tags and img onerror handlers.")
     for query in ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "%00", "\u202e"]:
