@@ -12,6 +12,8 @@ class CommentsConfig(AppConfig):
 
         from .sections import (
             fill_author_hole,
+            fill_pending_hole,
+            fill_pending_notice_hole,
             fill_stamp_hole,
             render_article_section,
             render_recent_comments_widget,
@@ -25,3 +27,6 @@ class CommentsConfig(AppConfig):
         # the remembered commenter's details are holes filled per request.
         caching.register_hole("comment-stamp", fill_stamp_hole)
         caching.register_hole("comment-author", fill_author_hole)
+        # A reader's own held comments, in place, with a notice beside the form.
+        caching.register_hole("comment-pending", fill_pending_hole)
+        caching.register_hole("comment-pending-notice", fill_pending_notice_hole)

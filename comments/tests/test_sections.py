@@ -175,3 +175,94 @@ def test_comment_times_are_valid_html_datetimes(client, article):
     assert len(stamps) >= 2  # the article's and the comment's
     for stamp in stamps:  # at most millisecond precision (the Nu checker's rule); we give seconds
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", stamp), stamp
+
+
+# --- a reader's own held comments --------------------------------------------------------
+
+
+def _hold_and_post(client, article, **fields):
+    response = client.post(post_url(article), form_data(**fields))
+    assert response.status_code == 303
+    return response
+
+
+def test_a_held_reply_is_shown_under_its_thread_with_whom_it_answers(client, article):
+    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    root = CommentFactory(article=article, author_name="Grace")
+    _recounted(article)
+    response = _hold_and_post(client, article, parent=root.pk, body="Held reply words")
+    held = Comment.objects.get(body="Held reply words")
+    assert response["Location"] == f"{article.get_absolute_url()}#c-{held.number}"
+    page = _page(client, article)
+    own = page.split('class="comment-list pending-comments"')[1].split("</ol>")[0]
+    assert "Held reply words" in own and f'id="c-{held.number}"' in own
+    assert 'replying to <a href="#c-1">@Grace</a>' in own
+    assert "Reply</a>" not in own  # no reply link on a comment nobody else can see
+
+
+def test_held_comments_are_shown_on_their_thread_page(client, article, settings):
+    settings.COMMENTS_THREADS_PER_PAGE = 2
+    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    first, _second, third = (CommentFactory(article=article) for _ in range(3))
+    _recounted(article)
+    reply = _hold_and_post(client, article, parent=first.pk, body="On page one")
+    new = _hold_and_post(client, article, body="A new thread")
+    assert reply["Location"].startswith(article.get_absolute_url() + "#c-")  # page 1
+    assert new["Location"].startswith(article.get_absolute_url() + "?page=2#c-")  # the last page
+    page_one, page_two = _page(client, article), _page(client, article, "?page=2")
+    assert "On page one" in page_one and "A new thread" not in page_one
+    assert "A new thread" in page_two and "On page one" not in page_two
+    assert f'id="c-{third.number}"' in page_two
+
+
+def test_only_the_author_sees_a_held_comment_and_a_forged_cookie_shows_nothing(client, article):
+    from comments import conf
+
+    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    _hold_and_post(client, article, body="Mine alone")
+    assert "Mine alone" in _page(client, article)
+    stranger = Client()
+    assert "Mine alone" not in _page(stranger, article)
+    cookie = client.cookies[conf.PENDING_COOKIE].value
+    stranger.cookies[conf.PENDING_COOKIE] = cookie[:-2] + ("AA" if not cookie.endswith("AA") else "BB")
+    assert "Mine alone" not in _page(stranger, article)
+    other_article = ArticleFactory()
+    assert "Mine alone" not in _page(client, other_article)  # the cookie names its article
+
+
+def test_once_moderated_the_comment_is_in_the_thread_or_gone(
+    client, article, django_capture_on_commit_callbacks
+):
+    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    _hold_and_post(client, article, body="Soon approved")
+    _hold_and_post(client, article, body="Soon spam")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.comment_moderate(comments=Comment.objects.filter(body="Soon approved"), status="approved")
+        services.comment_moderate(comments=Comment.objects.filter(body="Soon spam"), status="spam")
+    page = _page(client, article)
+    assert page.count("Soon approved") == 1 and "Soon spam" not in page
+    assert "pending-comments" not in page and "awaiting moderation" not in page
+
+
+def test_readers_without_the_cookie_pay_nothing_for_it(client, article, django_assert_num_queries):
+    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    _hold_and_post(Client(), article, body="Someone else's")
+    _page(client, article)
+    with django_assert_num_queries(0):
+        response = client.get(article.get_absolute_url())
+    assert response["X-Page-Cache"] == "hit" and "Someone else" not in response.content.decode()
+
+
+def test_the_cookie_keeps_the_last_few_held_comments(client, settings):
+    from comments import conf, sections
+
+    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    settings.COMMENTS_RATE_LIMIT = 100
+    articles = [ArticleFactory() for _ in range(conf.PENDING_COOKIE_ITEMS + 2)]
+    for number, each in enumerate(articles):
+        _hold_and_post(client, each, body=f"Held number {number}")
+    request = type("R", (), {"COOKIES": {conf.PENDING_COOKIE: client.cookies[conf.PENDING_COOKIE].value}})()
+    pairs = sections._pending_pairs(request)
+    assert len(pairs) == conf.PENDING_COOKIE_ITEMS
+    assert pairs[-1][0] == articles[-1].pk and articles[0].pk not in {pair[0] for pair in pairs}
+    assert "Held number 11" in _page(client, articles[-1])
