@@ -2,7 +2,7 @@
 //
 //   node audit/audit.mjs http://127.0.0.1:8713 pages.json
 //
-// pages.json lists the pages ({name, path, lighthouse, noindex}); audit/run.sh writes it
+// pages.json lists the pages ({name, path, lighthouse, noindex, status, headers}); audit/run.sh writes it
 // after seeding a demo blog. Prints one table and exits 1 if any bar is missed:
 // Lighthouse accessibility, best practices and SEO at 100 (a noindex page may miss only
 // the "is crawlable" audit) and performance at PERF_BAR or more; the Nu checker at 0
@@ -40,7 +40,7 @@ async function nuChecker() {
   try {
     const files = [];
     for (const page of pages) {
-      const response = await fetch(base + page.path);
+      const response = await fetch(base + page.path, { headers: page.headers || {} });
       const expected = page.status || 200;
       if (response.status !== expected) {
         failures.push(`${page.name}: HTTP ${response.status}, expected ${expected}`);
@@ -76,9 +76,9 @@ async function axe() {
   const source = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
   try {
     for (const scheme of ["light", "dark"]) {
-      const context = await browser.newContext({ colorScheme: scheme });
-      const tab = await context.newPage();
       for (const page of pages) {
+        const context = await browser.newContext({ colorScheme: scheme, extraHTTPHeaders: page.headers || {} });
+        const tab = await context.newPage();
         await tab.goto(base + page.path, { waitUntil: "load" });
         await tab.evaluate(source);
         const violations = await tab.evaluate(async () => {
@@ -89,8 +89,8 @@ async function axe() {
         const row = rows[page.name];
         row.axe = (row.axe || 0) + violations.length;
         for (const v of violations) failures.push(`axe ${page.name} (${scheme}): ${v.id} at ${v.nodes.slice(0, 3).join(", ")}`);
+        await context.close();
       }
-      await context.close();
     }
   } finally {
     await browser.close();
@@ -117,6 +117,15 @@ function missedAudits(lhr, category) {
     .map((ref) => ref.id);
 }
 
+function auditDetails(lhr, id) {
+  // What a missed audit found (its first items), so a failure says where to look.
+  const items = lhr.audits[id]?.details?.items || [];
+  return items
+    .slice(0, 3)
+    .map((item) => item.description || item.url || item.node?.snippet || JSON.stringify(item).slice(0, 160))
+    .join(" | ");
+}
+
 async function lighthouseAll() {
   const chrome = await chromeLauncher.launch({ chromePath: CHROME, chromeFlags: CHROME_FLAGS });
   try {
@@ -138,7 +147,8 @@ async function lighthouseAll() {
         if (category === "seo" && page.noindex) missed = missed.filter((id) => id !== "is-crawlable");
         const bar = category === "performance" ? PERF_BAR : 100;
         if (category === "performance" ? score < bar : missed.length) {
-          failures.push(`Lighthouse ${page.name} ${category} ${score} < ${bar}: ${missed.join(", ")}`);
+          const found = missed.map((id) => `${id} [${auditDetails(lhr, id)}]`);
+          failures.push(`Lighthouse ${page.name} ${category} ${score} < ${bar}: ${found.join(", ")}`);
         }
       }
       const metrics = lhr.audits;
