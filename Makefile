@@ -17,7 +17,7 @@ REAL_VAR ?= $(CURDIR)/var/test-real
 SHIFTED_VAR ?= $(CURDIR)/var/test-shifted
 PYTEST_ARGS ?=
 
-.PHONY: run dev install install-dev test test-embedded test-real test-shifted lint format demo cluster bench messages clean
+.PHONY: run dev install install-dev test test-embedded test-real test-shifted lint format demo cluster bench messages clean audit
 
 $(RUNTIME_STAMP): requirements.txt
 	@scripts/system-deps
@@ -52,6 +52,7 @@ dev: install
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo_comments
 
 ## The whole suite: embedded backends, then MariaDB + Redis (mandatory, never skipped),
 ## then the date-sensitive apps again with the clock a year and a month ahead.
@@ -87,6 +88,18 @@ format: install-dev
 cluster: install
 	deploy/cluster.sh
 
+# The audit's Node tools, pinned by audit/package-lock.json, from the npm registry. No
+# install scripts run: none may download a browser or a Java runtime (Debian's are used).
+AUDIT_STAMP := audit/node_modules/.installed-$(shell cat audit/package-lock.json | sha1sum | cut -c1-10)
+$(AUDIT_STAMP): audit/package.json audit/package-lock.json
+	@scripts/system-deps --audit
+	cd audit && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+## Lighthouse, the Nu HTML checker and axe-core on a seeded demo blog (audit/run.sh).
+audit: install $(AUDIT_STAMP)
+	audit/run.sh
+
 bench: install-dev
 	bench/run.sh
 
@@ -96,4 +109,4 @@ messages: install-dev
 	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
 
 clean:
-	rm -rf var/test-embedded var/test-real var/test-shifted
+	rm -rf var/test-embedded var/test-real var/test-shifted var/audit

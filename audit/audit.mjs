@@ -166,7 +166,10 @@ function table() {
   const lines = pages.map((page) => {
     const row = rows[page.name];
     const lh = row.lighthouse;
-    const cell = (c) => (lh ? String(lh[c]) + (c === "performance" && row.runs > 1 ? ` (${row.runs} runs)` : "") : "-");
+    const note = (c) =>
+      (c === "performance" && row.runs > 1 ? ` (best of ${row.runs})` : "") +
+      (c === "seo" && page.noindex && lh[c] < 100 ? " (noindex)" : "");
+    const cell = (c) => (lh ? String(lh[c]) + note(c) : "-");
     return [page.name, cell("performance"), cell("accessibility"), cell("best-practices"), cell("seo"),
       String(row.nu ?? "-"), String(row.axe ?? "-"), row.metrics || ""];
   });
@@ -175,6 +178,8 @@ function table() {
   console.log(fmt(head));
   console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
   for (const line of lines) console.log(fmt(line));
+  console.log("Lighthouse: mobile form factor, simulated throttling (its defaults). A noindex page's SEO");
+  console.log("score misses only the \"is crawlable\" audit, which it fails on purpose.");
 }
 
 await nuChecker();

@@ -114,3 +114,9 @@ def test_default_widget_titles_are_cleared_by_the_migration(transactional_db):
     executor.migrate(executor.loader.graph.leaf_nodes())
     titles = dict(SidebarWidget.objects.values_list("pk", "title"))
     assert titles == {plain.pk: "", own.pk: "Old posts", other_kind.pk: "Archives"}
+
+
+def test_new_reader_words_are_translated(client):
+    article = ArticleFactory()
+    page = client.get(article.category.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "1 篇文章" in page and 'aria-label="站内搜索"' in page
