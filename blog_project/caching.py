@@ -208,7 +208,7 @@ class HoleFiller:
 
 
 _fillers: dict[str, HoleFiller] = {}
-_shared_fills: dict[tuple, tuple[float, str]] = {}
+_shared_fills: dict[tuple, tuple[float, Any]] = {}  # hole -> (expiry, HTML); batch -> (expiry, {arg: HTML})
 _SHARED_FILLS_MAX = 2048
 
 
@@ -289,11 +289,17 @@ def _fill(request: HttpRequest, name: str, arg: str, generation: int) -> str:
 
 
 def _fill_batch(request: HttpRequest, name: str, args: list[str], generation: int) -> dict[str, str]:
-    """The fillings of one batch filler's holes: reused ones, then the rest in one call."""
+    """The fillings of one batch filler's holes: reused ones, then the rest in one call.
+    A page's whole set is kept too, so a warm page costs one lookup, not one per hole."""
     filler = _fillers[name]
     max_age = filler.reuse_seconds()
     language = translation.get_language()
     now = time.monotonic()
+    page_key = (name, tuple(args), language, generation)
+    if max_age > 0:
+        expires, held = _shared_fills.get(page_key, (0.0, None))
+        if expires > now:
+            return held
     filled: dict[str, str] = {}
     missing = []
     for arg in dict.fromkeys(args):
@@ -310,6 +316,10 @@ def _fill_batch(request: HttpRequest, name: str, args: list[str], generation: in
             filled[arg] = found.get(arg, "")
             if max_age > 0:
                 _share((name, arg, language, generation), filled[arg], now + max_age)
+    if max_age > 0:
+        # Kept no longer than its oldest reused part (a shorter max age cannot be outlived).
+        expiry = min(_shared_fills.get((name, arg, language, generation), (now,))[0] for arg in filled)
+        _share(page_key, filled, expiry)
     return filled
 
 
