@@ -43,13 +43,15 @@ for _ in $(seq 1 100); do
 done
 
 # The pages: the four Lighthouse audits, and every kind of reader page for the validators.
-read -r ARTICLE CATEGORY TAG PAGE < <("$PY" manage.py shell -v 0 -c "
+read -r ARTICLE CATEGORY TAG PAGE COMMENT < <("$PY" manage.py shell -v 0 -c "
 from articles.models import Article, Category, Page, Tag
+from comments.models import Comment
 article = Article.objects.published().filter(comment_count__gt=0).order_by('-comment_count', 'pk').first()
 category = Category.objects.filter(parent=None).exclude(slug='uncategorized').order_by('order', 'name').first()
 tag = Tag.objects.order_by('-published_count', 'name').first()
 page = Page.objects.published().order_by('order', 'pk').first()
-print(article.get_absolute_url(), category.get_absolute_url(), tag.get_absolute_url(), page.get_absolute_url())
+comment = Comment.objects.filter(article=article).order_by('number').first()
+print(article.get_absolute_url(), category.get_absolute_url(), tag.get_absolute_url(), page.get_absolute_url(), comment.pk)
 ")
 cat >"$VAR/pages.json" <<EOF
 [
@@ -61,6 +63,7 @@ cat >"$VAR/pages.json" <<EOF
   {"name": "archives", "path": "/archives/"},
   {"name": "page", "path": "$PAGE"},
   {"name": "home-zh", "path": "/", "headers": {"Accept-Language": "zh-CN,zh;q=0.9"}},
+  {"name": "reply", "path": "/comments/$COMMENT/reply/"},
   {"name": "not-found", "path": "/no-such-page/", "status": 404}
 ]
 EOF

@@ -311,7 +311,11 @@ def _fill_batch(request: HttpRequest, name: str, args: list[str], generation: in
         else:
             missing.append(arg)
     if missing:
-        found = filler.fill(request, missing)
+        try:
+            found = filler.fill(request, missing)
+        except Exception:  # its data unreachable: these holes stay empty, the page is served
+            log.warning("The %r holes could not be filled; left empty.", name, exc_info=True)
+            found = {}
         for arg in missing:
             filled[arg] = found.get(arg, "")
             if max_age > 0:

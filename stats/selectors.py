@@ -107,7 +107,11 @@ def live_article_views(article_ids: list[int], request=None) -> dict[int, int]:
     them. One counter read (a Redis round trip, or a query on the database backend)."""
     backend = get_backend()
     final_through = None if backend.knows_final_days else cached_filled_through(request)
-    return backend.article_views(live_days(final_through, None, timezone.localdate()), list(article_ids))
+    try:
+        return backend.article_views(live_days(final_through, None, timezone.localdate()), list(article_ids))
+    except RedisError as exc:  # the rolled-up counts are shown meanwhile
+        log.debug("Stats: live counters unavailable for view counts: %r", exc)
+        return {}
 
 
 @dataclass(frozen=True)

@@ -298,6 +298,19 @@ def test_a_batch_filler_asks_only_for_what_it_does_not_hold(rf):
         caching._fillers.pop("test-batch", None)
 
 
+def test_a_failing_batch_filler_leaves_its_holes_empty(rf, caplog):
+    def broken(request, args):
+        raise RuntimeError("counters down")
+
+    caching.register_hole("test-batch", broken, batch=True)
+    try:
+        segments = caching._segments(f"<p>{hole('test-batch', '1')}|{hole('test-batch', '2')}</p>".encode())
+        assert caching._render_segments(rf.get("/"), segments, 1) == b"<p>|</p>"
+        assert "could not be filled" in caplog.text
+    finally:
+        caching._fillers.pop("test-batch", None)
+
+
 def test_a_stored_page_survives_its_round_trip_through_the_store():
     entry = Entry(
         generation=42,

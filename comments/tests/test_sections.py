@@ -266,3 +266,12 @@ def test_the_cookie_keeps_the_last_few_held_comments(client, settings):
     assert len(pairs) == conf.PENDING_COOKIE_ITEMS
     assert pairs[-1][0] == articles[-1].pk and articles[0].pk not in {pair[0] for pair in pairs}
     assert "Held number 11" in _page(client, articles[-1])
+
+
+def test_the_reply_page_has_one_h1_and_the_form_heading_under_it(client, article):
+    import re
+
+    parent = CommentFactory(article=article, author_name="Grace")
+    body = client.get(f"/comments/{parent.pk}/reply/").content.decode()
+    assert re.findall(r"<h1[^>]*>([^<]*)</h1>", body) == ["Reply to Grace"]
+    assert '<h2 class="comment-form-title" id="comment-form-title"' in body
