@@ -201,7 +201,7 @@ def without_heading_anchors(fragment: str) -> str:
 
 def plain_text(fragment: str, *, limit: int | None = None) -> str:
     """Visible text of an HTML fragment, whitespace collapsed, cut at ``limit`` characters."""
-    fragment = without_heading_anchors(fragment)
+    fragment = _HEADER_ANCHOR.sub(" ", fragment)  # a space: the heading's text ends there
     text = _WHITESPACE.sub(" ", html.unescape(nh3.clean(fragment, tags=set()))).strip()
     if limit is not None and len(text) > limit:
         cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
