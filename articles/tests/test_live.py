@@ -4,6 +4,7 @@ views since, read for a whole page in one call and reused briefly per process.""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
@@ -89,7 +90,7 @@ def test_counts_match_the_traffic_page(admin_client, live_now):
 
     article = ArticleFactory(title="Counted")
     backend = get_backend()
-    yesterday = timezone.localdate() - timezone.timedelta(days=1)
+    yesterday = timezone.localdate() - timedelta(days=1)
     for visitor in ("h:a", "h:b", "h:c"):
         backend.record(day=yesterday, visitor=visitor, article_id=article.pk)
     services.stats_rollup()

@@ -109,11 +109,9 @@ def test_database_backend_reads_article_views_of_the_days_not_rolled_up(database
 # --- Redis backend (real-backend pass) ------------------------------------------------
 
 
-@pytest.mark.real_backends
-def test_redis_backend_reads_article_views_in_one_round_trip(redis_backend, monkeypatch):
-    drive(redis_backend)
-    redis_backend.record(day=D3, visitor="h:dddd", article_id=1)
-    calls = []
+def round_trips(redis_backend, monkeypatch) -> list[int]:
+    """The commands of each pipeline the backend sends from now on, one entry a round trip."""
+    calls: list[int] = []
     original = type(redis_backend.client.pipeline()).execute
 
     def counting_execute(pipe, *args, **kwargs):
@@ -121,6 +119,14 @@ def test_redis_backend_reads_article_views_in_one_round_trip(redis_backend, monk
         return original(pipe, *args, **kwargs)
 
     monkeypatch.setattr(type(redis_backend.client.pipeline()), "execute", counting_execute)
+    return calls
+
+
+@pytest.mark.real_backends
+def test_redis_backend_reads_article_views_in_one_round_trip(redis_backend, monkeypatch):
+    drive(redis_backend)
+    redis_backend.record(day=D3, visitor="h:dddd", article_id=1)
+    calls = round_trips(redis_backend, monkeypatch)
     assert redis_backend.article_views([D1, D2, D3], [1, 2, 9]) == {1: 4, 2: 1}
     assert calls == [3], "one HMGET per day, one round trip"
     assert redis_backend.article_views([D2, D3], [1, 2]) == {1: 1}
@@ -176,14 +182,7 @@ def test_redis_keys_expire_the_configured_days_after_their_day_ends(redis_backen
 
 @pytest.mark.real_backends
 def test_redis_backend_records_a_view_in_one_round_trip(redis_backend, monkeypatch):
-    calls = []
-    original = type(redis_backend.client.pipeline()).execute
-
-    def counting_execute(pipe, *args, **kwargs):
-        calls.append(len(pipe.command_stack))
-        return original(pipe, *args, **kwargs)
-
-    monkeypatch.setattr(type(redis_backend.client.pipeline()), "execute", counting_execute)
+    calls = round_trips(redis_backend, monkeypatch)
     redis_backend.record(day=D3, visitor="h:gggg", article_id=4)
     assert calls == [4, 4], "the day's first view: INCR, PFADD, HINCRBY, PFADD, then four EXPIREAT"
     calls.clear()
