@@ -17,7 +17,7 @@ REAL_VAR ?= $(CURDIR)/var/test-real
 SHIFTED_VAR ?= $(CURDIR)/var/test-shifted
 PYTEST_ARGS ?=
 
-.PHONY: run dev install install-dev test test-embedded test-real test-shifted lint format demo cluster bench messages clean
+.PHONY: run dev install install-dev test test-embedded test-real test-shifted lint format demo cluster bench messages clean audit
 
 $(RUNTIME_STAMP): requirements.txt
 	@scripts/system-deps
@@ -34,20 +34,25 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt
 install: $(RUNTIME_STAMP)
 install-dev: $(DEV_STAMP)
 
+# Links in mails and feeds point where `make run` serves, unless BLOG_SITE_URL is set (in
+# the environment or in .env).
+SITE_URL_DEFAULT = $(if $(BLOG_SITE_URL)$(shell grep -s '^BLOG_SITE_URL=' .env),,BLOG_SITE_URL=http://$(HOST):$(PORT))
+
 ## Serve the blog on http://$(HOST):$(PORT) with the embedded backends.
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v0
-	$(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py --bind $(HOST):$(PORT) blog_project.wsgi
+	$(SITE_URL_DEFAULT) $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py --bind $(HOST):$(PORT) blog_project.wsgi
 
 ## Django's development server with DEBUG on.
 dev: install
 	$(PY) manage.py migrate --noinput
-	DJANGO_DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+	$(SITE_URL_DEFAULT) DJANGO_DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
 
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo_comments
 
 ## The whole suite: embedded backends, then MariaDB + Redis (mandatory, never skipped),
 ## then the date-sensitive apps again with the clock a year and a month ahead.
@@ -83,6 +88,18 @@ format: install-dev
 cluster: install
 	deploy/cluster.sh
 
+# The audit's Node tools, pinned by audit/package-lock.json, from the npm registry. No
+# install scripts run: none may download a browser or a Java runtime (Debian's are used).
+AUDIT_STAMP := audit/node_modules/.installed-$(shell cat audit/package-lock.json | sha1sum | cut -c1-10)
+$(AUDIT_STAMP): audit/package.json audit/package-lock.json
+	@scripts/system-deps --audit
+	cd audit && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+## Lighthouse, the Nu HTML checker and axe-core on a seeded demo blog (audit/run.sh).
+audit: install $(AUDIT_STAMP)
+	audit/run.sh
+
 bench: install-dev
 	bench/run.sh
 
@@ -92,4 +109,4 @@ messages: install-dev
 	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
 
 clean:
-	rm -rf var/test-embedded var/test-real var/test-shifted
+	rm -rf var/test-embedded var/test-real var/test-shifted var/audit

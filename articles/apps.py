@@ -8,10 +8,11 @@ class ArticlesConfig(AppConfig):
     verbose_name = _("Articles")
 
     def ready(self) -> None:
-        from . import signals, widgets
+        from . import checks, live, signals, widgets  # noqa: F401 - checks registers itself
 
         signals.connect()
         widgets.register_core_widgets()
+        live.register()
 
 
 class BlogAdminConfig(admin_apps.AdminConfig):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 
 MAX_QUERY_TERMS = 8
 MAX_WORD = 60  # longer words are indexed (and searched) by their first 60 letters
@@ -61,6 +62,28 @@ def query_tokens(query: str) -> list[tuple[str, bool]]:
             elif len(run) >= 2:
                 required[(f"w{run}", True)] = None
     return list(required)
+
+
+def query_terms(query: str) -> tuple[list[str], list[str]]:
+    """What a query looks for, as readers see it (for highlighting): the words of spaced
+    scripts (each a prefix, as the index matches them) and the runs of CJK characters."""
+    words: dict[str, None] = {}
+    cjk: dict[str, None] = {}
+    for term in query.split()[:MAX_QUERY_TERMS]:
+        for run in _runs(term):
+            if _is_cjk(run):
+                cjk[run] = None
+            elif len(run) >= 2:
+                words[run] = None
+    return list(words), list(cjk)
+
+
+def text_runs(text: str) -> Iterator[tuple[int, int, str, bool]]:
+    """The runs of ``text`` the index is made of, where they are in ``text``:
+    ``(start, end, normalised run, is_cjk)``."""
+    for match in _RUNS.finditer(text):
+        run = unicodedata.normalize("NFKC", match.group()).lower()
+        yield match.start(), match.end(), run, _is_cjk(run)
 
 
 FTS_TABLE = "articles_search_fts"  # SQLite

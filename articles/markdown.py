@@ -60,6 +60,7 @@ _ARTICLE_TAGS = (
         "h6",
         "img",
         "input",
+        "label",
         "table",
         "thead",
         "tbody",
@@ -119,7 +120,8 @@ def _parser(profile: Profile) -> MarkdownIt:
         "gfm-like",
         {"html": profile is Profile.ARTICLE, "linkify": True, "typographer": False, "highlight": _highlight},
     )
-    md.use(footnote_plugin).use(tasklists_plugin, enabled=False)
+    # label=True wraps each task's checkbox and text in a <label>: the box is named by its text.
+    md.use(footnote_plugin).use(tasklists_plugin, enabled=False, label=True)
     if profile is Profile.ARTICLE:
         md.use(
             anchors_plugin,
@@ -188,12 +190,18 @@ def markdownify(text: str) -> str:
 
 
 _WHITESPACE = re.compile(r"\s+")
-_HEADER_ANCHOR = re.compile(r'<a [^>]*class="header-anchor"[^>]*>.*?</a>', re.S)
+_HEADER_ANCHOR = re.compile(r'[ ]?<a [^>]*class="header-anchor"[^>]*>.*?</a>', re.S)
+
+
+def without_heading_anchors(fragment: str) -> str:
+    """Rendered HTML without the headings' "#" permalinks (meaningless out of the page:
+    feeds, excerpts)."""
+    return _HEADER_ANCHOR.sub("", fragment)
 
 
 def plain_text(fragment: str, *, limit: int | None = None) -> str:
     """Visible text of an HTML fragment, whitespace collapsed, cut at ``limit`` characters."""
-    fragment = _HEADER_ANCHOR.sub("", fragment)
+    fragment = _HEADER_ANCHOR.sub(" ", fragment)  # a space: the heading's text ends there
     text = _WHITESPACE.sub(" ", html.unescape(nh3.clean(fragment, tags=set()))).strip()
     if limit is not None and len(text) > limit:
         cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]

@@ -566,7 +566,14 @@ class SidebarWidget(models.Model):
         RECENT_COMMENTS = "recent_comments", _("Recent comments")
         SITE_STATS = "site_stats", _("Site statistics")
 
-    title = models.CharField(_("title"), max_length=100, blank=True)
+    title = models.CharField(
+        _("title"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "Leave blank to show the kind's own heading (“Categories”, …) in each reader's language."
+        ),
+    )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     body = models.TextField(
         _("content"),
@@ -587,6 +594,14 @@ class SidebarWidget(models.Model):
 
     def __str__(self) -> str:
         return self.title or self.get_kind_display()
+
+    @property
+    def heading(self) -> str:
+        """The editor's title, else the kind's name in the language being rendered (a
+        custom widget has none)."""
+        if self.title or self.kind == self.Kind.CUSTOM:
+            return self.title
+        return str(self.Kind(self.kind).label) if self.kind in self.Kind.values else ""
 
     def clean(self) -> None:
         if not 1 <= self.item_count <= 50:

@@ -13,15 +13,22 @@ The core imports neither ``comments`` nor ``stats``; those apps register here fr
   anonymous page, so per-reader parts must be holes (``blog_project.caching.hole``), and
   whatever they show must bump a cache scope when it changes.
 
+- live view counts (``register_live_views``): how many views each article has had
+  since its ``view_count`` was last rolled up (today's counters), so pages and the admin
+  show the total of the moment.
+
 Per-reader holes themselves are registered with ``blog_project.caching.register_hole``.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.http import HttpRequest
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -69,3 +76,28 @@ def article_sections() -> list[ArticleSection]:
 
 def render_article_sections(article, request: HttpRequest) -> str:
     return "".join(section.render(article, request) for section in article_sections())
+
+
+_live_views: Callable[[list[int]], dict[int, int]] | None = None
+
+
+def register_live_views(read: Callable[[list[int]], dict[int, int]] | None) -> None:
+    """``read(article_ids) -> {article_id: views not yet in view_count}``, one call for
+    many articles; it may raise (the counters are down): the stored counts are shown."""
+    global _live_views
+    _live_views = read
+
+
+def has_live_views() -> bool:
+    return _live_views is not None
+
+
+def live_views(article_ids: list[int]) -> dict[int, int]:
+    """Views since the last rollup per article ({} when no app counts them, or on error)."""
+    if _live_views is None or not article_ids:
+        return {}
+    try:
+        return _live_views(article_ids)
+    except Exception:
+        log.warning("Live view counts unavailable; showing the rolled-up ones.", exc_info=True)
+        return {}

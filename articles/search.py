@@ -58,7 +58,7 @@ def search_articles(query: str) -> SearchResults:
         with connection.cursor() as cursor:
             cursor.execute(sql, [*params, *public, limit, offset])
             ids = [row[0] for row in cursor.fetchall()]
-        return articles_in_order(ids)
+        return articles_in_order(ids, with_body_html=True)
 
     return SearchResults(total, fetch)
 
@@ -143,5 +143,7 @@ def _word_search(query: str) -> SearchResults:
     capped = len(ids) > MAX_FALLBACK_RESULTS
     ids = ids[:MAX_FALLBACK_RESULTS]
     return SearchResults(
-        len(ids), lambda offset, limit: articles_in_order(ids[offset : offset + limit]), capped=capped
+        len(ids),
+        lambda offset, limit: articles_in_order(ids[offset : offset + limit], with_body_html=True),
+        capped=capped,
     )

@@ -256,10 +256,14 @@ def list_articles(key: str, total: int) -> ArticleList:
     return ArticleList(total, fetch)
 
 
-def articles_in_order(ids: list[int]) -> list[Article]:
-    """The list rows of ``ids``, in that order (still only public ones)."""
-    rows = Article.objects.published().for_list().in_bulk(ids)
-    return [rows[pk] for pk in ids if pk in rows]
+def articles_in_order(ids: list[int], *, with_body_html: bool = False) -> list[Article]:
+    """The list rows of ``ids``, in that order (still only public ones); search results
+    also read their ``body_html`` (for excerpts), in the same query."""
+    rows = Article.objects.published().for_list()
+    if with_body_html:
+        rows = rows.defer(None).defer("body", "toc_html")
+    found = rows.in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
 
 
 def _widget_limit(kind: str, request: HttpRequest | None) -> int:

@@ -12,8 +12,8 @@ from django.views.decorators.http import require_safe
 
 from blog_project.caching import cache_page
 
+from . import highlight, selectors
 from . import search as article_search
-from . import selectors
 from .archive import month_bounds
 from .models import Article, Page, Tag
 
@@ -105,7 +105,15 @@ def search(request: HttpRequest) -> HttpResponse:
     if not query:
         return render(request, "articles/article_list.html", {**context, "articles": []})
     results = article_search.search_articles(query)
-    return _list_page(request, results, results_capped=results.capped, **context)
+    page = _page(request, results)
+    # The query's words marked in each result's title and excerpt (the summary when it
+    # holds them, else a piece of the body, which search results read with their rows).
+    articles = highlight.mark_results(list(page.object_list), query)
+    return render(
+        request,
+        "articles/article_list.html",
+        {"page_obj": page, "articles": articles, "results_capped": results.capped, **context},
+    )
 
 
 @require_safe

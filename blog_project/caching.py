@@ -197,26 +197,36 @@ def value(name: str, *, scopes: Iterable[str], build: Callable[[], Any], request
 
 @dataclass(frozen=True)
 class HoleFiller:
-    fill: Callable[[HttpRequest, str], str]  # (request, arg) -> HTML (already escaped)
+    # (request, arg) -> HTML (already escaped); batch: (request, [arg, ...]) -> {arg: HTML}
+    fill: Callable[[HttpRequest, Any], Any]
     # > 0: the same for every reader; reused this long per process (a number, or a
     # function returning one, read at each fill so settings can change it).
     max_age: float | Callable[[], float] = 0.0
+    batch: bool = False
 
     def reuse_seconds(self) -> float:
         return self.max_age() if callable(self.max_age) else self.max_age
 
 
 _fillers: dict[str, HoleFiller] = {}
-_shared_fills: dict[tuple, tuple[float, str]] = {}
+_shared_fills: dict[tuple, tuple[float, Any]] = {}  # hole -> (expiry, HTML); batch -> (expiry, {arg: HTML})
+_SHARED_FILLS_MAX = 2048
 
 
 def register_hole(
-    name: str, fill: Callable[[HttpRequest, str], str], *, max_age: float | Callable[[], float] = 0.0
+    name: str,
+    fill: Callable[[HttpRequest, Any], Any],
+    *,
+    max_age: float | Callable[[], float] = 0.0,
+    batch: bool = False,
 ) -> None:
     """``fill(request, arg)`` replaces ``<!--hole:name-->`` / ``<!--hole:name:arg-->`` in
     every HTML response. ``max_age``: the filling is the same for every reader of a
-    language and generation, and may be reused for that many seconds in a process."""
-    _fillers[name] = HoleFiller(fill=fill, max_age=max_age)
+    language and generation, and may be reused for that many seconds in a process.
+    ``batch``: the filler gets the args of all of a page's holes of this name in one call,
+    ``fill(request, [arg, ...]) -> {arg: html}`` (one read for ten counts on a list page);
+    with ``max_age``, only the args not reused from this process are asked for."""
+    _fillers[name] = HoleFiller(fill=fill, max_age=max_age, batch=batch)
 
 
 _CSRF_INDEX = {char: index for index, char in enumerate(CSRF_ALLOWED_CHARS)}
@@ -255,10 +265,18 @@ def _fill_csrf(request: HttpRequest, arg: str) -> str:
 register_hole("csrf", _fill_csrf)
 
 
+def _share(key: tuple, html: str, expires: float) -> None:
+    if len(_shared_fills) > _SHARED_FILLS_MAX:  # old generations' fillings: dropped wholesale
+        _shared_fills.clear()
+    _shared_fills[key] = (expires, html)
+
+
 def _fill(request: HttpRequest, name: str, arg: str, generation: int) -> str:
     filler = _fillers.get(name)
     if filler is None:
         return ""
+    if filler.batch:
+        return _fill_batch(request, name, [arg], generation).get(arg, "")
     max_age = filler.reuse_seconds()
     if max_age <= 0:
         return _safely(filler, request, name, arg)
@@ -267,9 +285,7 @@ def _fill(request: HttpRequest, name: str, arg: str, generation: int) -> str:
     expires, html = _shared_fills.get(key, (0.0, ""))
     if expires <= now:
         html = _safely(filler, request, name, arg)
-        if len(_shared_fills) > 256:
-            _shared_fills.clear()
-        _shared_fills[key] = (now + max_age, html)
+        _share(key, html, now + max_age)
     return html
 
 
@@ -278,9 +294,62 @@ def _safely(filler: HoleFiller, request: HttpRequest, name: str, arg: str) -> st
     the rest of the page is served."""
     try:
         return filler.fill(request, arg)
-    except Exception:
-        log.warning("The %r hole could not be filled; left empty.", name, exc_info=True)
+    except Exception as exc:
+        log.warning("The %r hole could not be filled, left empty: %r", name, exc)
         return ""
+
+
+def _fill_batch(request: HttpRequest, name: str, args: list[str], generation: int) -> dict[str, str]:
+    """The fillings of one batch filler's holes: reused ones, then the rest in one call.
+    A page's whole set is kept too, so a warm page costs one lookup, not one per hole."""
+    filler = _fillers[name]
+    max_age = filler.reuse_seconds()
+    language = translation.get_language()
+    now = time.monotonic()
+    page_key = (name, tuple(args), language, generation)
+    if max_age > 0:
+        expires, held = _shared_fills.get(page_key, (0.0, None))
+        if expires > now:
+            return held
+    filled: dict[str, str] = {}
+    missing = []
+    for arg in dict.fromkeys(args):
+        expires, html = (
+            _shared_fills.get((name, arg, language, generation), (0.0, "")) if max_age > 0 else (0, "")
+        )
+        if expires > now:
+            filled[arg] = html
+        else:
+            missing.append(arg)
+    if missing:
+        try:
+            found = filler.fill(request, missing)
+        except Exception as exc:  # its data unreachable: these holes stay empty, the page is served
+            log.warning("The %r holes could not be filled, left empty: %r", name, exc)
+            found = {}
+        for arg in missing:
+            filled[arg] = found.get(arg, "")
+            if max_age > 0:
+                _share((name, arg, language, generation), filled[arg], now + max_age)
+    if max_age > 0:
+        # Kept no longer than its oldest reused part (a shorter max age cannot be outlived).
+        expiry = min(_shared_fills.get((name, arg, language, generation), (now,))[0] for arg in filled)
+        _share(page_key, filled, expiry)
+    return filled
+
+
+def _fill_batches(request: HttpRequest, segments: tuple, generation: int) -> dict[tuple[str, str], str]:
+    """Every batch filler's holes on this page, each filler called once."""
+    wanted: dict[str, list[str]] = {}
+    for name, arg in segments[1::2]:
+        filler = _fillers.get(name)
+        if filler is not None and filler.batch:
+            wanted.setdefault(name, []).append(arg)
+    return {
+        (name, arg): html
+        for name, args in wanted.items()
+        for arg, html in _fill_batch(request, name, args, generation).items()
+    }
 
 
 def _segments(body: bytes) -> tuple:
@@ -301,8 +370,13 @@ def _segments(body: bytes) -> tuple:
 
 
 def _fills(request: HttpRequest, segments: tuple, generation: int) -> list[bytes]:
-    """The filling of each hole of ``segments``, for this request."""
-    return [_fill(request, *part, generation).encode() for part in segments[1::2]]
+    """The filling of each hole of ``segments``, for this request (batch fillers called
+    once for all their holes on the page)."""
+    batched = _fill_batches(request, segments, generation)
+    return [
+        (batched[part] if part in batched else _fill(request, *part, generation)).encode()
+        for part in segments[1::2]
+    ]
 
 
 def _joined(segments: tuple, fills: list[bytes]) -> bytes:
@@ -423,6 +497,16 @@ class Lookup:
     counted: bool = False  # the view was counted in this round trip
 
 
+def _due_at_or_none() -> float | None:
+    """The next publication time, or None when the database cannot say (then no
+    generation can be started: the request goes on as if the store could not be read)."""
+    try:
+        return _next_publication_at()
+    except Exception as exc:
+        log.warning("Page cache: no generation can be started without the database (%r).", exc)
+        return None
+
+
 class CacheStore:
     """Any Django cache (the embedded file cache): keys through the cache API."""
 
@@ -435,9 +519,12 @@ class CacheStore:
         generation = Generation(*raw) if raw else self._initialise()
         return Lookup(generation, found.get(key))
 
-    def _initialise(self) -> Generation:
+    def _initialise(self) -> Generation | None:
         # Emptied (or first use): nothing cached can be trusted; start every scope afresh.
-        self.bump(SCOPES, due_at=_next_publication_at())
+        due_at = _due_at_or_none()
+        if due_at is None:
+            return None
+        self.bump(SCOPES, due_at=due_at)
         raw = cache.get(self.GENERATION)
         return Generation(*raw) if raw else None
 
@@ -531,7 +618,10 @@ class RedisStore:
             return None
 
     def _initialise(self) -> Generation | None:
-        self.bump(SCOPES, due_at=_next_publication_at())
+        due_at = _due_at_or_none()
+        if due_at is None:
+            return None
+        self.bump(SCOPES, due_at=due_at)
         return self._guarded(lambda: self._parse_generation(self._client().get(self._key("pc:generation"))))
 
     def put(self, key: str, entry: bytes, timeout: int) -> None:

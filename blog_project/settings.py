@@ -64,7 +64,10 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
-# The public origin used in feeds, sitemaps and e-mails when no request is at hand.
+# The public origin of links in feeds and e-mails (and wherever no request is at hand).
+# `make run` and deploy/cluster.sh set it to where they serve; production must set it
+# (`check --deploy` warns otherwise).
+SITE_URL_CONFIGURED = bool(env.str("BLOG_SITE_URL", default=""))
 SITE_URL = env.str("BLOG_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
@@ -328,6 +331,8 @@ STORAGES = {
 # A collected file missing from a stale manifest is hashed on the fly rather than turning
 # every page into a 500 (collectstatic itself is run by `make run` and the deploy).
 WHITENOISE_MANIFEST_STRICT = False
+# Files browsers ask for at the site's root (/favicon.ico, /apple-touch-icon.png).
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Django serves uploads itself in the embedded default; nginx does in production.
@@ -419,6 +424,9 @@ BLOG_PAGE_CACHE_SKIP_PREFIXES = (
 # Live sidebar widgets that are the same for every reader (site statistics) are re-rendered
 # at most this often per process; 0 renders them on every request.
 BLOG_LIVE_WIDGET_MAX_AGE = env.float("BLOG_LIVE_WIDGET_MAX_AGE", default=5.0)
+# Article view counts on pages (rolled up + today's) are read from the counters at most
+# this often per process for the same articles; 0 reads them on every request.
+BLOG_LIVE_VIEWS_MAX_AGE = env.float("BLOG_LIVE_VIEWS_MAX_AGE", default=5.0)
 # After a failed call to Redis, the broker or the mail server, calls through its circuit
 # breaker fail fast for this many seconds (then one probe): a hung service costs each
 # process one short wait per interval, not one per call (blog_project/breaker.py).

@@ -14,6 +14,8 @@ class CommentsConfig(AppConfig):
         from .schedule import on_post_migrate
         from .sections import (
             fill_author_hole,
+            fill_pending_hole,
+            fill_pending_notice_hole,
             fill_stamp_hole,
             render_article_section,
             render_recent_comments_widget,
@@ -29,3 +31,6 @@ class CommentsConfig(AppConfig):
         caching.register_hole("comment-stamp", fill_stamp_hole)
         caching.register_hole("comment-author", fill_author_hole)
         post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="comments-schedule")
+        # A reader's own held comments, in place, with a notice beside the form.
+        caching.register_hole("comment-pending", fill_pending_hole)
+        caching.register_hole("comment-pending-notice", fill_pending_notice_hole)

@@ -37,6 +37,10 @@ DEFAULTS = {
 
 AUTHOR_COOKIE = "comment_author"
 AUTHOR_COOKIE_MAX_AGE = 365 * 24 * 60 * 60
+# The reader's own held comments (signed ids), shown to them in place until moderated.
+PENDING_COOKIE = "comment_pending"
+PENDING_COOKIE_MAX_AGE = 14 * 24 * 60 * 60
+PENDING_COOKIE_ITEMS = 10
 
 
 def get(name: str):

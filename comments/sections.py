@@ -5,12 +5,20 @@ The article section is part of the anonymous page cache, so it holds nothing per
 the CSRF token, the form stamp and a remembered commenter's name, e-mail, website and
 reply choice are holes (``blog_project.caching``) filled per request from the signed
 cookie, so a commenter stays in the page cache like every other reader.
+
+A held comment is shown to its author alone, in place: after the post, a signed cookie
+lists the reader's held comments (``remember_pending``), and two holes of the cached
+page show them at the end of the thread, marked "awaiting moderation", with a notice
+beside the form. Readers without that cookie cost the holes nothing (a cookie lookup).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.conf import settings
 from django.core import signing
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -20,9 +28,11 @@ from blog_project.caching import hole
 
 from . import conf, selectors
 from .forms import HONEYPOT_FIELD, CommentForm
+from .models import Comment
 from .services import comments_open
 
 AUTHOR_COOKIE_SALT = "comments.author"
+PENDING_COOKIE_SALT = "comments.pending"
 
 
 def remembered_author(request: HttpRequest | None) -> dict:
@@ -108,6 +118,107 @@ def form_context(form: CommentForm, request: HttpRequest | None) -> dict:
     }
 
 
+# --- the reader's own held comments ------------------------------------------------------
+
+
+def _pending_pairs(request: HttpRequest) -> list[tuple[int, int]]:
+    """[(article id, comment id)] from the signed cookie ([] without one, or if forged)."""
+    raw = request.COOKIES.get(conf.PENDING_COOKIE)
+    if not raw:
+        return []
+    try:
+        data = signing.loads(raw, salt=PENDING_COOKIE_SALT, max_age=conf.PENDING_COOKIE_MAX_AGE)
+    except (signing.BadSignature, ValueError):
+        return []
+    if not isinstance(data, list):
+        return []
+    return [
+        (item[0], item[1])
+        for item in data
+        if isinstance(item, list) and len(item) == 2 and all(type(n) is int for n in item)
+    ]
+
+
+def remember_pending(request: HttpRequest, response: HttpResponse, comment: Comment) -> None:
+    """After a post that is held: add it to the reader's signed list of held comments."""
+    pairs = [pair for pair in _pending_pairs(request) if pair[1] != comment.pk]
+    pairs = [*pairs, (comment.article_id, comment.pk)][-conf.PENDING_COOKIE_ITEMS :]
+    response.set_cookie(
+        conf.PENDING_COOKIE,
+        signing.dumps([list(pair) for pair in pairs], salt=PENDING_COOKIE_SALT),
+        max_age=conf.PENDING_COOKIE_MAX_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+@dataclass(frozen=True)
+class PendingEntry:
+    """A held comment as ``_comment.html`` shows an entry of the thread."""
+
+    comment: Comment
+    reply_to: Comment | None
+    depth: int = 0
+    is_placeholder: bool = False
+    reply_to_removed: bool = False
+    pending: bool = True
+
+
+def _pending_for(request: HttpRequest, arg: str) -> list[PendingEntry]:
+    """This reader's comments still held on the article and thread page of ``arg``
+    (``<article id>.<first thread>.<last thread, empty on the last page>``)."""
+    pairs = _pending_pairs(request)
+    if not pairs:
+        return []
+    article_id, _sep, bounds = arg.partition(".")
+    low, _sep, high = bounds.partition(".")
+    if not (article_id.isdigit() and low.isdigit() and (high.isdigit() or not high)):
+        return []
+    ids = [comment_id for article, comment_id in pairs if article == int(article_id)]
+    if not ids:
+        return []
+    cache_key = f"_pending_{arg}"
+    if not hasattr(request, cache_key):  # the list and the notice are two holes of one page
+        rows = (
+            Comment.objects.pending()
+            .filter(pk__in=ids, article_id=int(article_id), thread_number__gte=int(low))
+            .select_related("parent")
+            .only(*selectors.DISPLAY_FIELDS, "parent__number", "parent__author_name", "parent__status")
+            .order_by("number")
+        )
+        if high:
+            rows = rows.filter(thread_number__lte=int(high))
+        setattr(request, cache_key, [PendingEntry(comment=row, reply_to=row.parent) for row in rows])
+    return getattr(request, cache_key)
+
+
+def fill_pending_hole(request: HttpRequest, arg: str) -> str:
+    entries = _pending_for(request, arg)
+    if not entries:
+        return ""
+    return render_to_string(
+        "comments/_pending.html", {"entries": entries, "avatars": conf.get("COMMENTS_AVATARS")}
+    )
+
+
+def fill_pending_notice_hole(request: HttpRequest, arg: str) -> str:
+    entries = _pending_for(request, arg)
+    if not entries:
+        return ""
+    return render_to_string("comments/_pending_notice.html", {"count": len(entries)})
+
+
+def _pending_arg(article, page) -> str:
+    threads = list(page.object_list) if page is not None else []
+    low = threads[0] if threads else 0
+    high = threads[-1] if threads and page.has_next() else ""
+    return f"{article.pk}.{low}.{high}"
+
+
+# --- the section -----------------------------------------------------------------------
+
+
 def render_article_section(article, request: HttpRequest | None) -> str:
     bound = getattr(request, "comment_form", None)
     user = getattr(request, "user", None)
@@ -126,6 +237,8 @@ def render_article_section(article, request: HttpRequest | None) -> str:
         "comments_open": comments_open(article),
         "closed_site_wide": not site.comments_enabled,
         "avatars": conf.get("COMMENTS_AVATARS"),
+        "PENDING_HOLE": mark_safe(hole("comment-pending", _pending_arg(article, page))),
+        "PENDING_NOTICE_HOLE": mark_safe(hole("comment-pending-notice", _pending_arg(article, page))),
         **form_context(form, request),
     }
     return render_to_string("comments/section.html", context, request=request)

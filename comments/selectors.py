@@ -115,13 +115,16 @@ def thread_entries(rows: list[Comment]) -> list[ThreadEntry]:
 
 
 def page_of_comment(comment: Comment) -> int:
-    """The thread page on which a (visible) comment is shown."""
+    """The thread page on which a comment is shown: its thread's page, or the last page
+    for a thread not visible yet (a held comment that starts one is shown there to its
+    author)."""
     numbers = visible_thread_numbers(comment.article)
+    per_page = conf.get("COMMENTS_THREADS_PER_PAGE")
     try:
         index = numbers.index(comment.thread_number)
     except ValueError:
-        return 1
-    return index // conf.get("COMMENTS_THREADS_PER_PAGE") + 1
+        return max(1, -(-len(numbers) // per_page))
+    return index // per_page + 1
 
 
 def recent_comments(limit: int) -> list[Comment]:

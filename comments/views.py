@@ -27,7 +27,7 @@ from . import conf, selectors, spam
 from .forms import CommentForm
 from .models import Comment
 from .notifications import UnsubscribeLinkExpired, email_from_unsubscribe_token
-from .sections import form_context, initial_form_data, remembered_author_cookie
+from .sections import form_context, initial_form_data, remember_pending, remembered_author_cookie
 from .services import (
     CommentsClosed,
     DuplicateComment,
@@ -156,20 +156,16 @@ def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
     spam.spend_stamp(form.cleaned_data["stamp"])
     if comment.is_approved:
         messages.success(request, _("Thank you! Your comment is published."))
-    else:
-        messages.info(
-            request, _("Thank you! Your comment is awaiting moderation and will appear once approved.")
-        )
+    # A held comment needs no message: the page shows it to its author in place, with a
+    # notice beside the form (sections.remember_pending), and stays in the page cache.
     return _after_post(request, comment, form)
 
 
 def _after_post(request: HttpRequest, comment: Comment, form: CommentForm) -> HttpResponse:
     comment.article = Article.objects.only("slug", "comment_count").get(pk=comment.article_id)
-    if comment.is_approved:
-        target = _comment_url(comment)
-    else:
-        target = f"{comment.article.get_absolute_url()}#comments"
-    response = HttpResponseRedirect(target, status=303)
+    response = HttpResponseRedirect(_comment_url(comment), status=303)
+    if not comment.is_approved:
+        remember_pending(request, response, comment)
     if form.cleaned_data.get("remember"):
         response.set_cookie(
             conf.AUTHOR_COOKIE,

@@ -61,6 +61,8 @@ export DJANGO_ENV=production
 export DJANGO_SECURE_SSL_REDIRECT=${DJANGO_SECURE_SSL_REDIRECT:-false}
 export CELERY_TASK_ALWAYS_EAGER=false
 export BLOG_CLIENT_IP_HEADER=X-Real-IP  # set by nginx, as in compose.yaml
+# Links in mails and feeds point at nginx unless the site has a public address of its own.
+export BLOG_SITE_URL=${BLOG_SITE_URL:-http://$CLUSTER_HOST:$CLUSTER_PORT}
 export BLOG_VAR_DIR=${BLOG_VAR_DIR:-$CLUSTER_DIR/var}
 export DJANGO_STATIC_ROOT=${DJANGO_STATIC_ROOT:-$CLUSTER_DIR/static}
 export DJANGO_MEDIA_ROOT=${DJANGO_MEDIA_ROOT:-$CLUSTER_DIR/media}

@@ -13,6 +13,7 @@ class StatsConfig(AppConfig):
 
         from .counting import PageViewCounter
         from .schedule import on_post_migrate
+        from .selectors import live_article_views
         from .widgets import render_site_stats_widget
 
         registry.register_widget(
@@ -23,4 +24,6 @@ class StatsConfig(AppConfig):
             shared=True,
         )
         caching.register_view_counter(PageViewCounter())
+        # Pages and the admin show view counts as of now: rolled up, plus today's.
+        registry.register_live_views(live_article_views)
         post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="stats-schedule")

@@ -5,6 +5,10 @@ Both backends give the same answers through the same small interface:
 - ``record(day=, visitor=, article_id=)`` counts one page view;
 - ``snapshot(day)`` returns a day's site and per-article figures (None: nothing held);
 - ``site_figures(days)`` returns the site's figures of a few days at once (live numbers);
+- ``article_views(days, article_ids)`` returns the page views of some articles over the
+  days not rolled up yet among ``days``, in one read (live view counts on pages and in the
+  admin); ``knows_final_days`` says whether the backend leaves out the rolled-up days
+  itself (the database, in the same query) or must be given only the others (Redis);
 - ``lock(name, timeout)`` is a context manager yielding whether the lock was taken;
 - ``purge(before=)`` forgets counters older than the retention window.
 
@@ -39,14 +43,15 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, F
+from django.db.models import Count, DateField, F, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from redis.exceptions import LockError, RedisError
 
 from blog_project.breaker import breaker
 from blog_project.cache_client import OUTAGE_ERRORS
 
 from . import conf
-from .models import SITE, LiveCounter, LiveVisitor
+from .models import SITE, FillState, LiveCounter, LiveVisitor
 from .visitors import visitor_digest
 
 log = logging.getLogger(__name__)
@@ -184,6 +189,24 @@ class RedisBackend:
         pairs = zip(replies[::2], replies[1::2], strict=True)
         return {day: Figures(pv=int(pv or 0), uv=int(uv)) for day, (pv, uv) in zip(days, pairs, strict=True)}
 
+    knows_final_days = False
+
+    def article_views(self, days: list[date], article_ids: list[int]) -> dict[int, int]:
+        """One pipeline: HMGET of the articles' fields in each day's per-article hash (the
+        caller leaves out the days already rolled up)."""
+        if not days or not article_ids:
+            return {}
+        fields = [str(article_id) for article_id in article_ids]
+        pipe = self.client.pipeline(transaction=False)
+        for day in days:
+            pipe.hmget(self._key(day, "apv"), fields)
+        totals: dict[int, int] = {}
+        for replies in guarded(pipe.execute):
+            for article_id, count in zip(article_ids, replies, strict=True):
+                if count:
+                    totals[article_id] = totals.get(article_id, 0) + int(count)
+        return totals
+
     @contextlib.contextmanager
     def lock(self, name: str, timeout: int) -> Iterator[bool]:
         lock = self.client.lock(f"{self.prefix}:lock:{name}", timeout=timeout)
@@ -267,6 +290,23 @@ class DatabaseBackend:
             .values_list("date", "n")
         )
         return {day: Figures(pv=pvs.get(day, 0), uv=uvs.get(day, 0)) for day in days}
+
+    knows_final_days = True
+
+    def article_views(self, days: list[date], article_ids: list[int]) -> dict[int, int]:
+        """One query; days up to the rollup's high-water mark are left out in it."""
+        if not days or not article_ids:
+            return {}
+        final = FillState.objects.filter(name=FillState.DAILY).values("filled_through")[:1]
+        after = Coalesce(Subquery(final, output_field=DateField()), Value(date(1970, 1, 1)))  # none yet: all
+        rows = (
+            LiveCounter.objects.filter(date__in=days, article_id__in=article_ids, date__gt=after)
+            .order_by()
+            .values("article_id")
+            .annotate(total=Sum("pv"))
+            .values_list("article_id", "total")
+        )
+        return {article_id: int(total) for article_id, total in rows if total}
 
     @contextlib.contextmanager
     def lock(self, name: str, timeout: int) -> Iterator[bool]:

@@ -97,6 +97,24 @@ def site_numbers(request=None) -> SiteNumbers:
     )
 
 
+def cached_filled_through(request=None) -> date | None:
+    """The last day rolled up: changed only by a rollup, which bumps the ``stats`` scope."""
+    return caching.value("stats:filled-through", scopes=("stats",), build=filled_through, request=request)
+
+
+def live_article_views(article_ids: list[int], request=None) -> dict[int, int]:
+    """The views of these articles not yet in their ``view_count``: every day after the
+    last rollup that the counters still hold (normally today), as the Traffic page counts
+    them. One counter read (a Redis round trip, or a query on the database backend)."""
+    backend = get_backend()
+    final_through = None if backend.knows_final_days else cached_filled_through(request)
+    try:
+        return backend.article_views(live_days(final_through, None, timezone.localdate()), list(article_ids))
+    except RedisError as exc:  # the rolled-up counts are shown meanwhile
+        log.debug("Stats: live counters unavailable for view counts: %r", exc)
+        return {}
+
+
 @dataclass(frozen=True)
 class DayRow:
     date: date

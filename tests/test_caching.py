@@ -243,6 +243,75 @@ def test_registered_holes_are_filled_and_unknown_ones_vanish(client):
         registry._widget_kinds.pop("test_hole_widget", None)
 
 
+def test_a_batch_filler_fills_all_of_a_pages_holes_in_one_call(client, settings):
+    """Every hole of a batch filler's name on a page goes to it in ONE call (each arg
+    once); with a max age, a process reuses what it filled, and asks only for the rest."""
+    calls = []
+
+    def fill(request, args):
+        calls.append(list(args))
+        return {arg: f"[{arg.upper()}]" for arg in args if arg != "skip"}
+
+    caching.register_hole("test-batch", fill, batch=True)
+    marks = " ".join(hole("test-batch", arg) for arg in ["a", "b", "a", "skip"])
+    registry.register_widget("test_batch_widget", lambda widget, request: f"<p>{marks}</p>")
+    try:
+        SidebarWidget.objects.create(kind="test_batch_widget")
+        ArticleFactory()
+        for response in (client.get("/"), client.get("/")):
+            assert "<p>[A] [B] [A] </p>" in response.content.decode()
+        assert calls == [["a", "b", "skip"], ["a", "b", "skip"]], "one call per page, every arg once"
+        caching.register_hole("test-batch", fill, batch=True, max_age=60)
+        calls.clear()
+        client.get("/")
+        client.get("/")
+        assert calls == [["a", "b", "skip"]], "reused for a minute"
+        other = f"<p>{hole('test-batch', 'a')} {hole('test-batch', 'c')}</p>"
+        registry.register_widget("test_batch_widget", lambda widget, request: other)
+        caching.forget_process_copies()
+        caching.register_hole("test-batch", fill, batch=True, max_age=60)
+        calls.clear()
+        cache.clear()
+        client.get("/")
+        assert calls == [["a", "c"]]
+    finally:
+        caching._fillers.pop("test-batch", None)
+        registry._widget_kinds.pop("test_batch_widget", None)
+
+
+def test_a_batch_filler_asks_only_for_what_it_does_not_hold(rf):
+    calls = []
+    caching.register_hole(
+        "test-batch",
+        lambda request, args: calls.append(args) or dict.fromkeys(args, "x"),
+        batch=True,
+        max_age=60,
+    )
+    try:
+        first = caching._segments(f"{hole('test-batch', '1')}{hole('test-batch', '2')}".encode())
+        second = caching._segments(f"{hole('test-batch', '2')}{hole('test-batch', '3')}".encode())
+        request = rf.get("/")
+        assert caching._render_segments(request, first, 7) == b"xx"
+        assert caching._render_segments(request, second, 7) == b"xx"
+        assert caching._render_segments(request, second, 8) == b"xx"  # another generation
+        assert calls == [["1", "2"], ["3"], ["2", "3"]]
+    finally:
+        caching._fillers.pop("test-batch", None)
+
+
+def test_a_failing_batch_filler_leaves_its_holes_empty(rf, caplog):
+    def broken(request, args):
+        raise RuntimeError("counters down")
+
+    caching.register_hole("test-batch", broken, batch=True)
+    try:
+        segments = caching._segments(f"<p>{hole('test-batch', '1')}|{hole('test-batch', '2')}</p>".encode())
+        assert caching._render_segments(rf.get("/"), segments, 1) == b"<p>|</p>"
+        assert "could not be filled" in caplog.text
+    finally:
+        caching._fillers.pop("test-batch", None)
+
+
 def test_a_stored_page_survives_its_round_trip_through_the_store():
     entry = Entry(
         generation=42,

@@ -154,6 +154,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path, db):
         DATABASE_URL=_test_database_url(),
         REDIS_URL=os.environ["REDIS_URL"],
         DJANGO_ALLOWED_HOSTS="blog.example.com",
+        BLOG_SITE_URL="https://blog.example.com",
     )
     result = subprocess.run(
         [

@@ -744,33 +744,35 @@ SITE = {
     "footer": "© Terminal Notes · Built with [Django](https://www.djangoproject.com/) · [RSS](/feed/rss/)",
 }
 
-# (kind, title, body, item_count, order)
+# (kind, title, body, item_count, order). No title: the kind's heading in the reader's language.
 WIDGETS = [
-    ("search", "Search", "", 5, 10),
+    ("search", "", "", 5, 10),
     (
         "custom",
-        "About me",
+        "About · 关于",
         "Backend developer writing about **Python**, databases and operations. "
         "写代码，也写生活。\n\n[More about me](/p/about/)",
         5,
         20,
     ),
-    ("recent_posts", "Recent posts", "", 5, 30),
-    ("popular_posts", "Popular posts", "", 5, 40),
-    ("recent_comments", "Recent comments", "", 5, 50),
-    ("categories", "Categories", "", 5, 60),
-    ("tags", "Tags", "", 5, 70),
-    ("archives", "Archives", "", 12, 80),
+    ("recent_posts", "", "", 5, 30),
+    ("popular_posts", "", "", 5, 40),
+    ("recent_comments", "", "", 5, 50),
+    ("categories", "", "", 5, 60),
+    ("tags", "", "", 5, 70),
+    ("archives", "", "", 12, 80),
     (
         "links",
-        "Links",
+        "",
         "Django https://www.djangoproject.com/\nPython https://www.python.org/\n"
         "MDN https://developer.mozilla.org/",
         5,
         90,
     ),
-    ("site_stats", "Site statistics", "", 5, 100),
+    ("site_stats", "", "", 5, 100),
 ]
+# Titles earlier demos stored, and what they are now (migration 0009 cleared the others).
+RENAMED_WIDGETS = {("custom", "About me"): "About · 关于"}
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,14 @@
 import json
+from datetime import datetime
+from urllib.parse import urlsplit
 
 from django import template
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from blog_project.caching import hole
 
+from ..live import views_html
 from ..registry import render_article_sections
 
 register = template.Library()
@@ -40,3 +44,42 @@ _JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 def ld_json(data: dict) -> str:
     """A JSON-LD script body that cannot close its <script> element early."""
     return mark_safe(json.dumps(data, ensure_ascii=False, default=str).translate(_JSON_ESCAPES))
+
+
+@register.filter
+def machine_time(value: datetime | None) -> str:
+    """A ``<time datetime>`` value: local time to the second with its offset (HTML allows
+    at most three digits of a fraction; ``date:'c'`` would give six)."""
+    if not value:
+        return ""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return value.isoformat(timespec="seconds")
+
+
+_WEB_SCHEMES = ("http", "https")
+
+
+@register.filter
+def web_url(value: str | None, relative: str = "") -> str:
+    """``value`` if it is an http(s) URL, else "": URLs from the database are checked when
+    shown, not only when entered (an import or a shell can store ``javascript:``).
+    ``web_url:"relative"`` also lets a site path through (``/about/``)."""
+    url = (value or "").strip()
+    if not url or any(ord(char) < 33 or ord(char) == 127 for char in url):
+        return ""  # browsers drop tabs and newlines inside a scheme: "java\tscript:"
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if parts.scheme:
+        return url if parts.scheme.lower() in _WEB_SCHEMES and parts.netloc else ""
+    if relative and url.startswith("/") and not url.startswith("//") and "\\" not in url:
+        return url
+    return ""
+
+
+@register.simple_tag
+def article_views(article) -> str:
+    """ "12 views": the rolled-up count plus today's, filled per page from the counters."""
+    return mark_safe(views_html(article))

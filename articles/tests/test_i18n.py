@@ -76,3 +76,47 @@ def test_the_apps_reader_parts_are_translated_too(client):
         assert text in page, text
     english = client.get(article.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Leave a comment" in english and "发表评论" not in english
+
+
+def test_widget_headings_follow_the_readers_language(client):
+    """A widget without a title shows its kind's name, translated; an editor's title is kept."""
+    from articles.models import SidebarWidget
+    from articles.tests.factories import WidgetFactory
+
+    ArticleFactory()
+    WidgetFactory(kind=SidebarWidget.Kind.CATEGORIES, title="")
+    WidgetFactory(kind=SidebarWidget.Kind.RECENT_POSTS, title="")
+    WidgetFactory(kind=SidebarWidget.Kind.TAGS, title="Topics I like")
+    WidgetFactory(kind=SidebarWidget.Kind.CUSTOM, title="", body="Hello")
+    english = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    chinese = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert '<h2 class="widget-title">Categories</h2>' in english
+    assert '<h2 class="widget-title">Recent posts</h2>' in english
+    assert '<h2 class="widget-title">分类</h2>' in chinese
+    assert '<h2 class="widget-title">最新文章</h2>' in chinese
+    assert '<h2 class="widget-title">Topics I like</h2>' in chinese  # the editor's own words
+    assert chinese.count('class="widget-title"') == 3  # the untitled custom widget has none
+
+
+def test_default_widget_titles_are_cleared_by_the_migration(transactional_db):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from articles.models import SidebarWidget
+    from articles.tests.factories import WidgetFactory
+
+    plain = WidgetFactory(kind=SidebarWidget.Kind.ARCHIVES, title="Archives")
+    own = WidgetFactory(kind=SidebarWidget.Kind.ARCHIVES, title="Old posts")
+    other_kind = WidgetFactory(kind=SidebarWidget.Kind.CUSTOM, title="Archives", body="x")
+    executor = MigrationExecutor(connection)
+    executor.migrate([("articles", "0008_label_task_lists")])
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    titles = dict(SidebarWidget.objects.values_list("pk", "title"))
+    assert titles == {plain.pk: "", own.pk: "Old posts", other_kind.pk: "Archives"}
+
+
+def test_new_reader_words_are_translated(client):
+    article = ArticleFactory()
+    page = client.get(article.category.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "1 篇文章" in page and 'aria-label="站内搜索"' in page

@@ -165,3 +165,35 @@ def test_empty_input_renders_nothing():
 )
 def test_plain_text(fragment, limit, expected):
     assert plain_text(fragment, limit=limit) == expected
+
+
+def test_task_list_checkboxes_are_labelled_by_their_text():
+    html = render_markdown("- [x] ship **it**\n- [ ] write [docs](https://example.com)\n").html
+    items = _elements(html)
+    labels = [attrs for tag, attrs in items if tag == "label"]
+    boxes = [attrs for tag, attrs in items if tag == "input"]
+    assert len(labels) == 2 and len(boxes) == 2
+    # The checkbox sits inside its <label>, so the label's text names it.
+    assert '<label><input class="task-list-item-checkbox" checked="checked" disabled="disabled"' in html
+    assert "ship <strong>it</strong></label>" in html
+    assert "docs</a></label>" in html
+
+
+def test_stored_task_lists_are_rerendered_with_labels(transactional_db):
+    """Migration 0008 re-renders articles written before task items had labels."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from articles.models import Article
+    from articles.tests.factories import ArticleFactory
+
+    article = ArticleFactory(body="- [ ] one\n- [x] two\n")
+    plain = ArticleFactory(body="No tasks here.")
+    stale = '<ul><li class="task-list-item"><input type="checkbox"> one</li></ul>'
+    Article.objects.filter(pk__in=[article.pk, plain.pk]).update(body_html=stale)
+    executor = MigrationExecutor(connection)
+    executor.migrate([("articles", "0007_editor_media_autosave_seo")])
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert "<label><input" in Article.objects.get(pk=article.pk).body_html
+    assert Article.objects.get(pk=plain.pk).body_html == stale  # untouched: no task list

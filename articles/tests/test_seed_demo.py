@@ -227,3 +227,14 @@ def test_progress_bar_and_summary(capsys):
     captured = capsys.readouterr()
     assert "Seeding demo" in captured.err and "100%" in captured.err
     assert "Demo blog ready: 5 articles" in captured.out
+
+
+def test_demo_widgets_have_headings_in_both_languages_and_are_not_doubled():
+    from articles.models import SidebarWidget
+
+    SidebarWidget.objects.create(kind="custom", title="About me", body="from an earlier demo")
+    seed("--articles", "3")
+    assert not SidebarWidget.objects.filter(title="About me").exists()
+    assert SidebarWidget.objects.filter(kind="custom").count() == 1
+    untitled = SidebarWidget.objects.filter(title="").exclude(kind="custom")
+    assert untitled.count() == len(demo_content.WIDGETS) - 1  # every kind but the custom one

@@ -2,6 +2,7 @@
 
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -264,7 +265,8 @@ def _make_articles(count):
 )
 def test_query_counts_are_flat_and_warm_pages_cost_nothing(client, django_assert_max_num_queries, url_of):
     """After an article is written: at most 10 queries, the same for 3 and 50 articles;
-    with the cache emptied (the site structure read again): at most 12; warm: none."""
+    with the cache emptied (the site structure read again, and the live view counts' read
+    of the rollup's high-water mark): at most 13; warm: none."""
     for _ in range(3):
         WidgetFactory(kind=SidebarWidget.Kind.RECENT_POSTS)
     WidgetFactory(kind=SidebarWidget.Kind.TAGS)
@@ -278,7 +280,7 @@ def test_query_counts_are_flat_and_warm_pages_cost_nothing(client, django_assert
         with CaptureQueriesContext(connection) as cold:
             assert client.get(url).status_code == 200
         emptied.append(len(cold))
-        assert len(cold) <= 12, [q["sql"] for q in cold.captured_queries]
+        assert len(cold) <= 13, [q["sql"] for q in cold.captured_queries]
         bump("articles")  # what saving an article does on commit
         with CaptureQueriesContext(connection) as cold:
             assert client.get(url).status_code == 200
@@ -287,3 +289,109 @@ def test_query_counts_are_flat_and_warm_pages_cost_nothing(client, django_assert
     assert after_write[0] == after_write[1] and emptied[0] == emptied[1], (after_write, emptied)
     with django_assert_max_num_queries(0):
         assert client.get(url)["X-Page-Cache"] == "hit"
+
+
+def _every_reader_page(world) -> dict[str, str]:
+    PageFactory(title="About me", slug="about", body="Hello")
+    article = world["public"]
+    month = timezone.localtime(article.published_at)
+    return {
+        "home": "/",
+        "article": article.get_absolute_url(),
+        "category": "/category/tech/",
+        "tag": "/tag/python/",
+        "archives": "/archives/",
+        "month": f"/archives/{month.year}/{month.month}/",
+        "search": "/search/?q=public",
+        "empty search": "/search/",
+        "page": "/p/about/",
+        "404": "/no/such/page/",
+    }
+
+
+def test_every_page_has_exactly_one_h1(client, world):
+    import re
+
+    for name, url in _every_reader_page(world).items():
+        body = client.get(url).content.decode()
+        assert len(re.findall(r"<h1[\s>]", body)) == 1, name
+
+
+def test_the_home_pages_h1_is_the_site_title(client, world):
+    body = client.get("/").content.decode()
+    assert '<h1 class="site-title"><a href="/">' in body
+    assert '<h1 class="site-title">' not in client.get("/category/tech/").content.decode()
+
+
+def test_favicon_and_touch_icon(client):
+    """Linked from every page, and answered at the root where browsers look unasked."""
+    body = client.get("/").content.decode()
+    assert '<link rel="icon" href="/favicon.ico" sizes="48x48">' in body
+    assert '<link rel="apple-touch-icon" href="/apple-touch-icon.png">' in body
+    assert '<link rel="icon" href="/static/icons/icon.svg" type="image/svg+xml">' in body
+    for path, type_prefix in [("/favicon.ico", "image/"), ("/apple-touch-icon.png", "image/png")]:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response["Content-Type"].startswith(type_prefix), response["Content-Type"]
+        assert b"".join(response.streaming_content)[:4] in (b"\x00\x00\x01\x00", b"\x89PNG")
+    from django.contrib.staticfiles import finders
+
+    assert "<svg" in Path(finders.find("icons/icon.svg")).read_text()
+
+
+def test_code_styles_load_only_where_code_is_shown(client, world):
+    article = world["public"]
+    assert "css/pygments.css" in client.get(article.get_absolute_url()).content.decode()
+    for url in ["/", "/category/tech/", "/search/?q=public", "/archives/"]:
+        assert "css/pygments.css" not in client.get(url).content.decode(), url
+
+
+def test_search_landmarks_have_distinct_names(client, world):
+    """Several search forms on one page (header, search page): each landmark is named."""
+    import re
+
+    WidgetFactory(kind=SidebarWidget.Kind.SEARCH)
+    for url in ["/", "/search/?q=public", "/no/such/page/"]:
+        body = client.get(url).content.decode()
+        names = re.findall(r'role="search"(?: aria-label="([^"]*)")?', body)
+        assert all(names) and len(names) == len(set(names)), (url, names)
+
+
+def test_category_counts_mean_the_same_everywhere(client):
+    """A category counts its children's public articles: the sidebar, the navigation and
+    the category page (its count and the articles it lists, page by page) agree."""
+    import re
+
+    from articles.models import SiteSettings
+
+    SiteSettings.objects.filter(pk=1).update(posts_per_page=2)
+    parent = CategoryFactory(name="Programming", slug="programming")
+    child = CategoryFactory(name="Python", slug="python-cat", parent=parent)
+    grandchild = CategoryFactory(name="Django", slug="django-cat", parent=child)
+    ArticleFactory(category=parent, title="In parent")
+    ArticleFactory(category=child, title="In child")
+    ArticleFactory(category=grandchild, title="In grandchild 1")
+    ArticleFactory(category=grandchild, title="In grandchild 2")
+    DraftFactory(category=child, title="Draft in child")
+    ScheduledFactory(category=grandchild, title="Scheduled in grandchild")
+    WidgetFactory(kind=SidebarWidget.Kind.CATEGORIES)
+    bump("structure")
+    home = client.get("/").content.decode()
+    sidebar = dict(
+        re.findall(r'<a href="/category/([^/]+)/">[^<]+</a> <span class="count">\((\d+)\)</span>', home)
+    )
+    assert sidebar == {"programming": "4", "python-cat": "3", "django-cat": "2"}
+    nav = home.split('<ul class="nav-list">')[1].split("</nav>")[0]
+    assert "/category/programming/" in nav and "/category/python-cat/" in nav
+    for slug, expected in sidebar.items():
+        listed, number = [], 1
+        while True:
+            response = client.get(f"/category/{slug}/", {"page": number})
+            if response.status_code == 404:
+                break
+            body = response.content.decode()
+            assert f'<p class="count list-count">{expected} articles</p>' in body, slug
+            listed += re.findall(r'<h2 class="entry-title"><a href="[^"]+">([^<]+)</a>', body)
+            number += 1
+        assert len(listed) == len(set(listed)) == int(expected), (slug, listed)
+        assert not any("Draft" in title or "Scheduled" in title for title in listed)

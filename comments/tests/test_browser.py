@@ -35,8 +35,15 @@ def test_reader_comments_moderator_approves_reader_replies(live_server, page, ch
     assert page.evaluate("document.activeElement.id") == "id_body"
     page.fill("#id_body", "First thoughts, with **bold** words.")
     page.click("button:has-text('Post comment')")
+    # Held: the reader lands on it, in place and marked, with the notice beside the form.
+    page.wait_for_url("**#c-1")
     page.get_by_text("Your comment is awaiting moderation").wait_for()
-    assert page.locator("#c-1").count() == 0
+    held = page.locator("#c-1.comment-pending")
+    assert "First thoughts, with bold words." in held.inner_text()
+    assert "Awaiting moderation" in held.inner_text()
+    box, viewport = held.bounding_box(), page.viewport_size
+    assert 0 <= box["y"] < viewport["height"], "the page opens on the held comment"
+    assert page.get_by_text("No comments yet").is_hidden()
     assert Comment.objects.get().status == Comment.Status.PENDING
 
     # The moderator sees the count on the admin index and approves it from the queue.

@@ -5,6 +5,7 @@ same transaction, cache bumps on commit, unsubscribing."""
 import threading
 
 import pytest
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection
 
@@ -298,3 +299,25 @@ def test_concurrent_double_submission_stores_one_comment():
         worker.join(timeout=60)
     assert sorted(outcomes) == ["duplicate"] * 5 + ["stored"]
     assert Comment.objects.filter(article=article).count() == 1 and _count(article) == 1
+
+
+def test_mail_links_use_the_configured_site_url(article, settings, django_capture_on_commit_callbacks):
+    """Moderation and reply mails link to BLOG_SITE_URL, wherever the post came from."""
+    settings.SITE_URL = "https://notes.example.org:8443"
+    settings.ADMINS = [("Mod", "mod@example.com")]
+    parent = CommentFactory(article=article, author_email="ada@example.com", notify_on_reply=True)
+    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = _create(article, parent=parent, author_email="bob@example.com", body="Hi Ada")
+    [moderation] = mail.outbox
+    assert f"https://notes.example.org:8443/admin/comments/comment/{reply.pk}/change/" in moderation.body
+    assert f"https://notes.example.org:8443{article.get_absolute_url()}" in moderation.body
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.comment_moderate(
+            comments=Comment.objects.filter(pk=reply.pk), status=Comment.Status.APPROVED
+        )
+    [notice] = mail.outbox
+    assert f"https://notes.example.org:8443{reply.get_absolute_url()}" in notice.body
+    assert notice.extra_headers["List-Unsubscribe"].startswith("<https://notes.example.org:8443/comments/")
+    assert "127.0.0.1" not in moderation.body + notice.body

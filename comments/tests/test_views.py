@@ -63,13 +63,25 @@ def test_published_comment_lands_on_its_anchor(
     assert "1 comment" in page
 
 
-def test_held_comment_gets_a_clear_message_and_stays_hidden(client, article):
+def test_held_comment_is_shown_in_place_to_its_author_alone(client, article):
+    """The author lands on their comment, marked as awaiting moderation, with the notice
+    beside the form; other readers see nothing; both are answered from the page cache."""
     set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    Client().get(article.get_absolute_url())  # the page is cached before the post
     response = client.post(post_url(article), form_data())
-    assert response.status_code == 303 and response["Location"].endswith("#comments")
-    page = _text(client.get(response["Location"]))
-    assert "awaiting moderation" in page
-    assert "A thoughtful remark" not in page.split('id="comments"')[1].split("comment-form")[0]
+    assert response.status_code == 303 and response["Location"].endswith("#c-1")
+    assert "messages" not in response.cookies  # nothing that would take the page out of the cache
+    landed = client.get(response["Location"])
+    assert landed["X-Page-Cache"] == "hit"
+    section = _text(landed).split('id="comments"')[1]
+    thread = section.split('id="comment-form"')[0]
+    assert 'id="c-1"' in thread and "comment-pending" in thread and "Awaiting moderation" in thread
+    assert "A thoughtful remark about <em>engines</em>." in thread
+    assert "Your comment is awaiting moderation" in thread[thread.rindex("</ol>") :]  # beside the form
+    assert 'class="comments-empty"' in thread  # in the markup, hidden by CSS next to the reader's own
+    other = Client().get(article.get_absolute_url())
+    assert other["X-Page-Cache"] == "hit"
+    assert "A thoughtful remark" not in _text(other) and "awaiting moderation" not in _text(other)
     assert Comment.objects.get().status == Comment.Status.PENDING
 
 
@@ -358,8 +370,10 @@ def test_posting_under_the_admins_address_is_held(client, article, open_policy):
     response = client.post(
         post_url(article), form_data(author_email="ADMIN@example.com", body="Hi, admin here")
     )
-    assert response.status_code == 303 and response["Location"].endswith("#comments")
-    assert Comment.objects.get().status == Comment.Status.PENDING
+    held = Comment.objects.get()
+    # Held: its author lands on it (shown to them alone, awaiting moderation).
+    assert response.status_code == 303 and response["Location"].endswith(f"#c-{held.number}")
+    assert held.status == Comment.Status.PENDING
     assert "Hi, admin here" not in _text(Client().get(article.get_absolute_url()))
 
 

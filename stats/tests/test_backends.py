@@ -94,7 +94,42 @@ def test_database_backend_lock_turns_a_second_holder_away(database_backend):
     assert cache.get("stats:lock:rollup") is None
 
 
+def test_database_backend_reads_article_views_of_the_days_not_rolled_up(database_backend):
+    from stats.models import FillState
+
+    drive(database_backend)
+    database_backend.record(day=D3, visitor="h:dddd", article_id=1)
+    assert database_backend.article_views([D1, D2, D3], [1, 2, 9]) == {1: 4, 2: 1}
+    assert database_backend.article_views([D3], [1, 2]) == {1: 1}
+    FillState.objects.create(name=FillState.DAILY, filled_through=D1)  # D1 is in view_count now
+    assert database_backend.article_views([D1, D2, D3], [1, 2]) == {1: 1}
+    assert database_backend.article_views([], [1]) == {} and database_backend.article_views([D1], []) == {}
+
+
 # --- Redis backend (real-backend pass) ------------------------------------------------
+
+
+def round_trips(redis_backend, monkeypatch) -> list[int]:
+    """The commands of each pipeline the backend sends from now on, one entry a round trip."""
+    calls: list[int] = []
+    original = type(redis_backend.client.pipeline()).execute
+
+    def counting_execute(pipe, *args, **kwargs):
+        calls.append(len(pipe.command_stack))
+        return original(pipe, *args, **kwargs)
+
+    monkeypatch.setattr(type(redis_backend.client.pipeline()), "execute", counting_execute)
+    return calls
+
+
+@pytest.mark.real_backends
+def test_redis_backend_reads_article_views_in_one_round_trip(redis_backend, monkeypatch):
+    drive(redis_backend)
+    redis_backend.record(day=D3, visitor="h:dddd", article_id=1)
+    calls = round_trips(redis_backend, monkeypatch)
+    assert redis_backend.article_views([D1, D2, D3], [1, 2, 9]) == {1: 4, 2: 1}
+    assert calls == [3], "one HMGET per day, one round trip"
+    assert redis_backend.article_views([D2, D3], [1, 2]) == {1: 1}
 
 
 @pytest.mark.real_backends
@@ -120,6 +155,8 @@ def test_both_backends_give_the_same_answers(redis_backend, database_backend):
     many_readers(database_backend, visitors=60, views_each=2)
     assert answers(redis_backend) == answers(database_backend)
     assert redis_backend.snapshot(D3) == database_backend.snapshot(D3)
+    days, ids = [D1, D2, D3], [1, 2, 7, 8]
+    assert redis_backend.article_views(days, ids) == database_backend.article_views(days, ids)
 
 
 @pytest.mark.real_backends
@@ -145,14 +182,7 @@ def test_redis_keys_expire_the_configured_days_after_their_day_ends(redis_backen
 
 @pytest.mark.real_backends
 def test_redis_backend_records_a_view_in_one_round_trip(redis_backend, monkeypatch):
-    calls = []
-    original = type(redis_backend.client.pipeline()).execute
-
-    def counting_execute(pipe, *args, **kwargs):
-        calls.append(len(pipe.command_stack))
-        return original(pipe, *args, **kwargs)
-
-    monkeypatch.setattr(type(redis_backend.client.pipeline()), "execute", counting_execute)
+    calls = round_trips(redis_backend, monkeypatch)
     redis_backend.record(day=D3, visitor="h:gggg", article_id=4)
     assert calls == [4, 4], "the day's first view: INCR, PFADD, HINCRBY, PFADD, then four EXPIREAT"
     calls.clear()

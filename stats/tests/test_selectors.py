@@ -135,3 +135,20 @@ def test_traffic_costs_a_fixed_number_of_queries(db, django_assert_num_queries):
     # fill state, stored days, all-time sum, stored article sums, titles (+2 per live day
     # for the database backend)
     assert few == (5 if get_backend().name == "redis" else 7)
+
+
+def test_live_article_views_are_the_views_since_the_rollup(db):
+    """What pages add to ``view_count``: the days after the rollup (as Traffic counts them)."""
+    first, second = ArticleFactory(), ArticleFactory()
+    views(first.pk, 2, "h:a", "h:b")
+    views(first.pk, 1, "h:a")
+    assert selectors.live_article_views([first.pk, second.pk]) == {first.pk: 3}  # nothing rolled up
+    services.stats_rollup()
+    bump("stats")
+    views(first.pk, 0, "h:c", "h:d")
+    views(second.pk, 0, "h:e")
+    first.refresh_from_db()
+    assert first.view_count == 3
+    assert selectors.live_article_views([first.pk, second.pk]) == {first.pk: 2, second.pk: 1}
+    top = {row.article.pk: row.pv for row in selectors.traffic(days=7).top_articles}
+    assert top == {first.pk: first.view_count + 2, second.pk: 1}

@@ -264,6 +264,9 @@ def _seed_site_settings() -> None:
 
 
 def _seed_widgets() -> None:
+    # Demo widgets of earlier versions, found under their old titles (so none is doubled).
+    for (kind, old_title), title in content.RENAMED_WIDGETS.items():
+        SidebarWidget.objects.filter(kind=kind, title=old_title).update(title=title)
     for kind, title, body, item_count, order in content.WIDGETS:
         _upsert(
             SidebarWidget,

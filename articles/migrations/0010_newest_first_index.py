@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0007_editor_media_autosave_seo'),
+        ('articles', '0009_widget_headings_follow_the_language'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
