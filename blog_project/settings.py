@@ -97,8 +97,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Right after security, before anything that may answer early (static files, the page
     # cache): every response gets the Content-Security-Policy and Permissions-Policy.
-    "csp.middleware.CSPMiddleware",
-    "blog_project.security.PermissionsPolicyMiddleware",
+    "blog_project.security.PolicyHeadersMiddleware",
     "blog_project.health.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Header-only, above the page cache so that pages answered from it carry the header.

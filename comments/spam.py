@@ -20,11 +20,13 @@ of an earlier approved comment.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.http import HttpRequest
@@ -51,7 +53,13 @@ def client_fingerprint(request: HttpRequest) -> str:
 
 
 def network_key(network: str) -> str:
-    return salted_hmac(_NETWORK_SALT, network, algorithm="sha256").hexdigest()
+    return _network_key(network, settings.SECRET_KEY)
+
+
+@functools.lru_cache(maxsize=4096)
+def _network_key(network: str, secret: str) -> str:
+    # Kept per process: every cached article page's form stamp needs it.
+    return salted_hmac(_NETWORK_SALT, network, secret=secret, algorithm="sha256").hexdigest()
 
 
 def client_network_key(request: HttpRequest) -> str:
@@ -63,9 +71,16 @@ def client_network_key(request: HttpRequest) -> str:
 
 
 def make_stamp(request: HttpRequest | None) -> str:
-    """[shown at, the client's network (hashed, shortened), a nonce: one stamp per view]."""
+    """[shown at, the client's network (hashed, shortened), a nonce: one stamp per view]
+    (what ``signing.dumps`` makes, with a signer kept per process: this runs for every
+    cached article page)."""
     client = client_network_key(request)[:16] if request is not None else ""
-    return signing.dumps([round(now(), 3), client, secrets.token_hex(4)], salt=_STAMP_SALT, compress=False)
+    return _stamp_signer(settings.SECRET_KEY).sign_object([round(now(), 3), client, secrets.token_hex(4)])
+
+
+@functools.lru_cache(maxsize=2)
+def _stamp_signer(secret: str) -> signing.TimestampSigner:
+    return signing.TimestampSigner(key=secret, salt=_STAMP_SALT)
 
 
 class StampError(Exception):

@@ -35,9 +35,9 @@ def _assert_headers(response, path: str) -> None:
 def test_the_header_middleware_sits_right_after_security():
     middleware = settings.MIDDLEWARE
     assert middleware[0] == "django.middleware.security.SecurityMiddleware"
-    assert middleware[1] == "csp.middleware.CSPMiddleware"
-    assert middleware[2] == "blog_project.security.PermissionsPolicyMiddleware"
-    assert middleware.index("whitenoise.middleware.WhiteNoiseMiddleware") > 2
+    assert middleware[1] == "blog_project.security.PolicyHeadersMiddleware"
+    assert middleware.index("whitenoise.middleware.WhiteNoiseMiddleware") > 1
+    assert middleware.index("blog_project.caching.PageCacheMiddleware") > 1
 
 
 @pytest.mark.django_db
