@@ -145,20 +145,29 @@ def _fill_live_day(day, public_ids: list[int]) -> None:
 
 
 def bench_rollup(bench: Bench) -> None:
+    from django.db import transaction
     from django.utils import timezone
 
     from articles.models import Article
     from stats import services
-    from stats.models import FillState
+    from stats.models import ArticleDailyStat, DailyStat
 
     yesterday = timezone.localdate() - timedelta(days=1)
     public_ids = list(Article.objects.published().order_by("pk").values_list("pk", flat=True))
     _fill_live_day(yesterday, public_ids)
 
     def set_back() -> None:
-        FillState.objects.update_or_create(
-            name=FillState.DAILY, defaults={"filled_through": yesterday - timedelta(days=1)}
-        )
+        # As before last night's rollup: the mark and the per-article sums a day back.
+        with transaction.atomic():
+            state = services._locked_state()
+            if state.sums_through is None:
+                services._traffic_follow(state, state.filled_through)  # made once, as after an upgrade
+            state.filled_through = yesterday - timedelta(days=1)
+            state.save(update_fields=["filled_through"])
+            services._traffic_follow(state, state.filled_through)
+            # Yesterday's rows are written by the rollup, not found there.
+            ArticleDailyStat.objects.filter(date=yesterday).delete()
+            DailyStat.objects.filter(date=yesterday).delete()
 
     def rollup():
         result = services.stats_rollup()

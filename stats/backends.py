@@ -5,13 +5,21 @@ Both backends give the same answers through the same small interface:
 - ``record(day=, visitor=, article_id=)`` counts one page view;
 - ``snapshot(day)`` returns a day's site and per-article figures (None: nothing held);
 - ``site_figures(days)`` returns the site's figures of a few days at once (live numbers);
+- ``article_batches(day, size)`` yields a day's per-article figures a batch at a time (the
+  rollup: bounded memory whatever the number of articles read);
+- ``top_articles(day, n)`` returns the ``n`` most read articles of a day with their page
+  views, most first; ``article_pvs(day, ids)`` and ``article_visitors(day, ids)`` the page
+  views and unique visitors of given articles (the dashboard's live day, without reading
+  every article's counters);
 - ``lock(name, timeout)`` is a context manager yielding whether the lock was taken;
 - ``purge(before=)`` forgets counters older than the retention window.
 
 Redis: one pipeline per page view (INCR for the site's PV, PFADD into a HyperLogLog for
-its UV, HINCRBY and PFADD for the article), every key expiring a fixed number of days
-after the end of its day (EXPIREAT, so repeating it is harmless). HyperLogLog is exact in
-practice for small numbers and within ~1% beyond.
+its UV, ZINCRBY into the day's sorted set of articles by PV and PFADD for the article),
+every key expiring a fixed number of days after the end of its day (EXPIREAT, so
+repeating it is harmless). HyperLogLog is exact in practice for small numbers and within
+~1% beyond. (Before the sorted set, per-article PV was a hash, ``apv``: a day counted
+partly by the older code is folded into the sorted set when it is first read.)
 
 Database: an atomic upsert of the PV rows and an insert-or-ignore of one row per visitor,
 day and page; UV is the number of those rows. Exact, and fine for a single machine.
@@ -33,7 +41,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count
-from redis.exceptions import LockError
+from redis.exceptions import LockError, ResponseError
 
 from . import conf
 from .models import SITE, LiveCounter, LiveVisitor
@@ -88,12 +96,14 @@ class RedisBackend:
         keys get their expiry from the view that creates them (the counter comes back as
         1), in one more round trip once per key and day, so the common view sends only its
         counting commands. No MULTI/EXEC: nothing reads these keys between the commands."""
-        pv, uv, article_pvs = self._key(day, "pv"), self._key(day, "uv"), self._key(day, "apv")
+        pv, uv, article_pvs = self._key(day, "pv"), self._key(day, "uv"), self._key(day, "articles")
         article_uv = self._key(day, f"auv:{article_id}") if article_id else ""
         pipe.incr(pv)
         pipe.pfadd(uv, visitor)
         if article_id:
-            pipe.hincrby(article_pvs, str(article_id), 1)
+            # A sorted set (not a hash): the dashboard reads a day's most read articles
+            # without reading them all.
+            pipe.zincrby(article_pvs, 1, str(article_id))
             pipe.pfadd(article_uv, visitor)
 
         def settle(replies: list) -> None:
@@ -110,24 +120,86 @@ class RedisBackend:
         return settle
 
     def snapshot(self, day: date) -> DaySnapshot | None:
+        site = self.site_day(day)
+        if site is None:
+            return None
+        articles = {}
+        for batch in self.article_batches(day, size=10_000):
+            articles.update(batch)
+        return DaySnapshot(date=day, site=site, articles=dict(sorted(articles.items())))
+
+    def site_day(self, day: date) -> Figures | None:
+        """The site's figures of a day, or None when nothing of that day is held."""
         pipe = self.client.pipeline(transaction=False)
         pipe.get(self._key(day, "pv"))
         pipe.pfcount(self._key(day, "uv"))
-        pipe.hgetall(self._key(day, "apv"))
-        pv, uv, article_pvs = pipe.execute()
-        if pv is None:
-            return None
-        pvs = {int(article_id): int(count) for article_id, count in article_pvs.items()}
-        ids = sorted(pvs)
-        pipe = self.client.pipeline(transaction=False)
-        for article_id in ids:
-            pipe.pfcount(self._key(day, f"auv:{article_id}"))
-        uvs = pipe.execute() if ids else []
-        articles = {
-            article_id: Figures(pv=pvs[article_id], uv=int(article_uv))
-            for article_id, article_uv in zip(ids, uvs, strict=True)
+        pv, uv = pipe.execute()
+        return None if pv is None else Figures(pv=int(pv), uv=int(uv))
+
+    def article_batches(self, day: date, size: int) -> Iterator[dict[int, Figures]]:
+        """The day's per-article figures, ``size`` articles at a time (by rank: a finished
+        day's set no longer changes)."""
+        self._fold_legacy(day)
+        key = self._key(day, "articles")
+        start = 0
+        while True:
+            ranked = self.client.zrange(key, start, start + size - 1, withscores=True)
+            if not ranked:
+                return
+            pvs = {int(member): int(score) for member, score in ranked}
+            yield self._with_visitors(day, pvs)
+            start += size
+
+    def top_articles(self, day: date, n: int) -> list[tuple[int, int]]:
+        self._fold_legacy(day)
+        ranked = self.client.zrevrange(self._key(day, "articles"), 0, n - 1, withscores=True)
+        return [(int(member), int(score)) for member, score in ranked]
+
+    def article_pvs(self, day: date, ids: list[int]) -> dict[int, int]:
+        """Page views of the given articles on a day (those not read are left out)."""
+        if not ids:
+            return {}
+        scores = self.client.zmscore(self._key(day, "articles"), [str(article_id) for article_id in ids])
+        return {article_id: int(score) for article_id, score in zip(ids, scores, strict=True) if score}
+
+    def article_visitors(self, day: date, ids: list[int]) -> dict[int, int]:
+        """Unique visitors of the given articles on a day."""
+        return {
+            article_id: figures.uv
+            for article_id, figures in self._with_visitors(day, dict.fromkeys(ids, 0)).items()
         }
-        return DaySnapshot(date=day, site=Figures(pv=int(pv), uv=int(uv)), articles=articles)
+
+    def _with_visitors(self, day: date, pvs: dict[int, int]) -> dict[int, Figures]:
+        pipe = self.client.pipeline(transaction=False)
+        for article_id in pvs:
+            pipe.pfcount(self._key(day, f"auv:{article_id}"))
+        uvs = pipe.execute() if pvs else []
+        return {
+            article_id: Figures(pv=pv, uv=int(uv))
+            for (article_id, pv), uv in zip(pvs.items(), uvs, strict=True)
+        }
+
+    def _fold_legacy(self, day: date) -> None:
+        """Move per-article PV counted into the older hash (``apv``) into the sorted set.
+
+        The hash is renamed first (atomic), so views counted by older code meanwhile start
+        a new hash, folded on a later read; the set keeps the day's expiry."""
+        legacy = self._key(day, "apv")
+        if not self.client.exists(legacy):
+            return
+        folding = f"{legacy}:folding:{secrets.token_hex(4)}"
+        try:
+            self.client.rename(legacy, folding)
+        except ResponseError:
+            return  # folded by another reader meanwhile
+        counts = self.client.hgetall(folding)
+        target = self._key(day, "articles")
+        pipe = self.client.pipeline(transaction=False)
+        for article_id, count in counts.items():
+            pipe.zincrby(target, int(count), article_id)
+        pipe.expireat(target, int(day_end(day).timestamp()) + conf.get("STATS_RETENTION_DAYS") * 86400)
+        pipe.delete(folding)
+        pipe.execute()
 
     def site_figures(self, days: list[date]) -> dict[date, Figures]:
         if not days:
@@ -190,22 +262,64 @@ class DatabaseBackend:
             cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values} {conflict}", params)  # noqa: S608
 
     def snapshot(self, day: date) -> DaySnapshot | None:
-        pvs = dict(LiveCounter.objects.filter(date=day).values_list("article_id", "pv"))
-        if SITE not in pvs:
+        site = self.site_day(day)
+        if site is None:
             return None
+        articles = {}
+        for batch in self.article_batches(day, size=10_000):
+            articles.update(batch)
+        return DaySnapshot(date=day, site=site, articles=articles)
+
+    def site_day(self, day: date) -> Figures | None:
+        pv = LiveCounter.objects.filter(date=day, article_id=SITE).values_list("pv", flat=True).first()
+        if pv is None:
+            return None
+        return Figures(pv=pv, uv=LiveVisitor.objects.filter(date=day, article_id=SITE).count())
+
+    def article_batches(self, day: date, size: int) -> Iterator[dict[int, Figures]]:
+        after = SITE
+        while True:
+            pvs = dict(
+                LiveCounter.objects.filter(date=day, article_id__gt=after)
+                .order_by("article_id")
+                .values_list("article_id", "pv")[:size]
+            )
+            if not pvs:
+                return
+            yield self._with_visitors(day, pvs)
+            after = max(pvs)
+
+    def top_articles(self, day: date, n: int) -> list[tuple[int, int]]:
+        return list(
+            LiveCounter.objects.filter(date=day, article_id__gt=SITE)
+            .order_by("-pv", "-article_id")
+            .values_list("article_id", "pv")[:n]
+        )
+
+    def article_pvs(self, day: date, ids: list[int]) -> dict[int, int]:
+        ids = [article_id for article_id in ids if article_id != SITE]
+        if not ids:
+            return {}
+        return dict(LiveCounter.objects.filter(date=day, article_id__in=ids).values_list("article_id", "pv"))
+
+    def article_visitors(self, day: date, ids: list[int]) -> dict[int, int]:
+        return {
+            article_id: figures.uv
+            for article_id, figures in self._with_visitors(day, dict.fromkeys(ids, 0)).items()
+        }
+
+    @staticmethod
+    def _with_visitors(day: date, pvs: dict[int, int]) -> dict[int, Figures]:
         uvs = dict(
-            LiveVisitor.objects.filter(date=day)
+            LiveVisitor.objects.filter(date=day, article_id__in=list(pvs))
             .order_by()
             .values("article_id")
             .annotate(n=Count("id"))
             .values_list("article_id", "n")
         )
-        articles = {
-            article_id: Figures(pv=pv, uv=uvs.get(article_id, 0))
-            for article_id, pv in sorted(pvs.items())
-            if article_id != SITE
+        return {
+            article_id: Figures(pv=pv, uv=uvs.get(article_id, 0)) for article_id, pv in sorted(pvs.items())
         }
-        return DaySnapshot(date=day, site=Figures(pv=pvs[SITE], uv=uvs.get(SITE, 0)), articles=articles)
 
     def site_figures(self, days: list[date]) -> dict[date, Figures]:
         if not days:
