@@ -15,7 +15,7 @@ The rollup turns the live counters (Redis or the database backend) into ``DailyS
 
 At scale (a day on which 100,000 articles were read) the work is set-based: the counters
 are read and written ``BATCH_SIZE`` articles at a time (one upsert per batch), the sums
-move in one ``INSERT ... SELECT`` per day, and the view counts in one ``UPDATE``; memory
+move in one ``INSERT ... SELECT`` per day read, and the view counts in one ``UPDATE``; memory
 holds one batch.
 
 A finished day (before today) is final once rolled up, and ``FillState.filled_through``
@@ -284,9 +284,9 @@ def _window(through: date, days: int) -> set[date]:
 
 
 def _traffic_shift(old: date, new: date) -> None:
-    """Move the sums from ``old`` to ``new`` (either way) in one statement that reads only
-    the days whose membership changes: a day the sums gain is added, a day they lose is
-    taken away (normally: yesterday added, and each period's oldest day taken away)."""
+    """Move the sums from ``old`` to ``new`` (either way), reading only the days whose
+    membership changes: a day the sums gain is added, a day they lose is taken away
+    (normally: yesterday added, and each period's oldest day taken away)."""
     quote = connection.ops.quote_name
     date_col = quote("date")
     low, high = sorted((old, new))
@@ -296,28 +296,50 @@ def _traffic_shift(old: date, new: date) -> None:
         gained, lost = _window(new, days) - _window(old, days), _window(old, days) - _window(new, days)
         changes += [("pv", gained, lost), ("uv", gained, lost)]
     read = sorted({day for _kind, gained, lost in changes for day in gained | lost})
-    if not read:
-        return
-    # One branch per day read, each an index range on (date, ...) with the signed value of
-    # that day for every column; UNION ALL keeps the database from walking the whole table
-    # in article order to group it.
-    branches, params = [], []
-    for day in read:
-        values = []
-        for kind, gained, lost in changes:
-            values.append(quote(kind) if day in gained else f"-{quote(kind)}" if day in lost else "0")
-        columns = ", ".join(f"{value} AS c{n}" for n, value in enumerate(values))
-        branches.append(
-            f"SELECT article_id, {columns} FROM {quote(ArticleDailyStat._meta.db_table)} "  # noqa: S608
-            f"WHERE {date_col} = %s"
-        )
-        params.append(_sql_date(day))
-    sums = ", ".join(f"SUM(c{n})" for n in range(len(changes)))
-    union = " UNION ALL ".join(branches)
-    # (A WHERE before GROUP BY: SQLite needs one in an INSERT ... SELECT ... ON CONFLICT.)
-    source = f"SELECT article_id, {sums} FROM ({union}) days WHERE 1 = 1 GROUP BY article_id"  # noqa: S608
+    # One statement per day read (normally four: yesterday, and the oldest day of each
+    # period), each an index range of that day's rows with the signed value of that day for
+    # every column: no grouping, so no temporary table however many articles were read.
+    table = quote(ArticleDailyStat._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(_add_to_sums_sql(source), params)
+        for day in read:
+            values = []
+            for kind, gained, lost in changes:
+                values.append(quote(kind) if day in gained else f"-{quote(kind)}" if day in lost else "0")
+            # (A WHERE clause: SQLite needs one in an INSERT ... SELECT ... ON CONFLICT.)
+            source = f"SELECT article_id, {', '.join(values)} FROM {table} WHERE {date_col} = %s"  # noqa: S608
+            cursor.execute(_add_to_sums_sql(source), [_sql_date(day)])
+
+
+def _traffic_step(day: date) -> None:
+    """Move the sums one day forward, to ``day`` (the nightly case), writing each article
+    read that day once: its row of the day, with the rows of the days leaving each period
+    joined beside it; then the leaving days of articles not read that day."""
+    quote = connection.ops.quote_name
+    table, date_col = quote(ArticleDailyStat._meta.db_table), quote("date")
+    leaving = {days: day - timedelta(days=days - 1) for days in PERIODS}
+    joins, values, params = [], ["d.pv"], []
+    for days, left in leaving.items():
+        joins.append(
+            f"LEFT JOIN {table} l{days} ON l{days}.article_id = d.article_id AND l{days}.{date_col} = %s"
+        )
+        params.append(_sql_date(left))
+        values += [f"d.{kind} - COALESCE(l{days}.{kind}, 0)" for kind in ("pv", "uv")]
+    source = (
+        f"SELECT d.article_id, {', '.join(values)} FROM {table} d {' '.join(joins)} "  # noqa: S608
+        f"WHERE d.{date_col} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(_add_to_sums_sql(source), [*params, _sql_date(day)])
+        for days, left in leaving.items():
+            values = ["0"]
+            for other in PERIODS:
+                values += ["-l.pv", "-l.uv"] if other == days else ["0", "0"]
+            read_that_day = f"SELECT 1 FROM {table} d WHERE d.article_id = l.article_id AND d.{date_col} = %s"  # noqa: S608
+            unread = (
+                f"SELECT l.article_id, {', '.join(values)} FROM {table} l "  # noqa: S608
+                f"WHERE l.{date_col} = %s AND NOT EXISTS ({read_that_day})"
+            )
+            cursor.execute(_add_to_sums_sql(unread), [_sql_date(left), _sql_date(day)])
 
 
 def _traffic_follow(state: FillState, through: date | None) -> None:
@@ -328,6 +350,8 @@ def _traffic_follow(state: FillState, through: date | None) -> None:
         return
     if old is None or abs((through - old).days) > max(PERIODS):
         _traffic_rebuild(through)
+    elif through == old + timedelta(days=1):
+        _traffic_step(through)
     else:
         _traffic_shift(old, through)
     state.sums_through = through
