@@ -19,22 +19,24 @@ Then:
    time and the largest number of SQL queries.
 
 Prints a markdown table and writes it (with the raw figures as JSON) under bench/results/.
-Counter keys use the cache prefix ``BLOG_CACHE_PREFIX`` (``blogbench`` unless set), so a
-run never touches another prefix's keys in the same Redis DB.
+Counter keys use the cache prefix ``BLOG_CACHE_PREFIX`` (``blogbench-<database>`` unless
+set), so a run never touches another prefix's keys in the same Redis DB. The rollup's
+memory is the growth of the process's peak (VmHWM, reset before each round).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
-import resource
 import statistics
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -60,7 +62,9 @@ def _setup(args: argparse.Namespace) -> None:
         os.environ["DATABASE_URL"] = args.database_url
     if args.redis_url:
         os.environ["REDIS_URL"] = args.redis_url
-    os.environ.setdefault("BLOG_CACHE_PREFIX", "blogbench")
+    # Counter keys of their own per database: the rollup of one never reads another's.
+    database = urlparse(os.environ.get("DATABASE_URL", "sqlite")).path.strip("/").replace("/", "-")
+    os.environ.setdefault("BLOG_CACHE_PREFIX", f"blogbench-{database or 'default'}")
     os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
     os.environ.setdefault("BLOG_VAR_DIR", str(ROOT / "var" / "bench-admin"))
     import django
@@ -68,8 +72,18 @@ def _setup(args: argparse.Namespace) -> None:
     django.setup()
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _status_mb(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _reset_peak_rss() -> float:
+    """Start measuring the process's peak memory afresh (Linux); returns the memory now."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+    return _status_mb("VmRSS")
 
 
 class Bench:
@@ -90,12 +104,12 @@ class Bench:
         for _ in range(self.rounds):
             if before is not None:
                 before()
-            rss = _peak_rss_mb()
+            rss = _reset_peak_rss()
             with CaptureQueriesContext(self.connection) as captured:
                 start = time.perf_counter()
                 outcome = func()
                 times.append((time.perf_counter() - start) * 1000)
-            grown = max(grown, _peak_rss_mb() - rss)
+            grown = max(grown, _status_mb("VmHWM") - rss)
             queries = max(queries, len(captured))
         row = {
             "name": name,
@@ -106,7 +120,7 @@ class Bench:
             "outcome": outcome,
         }
         self.rows.append(row)
-        print(f"{name:<58}{row['ms']:>10.1f} ms{queries:>6} q", flush=True)
+        print(f"{name:<58}{row['ms']:>10.1f} ms{queries:>6} q{row['peak_rss_growth_mb']:>8} MB", flush=True)
         return row
 
 
@@ -293,9 +307,13 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     lines = [
-        f"| {label}: {engine}, {articles:,} articles, {comments:,} comments | median ms | queries |",
-        "|---|---:|---:|",
-        *(f"| {row['name']} | {row['ms']:,.1f} | {row['queries']} |" for row in bench.rows),
+        f"| {label}: {engine}, {articles:,} articles, {comments:,} comments "
+        "| median ms | queries | peak MB+ |",
+        "|---|---:|---:|---:|",
+        *(
+            f"| {row['name']} | {row['ms']:,.1f} | {row['queries']} | {row['peak_rss_growth_mb']} |"
+            for row in bench.rows
+        ),
     ]
     table = "\n".join(lines)
     (out / f"admin-{label}-{stamp}.md").write_text(table + "\n")
