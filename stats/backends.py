@@ -5,8 +5,8 @@ Both backends give the same answers through the same small interface:
 - ``record(day=, visitor=, article_id=)`` counts one page view;
 - ``snapshot(day)`` returns a day's site and per-article figures (None: nothing held);
 - ``site_figures(days)`` returns the site's figures of a few days at once (live numbers);
-- ``article_batches(day, size)`` yields a day's per-article figures a batch at a time (the
-  rollup: bounded memory whatever the number of articles read);
+- ``article_batches(day, size)`` yields a day's per-article figures a batch at a time, in
+  article order (the rollup: its rows are written along the per-article indexes);
 - ``top_articles(day, n)`` returns the ``n`` most read articles of a day with their page
   views, most first; ``article_pvs(day, ids)`` and ``article_visitors(day, ids)`` the page
   views and unique visitors of given articles (the dashboard's live day, without reading
@@ -137,18 +137,19 @@ class RedisBackend:
         return None if pv is None else Figures(pv=int(pv), uv=int(uv))
 
     def article_batches(self, day: date, size: int) -> Iterator[dict[int, Figures]]:
-        """The day's per-article figures, ``size`` articles at a time (by rank: a finished
-        day's set no longer changes)."""
+        """The day's per-article figures, ``size`` articles at a time, in article order.
+
+        The set is read by rank, ``size`` at a time, into (article, views) pairs (about 10
+        MB at 100,000 articles read), then ordered by article: whoever writes them walks
+        per-article indexes once, from one end to the other."""
         self._fold_legacy(day)
         key = self._key(day, "articles")
-        start = 0
-        while True:
-            ranked = self.client.zrange(key, start, start + size - 1, withscores=True)
-            if not ranked:
-                return
-            pvs = {int(member): int(score) for member, score in ranked}
-            yield self._with_visitors(day, pvs)
-            start += size
+        pvs: list[tuple[int, int]] = []
+        while ranked := self.client.zrange(key, len(pvs), len(pvs) + size - 1, withscores=True):
+            pvs.extend((int(member), int(score)) for member, score in ranked)
+        pvs.sort()
+        for start in range(0, len(pvs), size):
+            yield self._with_visitors(day, dict(pvs[start : start + size]))
 
     def top_articles(self, day: date, n: int) -> list[tuple[int, int]]:
         self._fold_legacy(day)

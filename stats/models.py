@@ -74,10 +74,10 @@ class ArticleTraffic(models.Model):
 
     ``pv_total`` adds every final day: ``Article.view_count`` is set from it. For each
     dashboard period P, ``pv_P`` and ``uv_P`` add the P - 1 final days that end on the
-    day the sums are made through (``FillState`` "traffic", always the daily mark): the
-    part of the last P days, today included, that is stored when yesterday is final. With
-    an index on each, the dashboard reads the most read articles of a period from the top
-    of an index instead of summing every article's rows.
+    day the sums are made through (``FillState.sums_through``, the daily mark): the part
+    of the last P days, today included, that is stored when yesterday is final. No index
+    on them: the rollup rewrites them for every article read, and the dashboard reads the
+    most read from ``TrafficTop``.
     """
 
     article = models.OneToOneField(
@@ -94,12 +94,27 @@ class ArticleTraffic(models.Model):
     class Meta:
         verbose_name = _("article traffic sums")
         verbose_name_plural = _("article traffic sums")
-        indexes = [
-            models.Index(fields=[f"pv_{days}"], name=f"stats_traffic_pv{days}_idx") for days in PERIODS
-        ]
 
     def __str__(self) -> str:
         return f"{self.article_id}: {self.pv_total} PV"
+
+
+class TrafficTop(models.Model):
+    """The ``KEPT`` most read articles of each period by their stored sums (``pv_P`` of
+    ``ArticleTraffic``), remade by the rollup whenever the sums change: the dashboard's
+    ranked list, read from the top of a small index."""
+
+    KEPT = 1000
+
+    days = models.PositiveSmallIntegerField()
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    pv = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["days", "pv", "article"], name="stats_traffictop_rank_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.days} days: {self.article_id} {self.pv} PV"
 
 
 class FillState(models.Model):

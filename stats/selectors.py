@@ -22,7 +22,7 @@ from articles.selectors import published_digest
 
 from . import conf
 from .backends import Figures, get_backend
-from .models import PERIODS, ArticleDailyStat, ArticleTraffic, DailyStat, FillState
+from .models import PERIODS, ArticleDailyStat, ArticleTraffic, DailyStat, FillState, TrafficTop
 from .services import days_between, final_totals
 
 log = logging.getLogger(__name__)
@@ -202,8 +202,8 @@ def top_articles(
 ) -> list[ArticleRow]:
     """The ``top`` most read articles of ``start``..``end``, with exact figures.
 
-    Each source is a list ranked by page views: the stored sums of the period
-    (``ArticleTraffic``, an index on each period's column) and each live day's counters.
+    Each source is a list ranked by page views: the stored sums of the period (their most
+    read are kept in ``TrafficTop``) and each live day's counters.
     Reading each list to a depth k gives candidates whose exact totals are then looked up;
     an article not seen in any list has at most the sum of the k-th values (the threshold
     algorithm), so once the ``top``-th candidate reaches it nobody unseen can pass it (an
@@ -254,14 +254,20 @@ class _StoredSums:
     before the period it also holds are taken away per candidate."""
 
     def __init__(self, days: int, extra: tuple[date, date] | None, *, empty: bool = False) -> None:
+        self.days = days
         self.pv, self.uv = f"pv_{days}", f"uv_{days}"
         self.extra = extra
         self.empty = empty
 
     def ranked(self, depth: int) -> list[tuple[int, int]]:
-        # An upper bound of each article's stored part (exact without extra days).
+        """The most read articles by their stored sums (an upper bound of each article's
+        stored part, exact without extra days), most first."""
         if self.empty:
             return []
+        if depth <= TrafficTop.KEPT:  # the list the rollup keeps
+            ranked = TrafficTop.objects.filter(days=self.days).order_by("-pv", "-article_id")
+            return list(ranked.values_list("article_id", "pv")[:depth])
+        # Deeper than that (rare: many articles nearly tied): a pass over the sums.
         return list(
             ArticleTraffic.objects.filter(**{f"{self.pv}__gt": 0})
             .order_by(f"-{self.pv}", "-article_id")

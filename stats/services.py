@@ -16,7 +16,7 @@ The rollup turns the live counters (Redis or the database backend) into ``DailyS
 At scale (a day on which 100,000 articles were read) the work is set-based: the counters
 are read and written ``BATCH_SIZE`` articles at a time (one upsert per batch), the sums
 move in one ``INSERT ... SELECT`` per day read, and the view counts in one ``UPDATE``; memory
-holds one batch.
+holds the day's (article, views) pairs and one batch (about 10 MB at 100,000 articles read).
 
 A finished day (before today) is final once rolled up, and ``FillState.filled_through``
 moves forward over consecutive final days. Today may be rolled up on request (running
@@ -42,7 +42,7 @@ from articles.models import Article
 
 from . import conf
 from .backends import get_backend
-from .models import PERIODS, ArticleDailyStat, ArticleTraffic, DailyStat, FillState
+from .models import PERIODS, ArticleDailyStat, ArticleTraffic, DailyStat, FillState, TrafficTop
 
 BATCH_SIZE = 5_000
 
@@ -170,7 +170,8 @@ def _write_day(backend, day: date, *, sums_through: date | None) -> DayResult:
     for batch in backend.article_batches(day, BATCH_SIZE):
         # Built from the counters' own integers: full_clean() (or model instances at all)
         # per row would cost more than the whole write at 100,000 rows.
-        # In article order: the (article, date) index is then written along, not at random.
+        # In article order (as the batches come): the (article, date) index is written along
+        # from one end to the other, each of its pages read and written once, not at random.
         rows = [
             (article_id, max(0, figures.pv), max(0, figures.uv))
             for article_id, figures in sorted(batch.items())
@@ -347,11 +348,30 @@ def _traffic_step(day: date) -> None:
             cursor.execute(_add_to_sums_sql(unread), [_sql_date(left), _sql_date(day)])
 
 
-def _traffic_follow(state: FillState, through: date | None) -> None:
+def _traffic_tops() -> None:
+    """Remake each period's list of most read articles from the sums (a pass over the
+    sums' narrow table per period; a few thousand rows written)."""
+    quote = connection.ops.quote_name
+    tops, sums = quote(TrafficTop._meta.db_table), quote(ArticleTraffic._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {tops}")  # noqa: S608
+        for days in PERIODS:
+            pv = quote(f"pv_{days}")
+            cursor.execute(
+                f"INSERT INTO {tops} (days, article_id, pv) SELECT %s, article_id, {pv} FROM {sums} "  # noqa: S608
+                f"WHERE {pv} > 0 ORDER BY {pv} DESC, article_id DESC LIMIT %s",
+                [days, TrafficTop.KEPT],
+            )
+
+
+def _traffic_follow(state: FillState, through: date | None, *, changed: bool = False) -> None:
     """Make the sums hold the final rows through ``through`` (the daily mark); ``state``
-    is the locked daily FillState row, which records how far they go."""
+    is the locked daily FillState row, which records how far they go. The lists of most
+    read articles follow them (also when ``changed``: rows they include were rewritten)."""
     old = state.sums_through
     if through is None or old == through:
+        if changed:
+            _traffic_tops()
         return
     if old is None or abs((through - old).days) > max(PERIODS):
         _traffic_rebuild(through)
@@ -361,6 +381,7 @@ def _traffic_follow(state: FillState, through: date | None) -> None:
         _traffic_shift(old, through)
     state.sums_through = through
     state.save(update_fields=["sums_through"])
+    _traffic_tops()
 
 
 def _advance(state: FillState, day: date, today: date, *, catching_up: bool) -> None:
@@ -442,10 +463,11 @@ def stats_rollup(
                 state = _locked_state()
                 if catching_up and state.filled_through is not None and day <= state.filled_through:
                     continue  # another run finished it meanwhile
+                in_sums = state.sums_through is not None and day <= state.sums_through
                 outcome = _write_day(backend, day, sums_through=state.sums_through)
                 _advance(state, day, today, catching_up=catching_up)
                 state.save(update_fields=["filled_through"])
-                _traffic_follow(state, state.filled_through)
+                _traffic_follow(state, state.filled_through, changed=in_sums and outcome.written)
             result.days.append(outcome)
             if progress is not None:
                 progress(outcome)

@@ -206,13 +206,19 @@ def test_the_top_of_a_period_is_read_from_an_index(busy_month):
 
     with CaptureQueriesContext(connection) as queries:
         selectors.traffic(days=30)
-    ranked = next(
-        q["sql"]
-        for q in queries.captured_queries
-        if "FROM `stats_articletraffic` WHERE" in q["sql"] and "LIMIT" in q["sql"]
-    )
+    ranked = next(q["sql"] for q in queries.captured_queries if "FROM `stats_traffictop`" in q["sql"])
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + ranked)
         plan = cursor.fetchall()
-    assert plan[0][5] == "stats_traffic_pv30_idx", plan
+    assert plan[0][5] == "stats_traffictop_rank_idx", plan
     assert "filesort" not in (plan[0][9] or ""), plan
+
+
+def test_a_top_deeper_than_the_kept_list_is_still_exact(busy_month, monkeypatch):
+    from stats.models import TrafficTop
+
+    services.stats_rollup()
+    monkeypatch.setattr(TrafficTop, "KEPT", 2)
+    monkeypatch.setattr(selectors, "FIRST_DEPTH", 1)
+    for days in (7, 30):
+        assert shown_top(days) == reference_top(days), days
