@@ -179,6 +179,8 @@ def bench_rollup(bench: Bench) -> None:
             state.filled_through = yesterday - timedelta(days=1)
             state.save(update_fields=["filled_through"])
             services._traffic_follow(state, state.filled_through)
+            # The view counts of the evening before: last night's rollup raises them all.
+            services._view_counts_from_sums(state.filled_through)
             # Yesterday's rows are written by the rollup, not found there.
             ArticleDailyStat.objects.filter(date=yesterday).delete()
             DailyStat.objects.filter(date=yesterday).delete()

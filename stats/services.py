@@ -340,12 +340,14 @@ def _traffic_step(day: date) -> None:
             values = ["0"]
             for other in PERIODS:
                 values += ["-l.pv", "-l.uv"] if other == days else ["0", "0"]
-            read_that_day = f"SELECT 1 FROM {table} d WHERE d.article_id = l.article_id AND d.{date_col} = %s"  # noqa: S608
+            # (A join that finds nothing, not NOT EXISTS: MariaDB runs that subquery once
+            # per row inside an INSERT ... SELECT.)
             unread = (
-                f"SELECT l.article_id, {', '.join(values)} FROM {table} l "  # noqa: S608
-                f"WHERE l.{date_col} = %s AND NOT EXISTS ({read_that_day})"
+                f"SELECT l.article_id, {', '.join(values)} FROM {table} l {hint} "  # noqa: S608
+                f"LEFT JOIN {table} d {hint} ON d.{date_col} = %s AND d.article_id = l.article_id "
+                f"WHERE l.{date_col} = %s AND d.article_id IS NULL"
             )
-            cursor.execute(_add_to_sums_sql(unread), [_sql_date(left), _sql_date(day)])
+            cursor.execute(_add_to_sums_sql(unread), [_sql_date(day), _sql_date(left)])
 
 
 def _traffic_tops() -> None:
