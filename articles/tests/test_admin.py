@@ -510,3 +510,25 @@ def test_every_article_list_reads_through_indexes(staff_client):
     assert not problems, "\n".join(problems)
     unsorted = "SELECT `id` FROM `articles_article` ORDER BY `articles_article`.`summary` LIMIT 50"
     assert unindexed_reads([{"sql": unsorted}], {"articles_article"}), "the check sees a sort of every row"
+
+
+@pytest.mark.parametrize(
+    ("url", "factory"),
+    [
+        ("/admin/articles/tag/", TagFactory),
+        (CATEGORIES, CategoryFactory),
+        ("/admin/articles/page/", PageFactory),
+    ],
+)
+def test_the_taxonomy_and_page_lists_cost_the_same_few_queries_at_any_size(staff_client, url, factory):
+    def cost() -> int:
+        staff_client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert staff_client.get(url).status_code == 200
+        return len(queries)
+
+    factory()
+    few = cost()
+    for _ in range(120):  # more than a page
+        factory()
+    assert cost() == few <= 6

@@ -222,3 +222,38 @@ def test_a_top_deeper_than_the_kept_list_is_still_exact(busy_month, monkeypatch)
     monkeypatch.setattr(selectors, "FIRST_DEPTH", 1)
     for days in (7, 30):
         assert shown_top(days) == reference_top(days), days
+
+
+@pytest.mark.real_backends
+def test_the_live_day_costs_a_few_redis_round_trips_whatever_the_number_of_articles(db, monkeypatch):
+    import redis
+
+    calls = []
+    send = redis.Redis.execute_command
+    execute = redis.client.Pipeline.execute
+
+    def counted_command(client, *args, **options):
+        if not isinstance(client, redis.client.Pipeline):
+            calls.append(args[0])
+        return send(client, *args, **options)
+
+    def counted_pipeline(pipe, *args, **kwargs):
+        calls.append(f"pipeline of {len(pipe.command_stack)}")
+        return execute(pipe, *args, **kwargs)
+
+    def round_trips(articles: int) -> int:
+        for _ in range(articles):
+            article = ArticleFactory()
+            views(article.pk, 0, "h:a", "h:b")
+        monkeypatch.setattr(redis.Redis, "execute_command", counted_command)
+        monkeypatch.setattr(redis.client.Pipeline, "execute", counted_pipeline)
+        calls.clear()
+        assert selectors.traffic(days=7).top_articles
+        monkeypatch.undo()
+        return len(calls)
+
+    few = round_trips(3)
+    many = round_trips(60)
+    # site figures, the day's list (and the older hash's check), the candidates' views when
+    # the list was not read to its end, the shown articles' visitors
+    assert few <= 6 and many <= 6, (few, many, calls)
