@@ -1,7 +1,6 @@
 import reversion
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
@@ -22,6 +21,7 @@ from .admin_editor import (
     PublicationStatusFilter,
 )
 from .admin_site import restrict_advanced_apps
+from .adminlists import IndexedChangeList, LargeListAdminMixin
 from .models import (
     DEFAULT_CATEGORY_SLUG,
     Article,
@@ -46,7 +46,7 @@ class MarkdownAdminMixin:
     }
 
 
-class ArticleChangeList(ChangeList):
+class ArticleChangeList(IndexedChangeList):
     """The list never shows the Markdown or its HTML: leave the long columns unread."""
 
     def get_queryset(self, request: HttpRequest, exclude_parameters=None) -> QuerySet[Article]:
@@ -60,8 +60,28 @@ class ArticleChangeList(ChangeList):
             article.live_view_count = counts.get(article.pk, article.view_count)
 
 
+class TagListFilter(admin.SimpleListFilter):
+    """Articles with a tag, as a semi-join on the links: the default filter on a
+    many-to-many field makes the whole list ``SELECT DISTINCT`` over joined rows."""
+
+    title = _("tags")
+    parameter_name = "tags__id__exact"  # the default filter's parameter: old links keep working
+
+    def lookups(self, request, model_admin):
+        return list(Tag.objects.order_by("name").values_list("pk", "name"))
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if not value.isdigit():
+            return queryset.none()
+        links = Article.tags.through.objects.filter(tag_id=int(value)).values("article_id")
+        return queryset.filter(pk__in=links)
+
+
 @admin.register(Article)
-class ArticleAdmin(EditorAdminMixin, MarkdownAdminMixin, admin.ModelAdmin):
+class ArticleAdmin(EditorAdminMixin, MarkdownAdminMixin, LargeListAdminMixin, admin.ModelAdmin):
     list_display = (
         "title",
         "status_label",
@@ -72,11 +92,23 @@ class ArticleAdmin(EditorAdminMixin, MarkdownAdminMixin, admin.ModelAdmin):
         "is_pinned",
         "open_link",
     )
-    list_filter = (PublicationStatusFilter, "category", "source", "is_pinned", "allow_comments", "tags")
+    list_filter = (
+        PublicationStatusFilter,
+        "category",
+        "source",
+        "is_pinned",
+        "allow_comments",
+        TagListFilter,
+    )
     list_select_related = ("category",)
+    # Searched through Article.objects.search() (see get_search_results), plus the exact slug.
     search_fields = ("title", "summary", "slug")
+    search_help_text = _("Words from the title, summary or text; or an article's exact slug.")
     date_hierarchy = "published_at"
-    ordering = ("-published_at",)
+    ordering = ("-published_at", "-pk")
+    # Each sortable column has an index (Article.Meta.indexes); status, category and
+    # pinned are filters instead (sorting by them would sort every row).
+    sortable_by = ("title", "published_at", "view_count", "comment_count")
     autocomplete_fields = ("category", "tags")
     prepopulated_fields = {"slug": ("title",)}
     readonly_fields = ("views", "comment_count", "created_at", "updated_at")
@@ -114,6 +146,15 @@ class ArticleAdmin(EditorAdminMixin, MarkdownAdminMixin, admin.ModelAdmin):
 
     def get_changelist(self, request: HttpRequest, **kwargs):
         return ArticleChangeList
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Article], search_term: str):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if Article.objects.filter(slug=term).exists():
+            return queryset.filter(slug=term), False  # an exact slug opens just that article
+        # The one search of the site, on an index table of its own.
+        return queryset.filter(pk__in=Article.objects.search(term).values("pk")), False
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict:
         return {**super().get_changeform_initial_data(request), "author": request.user.pk}

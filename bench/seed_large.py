@@ -521,12 +521,24 @@ class Seeder:
         FillState.objects.update_or_create(
             name=FillState.DAILY, defaults={"filled_through": today - timedelta(days=1)}
         )
+        self.traffic_sums()
         article, per_day = self.table(Article), self.table(ArticleDailyStat)
         self.execute(
             f"UPDATE {article} SET view_count = COALESCE((SELECT SUM(s.pv) FROM {per_day} s "  # noqa: S608
             f"WHERE s.article_id = {article}.id), 0)"
         )
         self.log(f"{written} article-day and {len(site)} site-day traffic rows; view counts set")
+
+    def traffic_sums(self) -> None:
+        """The rollup's per-article sums, made as its first run after an upgrade makes them."""
+        from django.db import transaction
+
+        from stats import services
+
+        with transaction.atomic():
+            state = services._locked_state()
+            services._traffic_follow(state, state.filled_through)
+        self.log(f"per-article traffic sums made through {state.filled_through}")
 
 
 def seed_live_views(day: date, *, article_ids: list[int], views: int, seed: int = 13) -> int:

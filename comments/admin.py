@@ -5,11 +5,13 @@ Every write goes through ``services`` so that counts, caches and mail stay right
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -18,6 +20,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from articles.adminlists import SEARCH_COUNT_LIMIT, LargeListAdminMixin
 from articles.models import Article
 
 from .models import Comment, OutboxMessage
@@ -31,6 +34,10 @@ from .services import (
 )
 
 HISTORY_LIMIT = 10
+# The comment text is searched in this many of the newest comments (a scan); names,
+# e-mail addresses and client fingerprints in all of them (an index each).
+TEXT_SEARCH_WINDOW = 50_000
+FINGERPRINT = re.compile(r"[0-9a-f]{64}")
 
 
 class CommentAdminForm(forms.ModelForm):
@@ -63,10 +70,14 @@ class ArticleFilter(admin.SimpleListFilter):
     parameter_name = "article"
 
     def lookups(self, request, model_admin):
+        # Newest articles first, each probed for one comment: no DISTINCT over comments,
+        # and a LIMIT in the probe keeps the database from collecting every comment's
+        # article first (what it does with EXISTS or IN).
+        first = Comment.objects.filter(article=OuterRef("pk")).order_by().values("pk")[:1]
         return list(
-            Article.objects.filter(comments__isnull=False)
-            .distinct()
-            .order_by("-published_at")
+            Article.objects.annotate(first_comment=Subquery(first))
+            .filter(first_comment__isnull=False)
+            .order_by("-published_at", "-pk")
             .values_list("pk", "title")[:200]
         )
 
@@ -81,7 +92,7 @@ def _change_link(comment: Comment, label: str | None = None) -> str:
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(LargeListAdminMixin, admin.ModelAdmin):
     form = CommentAdminForm
     list_display = (
         "number_label",
@@ -95,9 +106,17 @@ class CommentAdmin(admin.ModelAdmin):
     list_display_links = ("number_label", "author_name")
     list_filter = ("status", "is_staff_reply", "created_at", ArticleFilter)
     list_select_related = ("article",)
-    search_fields = ("author_name", "author_email", "author_url", "body", "article__title", "=client_hash")
+    # Searched as get_search_results says (each part served by an index or bounded).
+    search_fields = ("author_name", "author_email", "body", "=client_hash")
+    search_help_text = _(
+        "The beginning of a name or e-mail address, a client fingerprint or a comment number; "
+        "or words of the text (in the newest 50,000 comments)."
+    )
     date_hierarchy = "created_at"
-    ordering = ("-created_at",)
+    ordering = ("-created_at", "-pk")
+    # Sorting by any other column would sort every comment (the article filter and the
+    # status filter narrow the list instead).
+    sortable_by = ("author_name", "created_at")
     list_per_page = 50
     actions = ("approve_selected", "mark_spam_selected", "remove_selected")
     readonly_fields = (
@@ -212,6 +231,45 @@ class CommentAdmin(admin.ModelAdmin):
             search,
             _("all by this e-mail"),
         )
+
+    # --- the list --------------------------------------------------------------------------
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Comment], search_term: str):
+        """Names and e-mail addresses by their beginning, a fingerprint or comment number
+        exactly, words of the text in the newest ``TEXT_SEARCH_WINDOW`` comments.
+
+        Each part is read on its own (an index range, or the window's key range) as at
+        most ``SEARCH_COUNT_LIMIT`` keys, and the list shows their union: OR-ing them in
+        one WHERE makes the database read and sort every row any part matches.
+        """
+        term = " ".join(search_term.split())
+        if not term:
+            return queryset, False
+        lowered = term.lower()
+        if FINGERPRINT.fullmatch(lowered):
+            return queryset.filter(client_hash=lowered), False
+        comments = Comment.objects.order_by()
+        parts = [
+            comments.filter(author_name__istartswith=term).order_by("author_name", "pk"),
+            comments.filter(author_email__istartswith=lowered).order_by("author_email", "pk"),
+        ]
+        number = term.removeprefix("#")
+        if number.isdigit() and len(number) < 19:
+            parts.append(comments.filter(pk=int(number)))
+        if "@" not in term:
+            newest = comments.order_by("-pk").values_list("pk", flat=True).first() or 0
+            text = comments.filter(pk__gt=newest - TEXT_SEARCH_WINDOW).order_by("-pk")
+            for word in term.split()[:8]:
+                text = text.filter(body__icontains=word)
+            parts.append(text)
+        keys: set[int] = set()
+        for part in parts:
+            found = list(part.values_list("pk", flat=True)[: SEARCH_COUNT_LIMIT + 1])
+            if len(found) > SEARCH_COUNT_LIMIT:
+                request.admin_search_capped = True  # the list says "N+" (LargeListAdminMixin)
+                found = found[:SEARCH_COUNT_LIMIT]
+            keys.update(found)
+        return queryset.filter(pk__in=sorted(keys)), False
 
     # --- permissions and writes ----------------------------------------------------------
 

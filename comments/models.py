@@ -141,6 +141,13 @@ class Comment(models.Model):
             models.Index(fields=["status", "-created_at"], name="comment_recent_idx"),
             models.Index(fields=["author_email"], name="comment_email_idx"),
             models.Index(fields=["client_hash"], name="comment_client_idx"),
+            # The moderators' list: newest first, by status, by article, staff replies, and
+            # the search by the beginning of a name (ties broken by the primary key).
+            models.Index(fields=["created_at"], name="comment_admin_date_idx"),
+            models.Index(fields=["status", "created_at"], name="comment_admin_status_idx"),
+            models.Index(fields=["article", "created_at"], name="comment_admin_article_idx"),
+            models.Index(fields=["is_staff_reply", "created_at"], name="comment_admin_staff_idx"),
+            models.Index(fields=["author_name"], name="comment_admin_name_idx"),
         ]
 
     def __str__(self) -> str:

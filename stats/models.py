@@ -5,6 +5,8 @@ Two kinds of tables:
 - the rollups, written once a day with absolute numbers (``DailyStat``, ``ArticleDailyStat``)
   and the high-water mark of how far they are final (``FillState``, as in Zulip's
   analytics): a crashed or repeated rollup rewrites the same rows, never adds to them;
+  ``ArticleTraffic`` keeps per-article sums of those rows (all time, and the dashboard's
+  periods), moved along by the rollup in the same transactions;
 - the live counters of the database backend (``LiveCounter``, ``LiveVisitor``), the
   embedded stand-in for Redis: the rollup reads them like it reads Redis, and purges them
   once they are older than the retention window.
@@ -56,11 +58,63 @@ class ArticleDailyStat(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["article", "date"], name="stats_articledailystat_uniq"),
         ]
-        # The dashboard sums a date range across articles.
-        indexes = [models.Index(fields=["date", "article"], name="stats_article_date_idx")]
+        # The rollup reads whole days (moving ArticleTraffic's sums), from the index alone.
+        indexes = [models.Index(fields=["date", "article", "pv", "uv"], name="stats_article_day_idx")]
 
     def __str__(self) -> str:
         return f"{self.article_id} {self.date}: {self.pv} PV, {self.uv} UV"
+
+
+# The dashboard's periods, in days (today included); ArticleTraffic has columns for each.
+PERIODS = (7, 30, 90)
+
+
+class ArticleTraffic(models.Model):
+    """Sums of an article's final daily rows, kept by the rollup (``services``).
+
+    ``pv_total`` adds every final day: ``Article.view_count`` is set from it. For each
+    dashboard period P, ``pv_P`` and ``uv_P`` add the P - 1 final days that end on the
+    day the sums are made through (``FillState.sums_through``, the daily mark): the part
+    of the last P days, today included, that is stored when yesterday is final. No index
+    on them: the rollup rewrites them for every article read, and the dashboard reads the
+    most read from ``TrafficTop``.
+    """
+
+    article = models.OneToOneField(
+        Article, primary_key=True, on_delete=models.CASCADE, related_name="traffic", verbose_name=_("article")
+    )
+    pv_total = models.BigIntegerField(default=0)
+    pv_7 = models.BigIntegerField(default=0)
+    uv_7 = models.BigIntegerField(default=0)
+    pv_30 = models.BigIntegerField(default=0)
+    uv_30 = models.BigIntegerField(default=0)
+    pv_90 = models.BigIntegerField(default=0)
+    uv_90 = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("article traffic sums")
+        verbose_name_plural = _("article traffic sums")
+
+    def __str__(self) -> str:
+        return f"{self.article_id}: {self.pv_total} PV"
+
+
+class TrafficTop(models.Model):
+    """The ``KEPT`` most read articles of each period by their stored sums (``pv_P`` of
+    ``ArticleTraffic``), remade by the rollup whenever the sums change: the dashboard's
+    ranked list, read from the top of a small index."""
+
+    KEPT = 1000
+
+    days = models.PositiveSmallIntegerField()
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    pv = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["days", "pv", "article"], name="stats_traffictop_rank_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.days} days: {self.article_id} {self.pv} PV"
 
 
 class FillState(models.Model):
@@ -75,6 +129,9 @@ class FillState(models.Model):
 
     name = models.CharField(max_length=40, unique=True)
     filled_through = models.DateField(_("final through"), null=True, blank=True)
+    # The day ArticleTraffic's sums are made through: the same as filled_through once a
+    # rollup has run (None: not made yet, e.g. right after an upgrade).
+    sums_through = models.DateField(_("sums through"), null=True, blank=True)
     last_run_at = models.DateTimeField(_("last run"), null=True, blank=True)
 
     class Meta:
@@ -98,6 +155,8 @@ class LiveCounter(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["date", "article_id"], name="stats_livecounter_uniq")]
+        # A day's most read articles (the dashboard's live day).
+        indexes = [models.Index(fields=["date", "pv"], name="stats_livecounter_top_idx")]
 
     def __str__(self) -> str:
         return f"{self.date} #{self.article_id}: {self.pv}"

@@ -96,6 +96,7 @@ def test_article_list_shows_the_editors_columns(staff_client):
     assert "Draft" in html and "Scheduled" in html
 
 
+@pytest.mark.django_db(transaction=True)  # MariaDB's full-text index reads committed rows
 def test_article_list_filters_search_and_dates(staff_client):
     ArticleFactory(title="About caching", published_at=timezone.now() - timedelta(days=400))
     DraftFactory(title="Secret plans")
@@ -413,3 +414,133 @@ def test_the_admin_is_branded_for_the_blog_in_both_languages(staff_client):
     assert "Blog administration" in staff_client.get("/admin/").content.decode()
     chinese = staff_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
     assert "博客管理后台" in chinese
+
+
+# --- the list at any size -------------------------------------------------------------
+
+LIST_QUERIES = [
+    "",
+    "?p=2",
+    "?status__exact=draft",
+    "?category__id__exact={category}",
+    "?tags__id__exact={tag}",
+    "?q=caching",
+    "?q={slug}",
+    "?published_at__year={year}",
+    "?published_at__year={year}&published_at__month={month}",
+    "?o=5",
+    "?o=-1",
+    "?is_pinned__exact=1",
+    "?source__exact=reprint",
+    "?allow_comments__exact=0",
+]
+
+
+@pytest.mark.parametrize("query", LIST_QUERIES)
+def test_every_article_list_costs_a_few_queries_whatever_its_size(
+    staff_client, query, django_assert_max_num_queries
+):
+    category, tag = CategoryFactory(), TagFactory()
+    now = timezone.localtime()
+
+    def cost() -> int:
+        url = ARTICLES + query.format(
+            category=category.pk,
+            tag=tag.pk,
+            slug=Article.objects.first().slug,
+            year=now.year,
+            month=now.month,
+        )
+        staff_client.get(url)  # warm: site generation and settings are read once per process
+        with CaptureQueriesContext(connection) as queries:
+            assert staff_client.get(url).status_code == 200
+        return len(queries)
+
+    ArticleFactory(title="About caching", category=category, tags=[tag])
+    few = cost()
+    for n in range(120):
+        ArticleFactory(
+            title=f"More caching {n}", category=category, tags=[tag], published_at=now - timedelta(hours=n)
+        )
+    many = cost()
+    # session, user, the filters' choices (categories, tags), the count, the page's keys
+    # and rows, the date hierarchy's ends and periods, the page's live view counts (a
+    # query with the embedded counters) (+ a search's slug check)
+    assert many <= 12 and few <= 12, (few, many)
+    assert many <= few + 1, "a second page adds the keys query, nothing else grows"
+
+
+def test_the_tag_filter_is_a_semi_join_without_distinct(staff_client):
+    python, other = TagFactory(name="python"), TagFactory(name="other")
+    both = ArticleFactory(title="Tagged twice", tags=[python, other])
+    ArticleFactory(title="Untagged")
+    with CaptureQueriesContext(connection) as queries:
+        html = staff_client.get(ARTICLES, {"tags__id__exact": python.pk}).content.decode()
+    assert "Tagged twice" in html and "Untagged" not in html
+    assert html.count(f"/admin/articles/article/{both.pk}/change/") == 1
+    assert not any("DISTINCT" in q["sql"] for q in queries.captured_queries)
+    assert staff_client.get(ARTICLES, {"tags__id__exact": "junk"}).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)  # MariaDB's full-text index reads committed rows
+def test_search_uses_the_site_search_and_an_exact_slug(staff_client):
+    ArticleFactory(title="Redis in production", slug="redis-prod")
+    ArticleFactory(title="Caching", body="Mostly about redis and memcached.")
+    ArticleFactory(title="Unrelated")
+    html = staff_client.get(ARTICLES, {"q": "REDIS"}).content.decode()
+    assert "Redis in production" in html and "Caching" in html and "Unrelated" not in html
+    html = staff_client.get(ARTICLES, {"q": "redis-prod"}).content.decode()
+    assert "Redis in production" in html and "Caching" not in html
+
+
+def test_a_list_past_the_count_limit_says_so(staff_client, monkeypatch):
+    from articles import adminlists
+
+    monkeypatch.setattr(adminlists, "COUNT_LIMIT", 3)
+    for _ in range(5):
+        ArticleFactory()
+    html = staff_client.get(ARTICLES, {"status__exact": "published"}).content.decode()
+    assert "3+ articles" in html
+    assert "Select all 3+ articles" in html
+
+
+@pytest.mark.real_backends
+def test_every_article_list_reads_through_indexes(staff_client):
+    from articles.tests.plans import bulk_blog, unindexed_reads
+
+    rows = bulk_blog(articles=3000, comments=0, author=staff_client.staff_user)
+    now = timezone.localtime()
+    category, tag = rows[0].category_id, Article.tags.through.objects.values_list("tag_id", flat=True).first()
+    problems = []
+    for query in [*LIST_QUERIES, "?p=40", "?o=-6", "?o=1", "?status__exact=published"]:
+        url = ARTICLES + query.format(
+            category=category, tag=tag, slug=rows[5].slug, year=now.year, month=now.month
+        )
+        with CaptureQueriesContext(connection) as queries:
+            assert staff_client.get(url).status_code == 200
+        problems += unindexed_reads(queries.captured_queries, {"articles_article"})
+    assert not problems, "\n".join(problems)
+    unsorted = "SELECT `id` FROM `articles_article` ORDER BY `articles_article`.`summary` LIMIT 50"
+    assert unindexed_reads([{"sql": unsorted}], {"articles_article"}), "the check sees a sort of every row"
+
+
+@pytest.mark.parametrize(
+    ("url", "factory"),
+    [
+        ("/admin/articles/tag/", TagFactory),
+        (CATEGORIES, CategoryFactory),
+        ("/admin/articles/page/", PageFactory),
+    ],
+)
+def test_the_taxonomy_and_page_lists_cost_the_same_few_queries_at_any_size(staff_client, url, factory):
+    def cost() -> int:
+        staff_client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert staff_client.get(url).status_code == 200
+        return len(queries)
+
+    factory()
+    few = cost()
+    for _ in range(120):  # more than a page
+        factory()
+    assert cost() == few <= 6

@@ -1,6 +1,8 @@
 """Moderation in the admin: the queue with filters and search, bulk actions through the
 services, thread and history on the change page, staff replies, the pending count."""
 
+from urllib.parse import quote
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -165,3 +167,133 @@ def test_staff_reply_on_a_closed_article_is_explained(staff_client):
 
 def test_comments_cannot_be_added_in_the_admin(staff_client):
     assert staff_client.get("/admin/comments/comment/add/").status_code == 403
+
+
+# --- the queue at any size --------------------------------------------------------------
+
+QUEUE_QUERIES = [
+    "",
+    "?p=2",
+    "?status__exact=pending",
+    "?is_staff_reply__exact=1",
+    "?article={article}",
+    "?q=reader1",
+    "?q=reader1%40example.com",
+    "?q=needle",
+    "?q={fingerprint}",
+    "?created_at__year={year}",
+    "?created_at__year={year}&created_at__month={month}",
+    "?o=-2",
+    "?created_at__gte={today}",
+]
+
+
+@pytest.mark.parametrize("query", QUEUE_QUERIES)
+def test_every_comment_list_costs_a_few_queries_whatever_its_size(
+    staff_client, article, query, django_assert_max_num_queries
+):
+    now = timezone.localtime()
+
+    def cost() -> int:
+        url = CHANGELIST + query.format(
+            article=article.pk,
+            fingerprint="a" * 64,
+            year=now.year,
+            month=now.month,
+            today=quote(now.replace(hour=0, minute=0, second=0, microsecond=0).isoformat()),
+        )
+        staff_client.get(url)  # warm the per-process site data
+        with CaptureQueriesContext(connection) as queries:
+            assert staff_client.get(url).status_code == 200
+        return len(queries)
+
+    CommentFactory(
+        article=article,
+        author_name="reader1",
+        author_email="reader1@example.com",
+        status=Comment.Status.PENDING,
+    )
+    few = cost()
+    for n in range(110):
+        CommentFactory(
+            article=article if n % 2 else ArticleFactory(),
+            author_name=f"reader{n}",
+            author_email=f"reader{n}@example.com",
+            status=Comment.Status.PENDING if n % 3 else Comment.Status.APPROVED,
+            client_hash="a" * 64 if n % 4 == 0 else "",
+        )
+    many = cost()
+    # session, user, the article filter's choices, (a search's keys per part,) the count,
+    # the page's keys and rows, the date hierarchy's ends and periods
+    assert many <= 13 and few <= 13, (few, many)
+    assert many <= few + 1, "a second page adds the keys query, nothing else grows"
+
+
+def test_search_finds_names_and_addresses_by_their_beginning_and_text_in_the_newest(
+    staff_client, monkeypatch
+):
+    from comments import admin as comments_admin
+
+    old = CommentFactory(author_name="Grace Hopper", author_email="grace@navy.mil", body="An old needle.")
+    CommentFactory(
+        author_name="Ada", author_email="ada@example.com", body="Needles and pins.", client_hash="b" * 64
+    )
+    CommentFactory(author_name="Someone", author_email="someone@example.com", body="Nothing here.")
+
+    def found(term: str) -> set[str]:
+        response = staff_client.get(CHANGELIST, {"q": term})
+        assert response.status_code == 200
+        return {c.author_name for c in response.context["cl"].result_list}
+
+    assert found("grace h") == {"Grace Hopper"}, "the beginning of a name, any case"
+    assert found("GRACE@") == {"Grace Hopper"}, "the beginning of an address"
+    assert found("needle") == {"Grace Hopper", "Ada"}, "words of the text"
+    assert found("b" * 64) == {"Ada"}, "a client fingerprint"
+    assert found(f"#{old.pk}") == {"Grace Hopper"}, "a comment number"
+    monkeypatch.setattr(comments_admin, "TEXT_SEARCH_WINDOW", 2)
+    assert found("needle") == {"Ada"}, "the text of older comments is not searched"
+    assert found("grace") == {"Grace Hopper"}, "names are, however old"
+
+
+def test_a_search_with_too_many_matches_says_so(staff_client, article, monkeypatch):
+    from comments import admin as comments_admin
+
+    monkeypatch.setattr(comments_admin, "SEARCH_COUNT_LIMIT", 2)
+    for n in range(4):
+        CommentFactory(article=article, author_name=f"Reader {n}")
+    html = staff_client.get(CHANGELIST, {"q": "reader"}).content.decode()
+    assert "2+ comments" in html
+
+
+def test_the_article_filter_lists_the_newest_articles_with_comments(staff_client, article):
+    quiet = ArticleFactory(title="Nobody commented")
+    CommentFactory(article=article)
+    html = staff_client.get(CHANGELIST).content.decode()
+    assert f"?article={article.pk}" in html and f"?article={quiet.pk}" not in html
+
+
+@pytest.mark.real_backends
+def test_every_comment_list_reads_through_indexes(staff_client):
+    from articles.tests.plans import bulk_blog, unindexed_reads
+
+    rows = bulk_blog(articles=500, comments=20000, author=staff_client.staff_user)
+    now = timezone.localtime()
+    problems = []
+    for query in [
+        *QUEUE_QUERIES,
+        "?p=30",
+        "?status__exact=pending&p=3",
+        "?q=reader5",
+        "?q=reader5%40example.com",
+    ]:
+        url = CHANGELIST + query.format(
+            article=rows[3].pk,
+            fingerprint=f"{5:064x}",
+            year=now.year,
+            month=now.month,
+            today=quote(now.replace(hour=0, minute=0, second=0, microsecond=0).isoformat()),
+        )
+        with CaptureQueriesContext(connection) as queries:
+            assert staff_client.get(url).status_code == 200
+        problems += unindexed_reads(queries.captured_queries, {"comments_comment"})
+    assert not problems, "\n".join(problems)

@@ -13,6 +13,7 @@ from articles.tests.factories import ArticleFactory, DraftFactory, ScheduledFact
 from blog_project.caching import bump
 from stats import selectors, services
 from stats.backends import Figures, get_backend
+from stats.models import FillState
 
 pytestmark = pytest.mark.django_db
 
@@ -132,9 +133,127 @@ def test_traffic_costs_a_fixed_number_of_queries(db, django_assert_num_queries):
     few = load(3)
     many = load(30)
     assert few == many
-    # fill state, stored days, all-time sum, stored article sums, titles (+2 per live day
-    # for the database backend)
-    assert few == (5 if get_backend().name == "redis" else 7)
+    # fill state, stored days, the period's most read stored articles, their sums and
+    # titles (the all-time total is cached between rollups); the database backend also
+    # reads the live days' site figures (2) and today's most read articles and visitors (2)
+    assert few == (4 if get_backend().name == "redis" else 8)
+
+
+# --- the most read articles of a period --------------------------------------------------
+
+
+def reference_top(days: int, top: int = 10) -> list[tuple]:
+    """The dashboard's top articles summed the long way: every row and counter."""
+    end = timezone.localdate()
+    start = end - timedelta(days=days - 1)
+    final_through = selectors.filled_through()
+    live = [day for day in selectors.live_days(final_through, start, end) if get_backend().site_day(day)]
+    rows = selectors._top_articles_by_scan(start, end, final_through, live, top)
+    return [(row.article.pk, row.pv, row.visitor_days) for row in rows]
+
+
+def shown_top(days: int) -> list[tuple]:
+    return [(row.article.pk, row.pv, row.visitor_days) for row in selectors.traffic(days=days).top_articles]
+
+
+@pytest.fixture
+def busy_month(db, settings):
+    """Forty articles, each read a different number of times on days over five weeks."""
+    settings.STATS_RETENTION_DAYS = 40
+    articles = [ArticleFactory() for _ in range(40)]
+    for days_ago in (33, 31, 20, 9, 8, 6, 5, 2, 1, 0):
+        for n, article in enumerate(articles):
+            for visitor in range((n * 7 + days_ago * 3) % 11):
+                views(article.pk, days_ago, f"h:{visitor % 5}")
+    return articles
+
+
+@pytest.mark.parametrize("days", [7, 30, 90])
+def test_the_top_articles_are_the_exact_sums_of_rows_and_live_counters(busy_month, days, monkeypatch):
+    services.stats_rollup()
+    assert shown_top(days) == reference_top(days)
+    monkeypatch.setattr(selectors, "FIRST_DEPTH", 1)  # many rounds of the threshold algorithm
+    assert shown_top(days) == reference_top(days)
+
+
+def test_the_top_articles_are_exact_when_the_rollup_is_behind(busy_month):
+    FillState.objects.update_or_create(name=FillState.DAILY, defaults={"filled_through": ago(40)})
+    services.stats_rollup(start=ago(39), end=ago(3))  # final through three days ago
+    assert selectors.filled_through() == ago(3)
+    # The sums hold the 6 final days through ago(3); the 7 days' period starts at ago(6), so
+    # ago(8) and ago(7), read too, must be taken away (and likewise for 30 and 90 days).
+    for days in (7, 30, 90):
+        assert shown_top(days) == reference_top(days), days
+
+
+def test_deleted_articles_and_running_figures_are_left_out_of_the_top(busy_month):
+    services.stats_rollup()
+    services.stats_rollup(start=ago(0), end=ago(0))  # today's running figures in the tables
+    busy_month[-1].delete()
+    top = shown_top(7)
+    assert busy_month[-1].pk not in [article_id for article_id, _pv, _uv in top]
+    assert top == reference_top(7)
+
+
+@pytest.mark.real_backends
+def test_the_top_of_a_period_is_read_from_an_index(busy_month):
+    services.stats_rollup()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        selectors.traffic(days=30)
+    ranked = next(q["sql"] for q in queries.captured_queries if "FROM `stats_traffictop`" in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + ranked)
+        plan = cursor.fetchall()
+    assert plan[0][5] == "stats_traffictop_rank_idx", plan
+    assert "filesort" not in (plan[0][9] or ""), plan
+
+
+def test_a_top_deeper_than_the_kept_list_is_still_exact(busy_month, monkeypatch):
+    from stats.models import TrafficTop
+
+    services.stats_rollup()
+    monkeypatch.setattr(TrafficTop, "KEPT", 2)
+    monkeypatch.setattr(selectors, "FIRST_DEPTH", 1)
+    for days in (7, 30):
+        assert shown_top(days) == reference_top(days), days
+
+
+@pytest.mark.real_backends
+def test_the_live_day_costs_a_few_redis_round_trips_whatever_the_number_of_articles(db, monkeypatch):
+    import redis
+
+    calls = []
+    send = redis.Redis.execute_command
+    execute = redis.client.Pipeline.execute
+
+    def counted_command(client, *args, **options):
+        if not isinstance(client, redis.client.Pipeline):
+            calls.append(args[0])
+        return send(client, *args, **options)
+
+    def counted_pipeline(pipe, *args, **kwargs):
+        calls.append(f"pipeline of {len(pipe.command_stack)}")
+        return execute(pipe, *args, **kwargs)
+
+    def round_trips(articles: int) -> int:
+        for _ in range(articles):
+            article = ArticleFactory()
+            views(article.pk, 0, "h:a", "h:b")
+        monkeypatch.setattr(redis.Redis, "execute_command", counted_command)
+        monkeypatch.setattr(redis.client.Pipeline, "execute", counted_pipeline)
+        calls.clear()
+        assert selectors.traffic(days=7).top_articles
+        monkeypatch.undo()
+        return len(calls)
+
+    few = round_trips(3)
+    many = round_trips(60)
+    # site figures, the day's list (and the older hash's check), the candidates' views when
+    # the list was not read to its end, the shown articles' visitors
+    assert few <= 6 and many <= 6, (few, many, calls)
 
 
 def test_live_article_views_are_the_views_since_the_rollup(db):

@@ -1,6 +1,7 @@
 """The daily rollup: absolute upserts (a rerun gives identical rows), catch-up of missed
 days within the retention window, the fill-state high-water mark, exact view counts, the
-lock, and a generation bump only when something changed."""
+lock, a generation bump only when something changed, and per-article sums that always
+equal the final rows they sum."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import logging
 from datetime import timedelta
 
 import pytest
+import time_machine
+from django.db import transaction
 from django.utils import timezone
 
 from articles.models import Article
@@ -15,7 +18,7 @@ from articles.tests.factories import ArticleFactory
 from blog_project.caching import page_generation
 from stats import services
 from stats.backends import DatabaseBackend, get_backend
-from stats.models import ArticleDailyStat, DailyStat, FillState, LiveCounter
+from stats.models import PERIODS, ArticleDailyStat, ArticleTraffic, DailyStat, FillState, LiveCounter
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +194,109 @@ def test_a_page_view_is_recorded_through_the_configured_backend(articles):
     first, _second = articles
     services.page_view_record(day=ago(0), visitor="h:x", article_id=first.pk)
     assert get_backend().snapshot(ago(0)).articles[first.pk].pv == 1
+
+
+# --- per-article sums (ArticleTraffic) --------------------------------------------------
+
+
+def expected_sums() -> dict:
+    """The sums as the definition says, recomputed from the final rows."""
+    through = FillState.objects.get(name=FillState.DAILY).filled_through
+    sums: dict = {}
+    for article_id, day, pv, uv in ArticleDailyStat.objects.filter(date__lte=through).values_list(
+        "article_id", "date", "pv", "uv"
+    ):
+        row = sums.setdefault(article_id, dict.fromkeys(services.SUM_COLUMNS, 0))
+        row["pv_total"] += pv
+        for days in PERIODS:
+            if day >= through - timedelta(days=days - 2):
+                row[f"pv_{days}"] += pv
+                row[f"uv_{days}"] += uv
+    return sums
+
+
+def stored_sums() -> dict:
+    return {
+        row["article_id"]: {name: row[name] for name in services.SUM_COLUMNS}
+        for row in ArticleTraffic.objects.values("article_id", *services.SUM_COLUMNS)
+        if any(row[name] for name in services.SUM_COLUMNS)
+    }
+
+
+def assert_sums_hold() -> None:
+    assert stored_sums() == expected_sums()
+    assert FillState.objects.get().sums_through == FillState.objects.get().filled_through
+    for article_id, view_count in Article.objects.values_list("pk", "view_count"):
+        assert view_count == expected_sums().get(article_id, {}).get("pv_total", 0)
+
+
+@pytest.fixture
+def month_of_traffic(settings, articles):
+    """Five articles read on days spread over five weeks (the counters kept long enough)."""
+    settings.STATS_RETENTION_DAYS = 40
+    everyone = [*articles, ArticleFactory(), ArticleFactory(), ArticleFactory()]
+    backend = get_backend()
+    for days_ago in (35, 29, 28, 8, 6, 5, 1, 0):
+        for n, article in enumerate(everyone):
+            for visitor in range((days_ago + n) % 4):
+                backend.record(day=ago(days_ago), visitor=f"h:{visitor}", article_id=article.pk)
+    return everyone
+
+
+def test_the_sums_equal_the_final_rows_after_catch_up_backfill_rerun_and_deletion(month_of_traffic):
+    services.stats_rollup()
+    assert_sums_hold()
+    # More views of a final day come to light: its rerun moves the sums by the difference.
+    get_backend().record(day=ago(6), visitor="h:late", article_id=month_of_traffic[0].pk)
+    get_backend().record(day=ago(29), visitor="h:late", article_id=month_of_traffic[1].pk)
+    services.stats_rollup(start=ago(29), end=ago(6))
+    assert_sums_hold()
+    again = stored_sums()
+    services.stats_rollup(start=ago(29), end=ago(6))
+    assert stored_sums() == again, "a rerun changes nothing"
+    month_of_traffic[2].delete()
+    services.stats_rollup()
+    assert_sums_hold()
+
+
+def test_the_sums_follow_the_days_as_they_pass(month_of_traffic):
+    services.stats_rollup()
+    for days_later in (1, 2, 9):  # the next nights, then a rollup missed for a week
+        with time_machine.travel(timezone.now() + timedelta(days=days_later), tick=False):
+            get_backend().record(
+                day=timezone.localdate() - timedelta(days=1), visitor="h:n", article_id=month_of_traffic[3].pk
+            )
+            services.stats_rollup()
+            assert FillState.objects.get().filled_through == timezone.localdate() - timedelta(days=1)
+            assert_sums_hold()
+
+
+def test_the_sums_move_back_and_forth_exactly(month_of_traffic):
+    services.stats_rollup()
+    made = stored_sums()
+    with transaction.atomic():
+        state = services._locked_state()
+        for through in (ago(2), ago(30), ago(200), ago(1)):
+            services._traffic_follow(state, through)
+    assert stored_sums() == made
+
+
+def test_sums_made_for_the_first_time_cover_every_final_row(month_of_traffic):
+    services.stats_rollup()
+    ArticleTraffic.objects.all().delete()
+    FillState.objects.update(sums_through=None)  # as right after the upgrade that adds them
+    Article.objects.update(view_count=0)
+    result = services.stats_rollup()
+    assert result.view_counts_changed == len(expected_sums())
+    assert_sums_hold()
+
+
+def test_a_day_with_many_articles_read_is_written_in_batches(month_of_traffic, monkeypatch):
+    monkeypatch.setattr(services, "BATCH_SIZE", 2)
+    services.stats_rollup()
+    assert_sums_hold()
+    read = get_backend().snapshot(ago(1)).articles
+    assert len(read) == 4
+    assert {row.article_id: row.pv for row in ArticleDailyStat.objects.filter(date=ago(1))} == {
+        article_id: figures.pv for article_id, figures in read.items()
+    }

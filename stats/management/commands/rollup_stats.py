@@ -74,7 +74,7 @@ class Command(BaseCommand):
         stored = {row.date: row for row in DailyStat.objects.filter(date__range=(first, last))}
         self.stdout.write(f"{'date':10}  {'counters PV/UV':>20}  {'stored PV/UV':>20}")
         for day in services.days_between(first, last):
-            snapshot = backend.snapshot(day)
-            held = f"{snapshot.site.pv}/{snapshot.site.uv}" if snapshot else "—"
+            site = backend.site_day(day)  # the site's figures only: no per-article reads
+            held = f"{site.pv}/{site.uv}" if site else "—"
             row = stored.get(day)
             self.stdout.write(f"{day}  {held:>20}  {f'{row.pv}/{row.uv}' if row else '—':>20}")
