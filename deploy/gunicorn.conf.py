@@ -49,6 +49,8 @@ def on_starting(server) -> None:
     line each, instead of workers failing page by page; a Redis that does not answer is one
     warning line (pages are served without it)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "blog_project.settings")
+    if os.environ["DJANGO_SETTINGS_MODULE"] != "blog_project.settings":
+        return  # another project served with this config (bench/pages.sh's plain hello)
     import django
     from django.core.exceptions import ImproperlyConfigured
 
