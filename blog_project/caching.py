@@ -253,6 +253,15 @@ def masked_csrf_token(secret: str) -> str:
 
 
 def _fill_csrf(request: HttpRequest, arg: str) -> str:
+    # One masked token per response, however many forms it has (a fresh mask per response
+    # is what keeps the secret out of compression side channels, as with ``get_token``).
+    token = request.META.get("BLOG_CSRF_TOKEN")
+    if token is None:
+        token = request.META["BLOG_CSRF_TOKEN"] = masked_csrf_token(_csrf_secret(request))
+    return token
+
+
+def _csrf_secret(request: HttpRequest) -> str:
     secret = request.META.get("CSRF_COOKIE")
     if secret is None:
         cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
@@ -262,7 +271,7 @@ def _fill_csrf(request: HttpRequest, arg: str) -> str:
             secret = get_random_string(CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS)
             request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
         request.META["CSRF_COOKIE"] = secret
-    return masked_csrf_token(secret)
+    return secret
 
 
 register_hole("csrf", _fill_csrf)
@@ -948,7 +957,22 @@ def _bypasses_cache(request: HttpRequest) -> bool:
     # meant for this reader alone, shown once (then the page is cached for them again).
     if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
         return True
+    if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+        return True  # SecurityMiddleware, below, redirects it
     return request.path.startswith(settings.BLOG_PAGE_CACHE_SKIP_PREFIXES)
+
+
+def _passes_through(request: HttpRequest) -> bool:
+    """Static files and health checks: answered below, without a language or a lookup."""
+    path = request.path_info
+    return path.startswith(settings.STATIC_URL or "/static/") or path in ("/healthz", "/readyz")
+
+
+# Not stored among a page's headers: those of one response only, and the content type
+# (an entry keeps it apart).
+_UNSTORED_HEADERS = frozenset(
+    {"content-type", "content-length", "content-encoding", "vary", "set-cookie", "x-page-cache", "date"}
+)
 
 
 @dataclass
@@ -993,9 +1017,6 @@ def cache_page(*, timeout: int | None = None) -> Callable:
     return decorator
 
 
-_STORED_HEADERS = ("Content-Language", "X-Robots-Tag", "Content-Disposition")
-
-
 class PageCacheMiddleware:
     """Answers cached pages at the edge; language for every request; holes everywhere."""
 
@@ -1003,6 +1024,8 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _passes_through(request):
+            return self.get_response(request)
         language = reader_language(request)
         key = None if _bypasses_cache(request) else page_key(request, language)
         if key is None:
@@ -1080,7 +1103,11 @@ class PageCacheMiddleware:
                 content_type=response["Content-Type"],
                 article_id=getattr(request, "viewed_article_id", None),
                 countable=bool(counter and counter.is_countable_page(request, response)),
-                headers={name: response[name] for name in _STORED_HEADERS if response.has_header(name)},
+                # What the layers below gave the page (the security and policy headers
+                # too: this middleware is first), for every reader it is answered to.
+                headers={
+                    name: value for name, value in response.items() if name.lower() not in _UNSTORED_HEADERS
+                },
                 segments=_segments(response.content),
                 size=len(response.content),
             )

@@ -8,6 +8,7 @@ pick any address in it). Never the User-Agent, which a client changes at will.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 from django.conf import settings
@@ -20,15 +21,29 @@ def client_ip(request: HttpRequest) -> str:
     """The reader's address: REMOTE_ADDR, or behind a proxy the header it always sets
     (``BLOG_CLIENT_IP_HEADER``); "unknown" when it is not an address."""
     header = getattr(settings, "BLOG_CLIENT_IP_HEADER", "")
-    raw = request.headers.get(header, "") if header else ""
+    raw = request.META.get(_meta_key(header), "") if header else ""
     # X-Forwarded-For style lists: the proxy appends, so the last entry is the one it saw.
     candidate = raw.split(",")[-1].strip() if raw else request.META.get("REMOTE_ADDR", "")
+    return _normalized_address(candidate)
+
+
+@functools.lru_cache(maxsize=8)
+def _meta_key(header: str) -> str:
+    # request.headers would build a dict of every header for this one.
+    return "HTTP_" + header.upper().replace("-", "_")
+
+
+# Both kept per process: every cached article page's form stamp asks (a reader's address
+# comes again and again; parsing it is most of what these cost).
+@functools.lru_cache(maxsize=4096)
+def _normalized_address(candidate: str) -> str:
     try:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return "unknown"
 
 
+@functools.lru_cache(maxsize=4096)
 def network_of(address: str) -> str:
     """The unit a limit counts: an IPv4 address itself, the first address of an IPv6 /64
     (an IPv4-mapped IPv6 address counts as its IPv4 address)."""

@@ -94,17 +94,17 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: answers cached pages to anonymous readers before anything else runs, with the
+    # headers the layers below gave the page when it was rendered (security, policies,
+    # framing); decides every request's language; fills holes (blog_project/caching.py).
+    "blog_project.caching.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Right after security, before anything that may answer early (static files, the page
-    # cache): every response gets the Content-Security-Policy and Permissions-Policy.
+    # Right after security, before anything that may answer early (static files): every
+    # response gets the Content-Security-Policy and Permissions-Policy.
     "blog_project.security.PolicyHeadersMiddleware",
     "blog_project.health.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Header-only, above the page cache so that pages answered from it carry the header.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Answers cached pages to anonymous readers here, before anything below runs
-    # (blog_project/caching.py); decides every request's language; fills holes.
-    "blog_project.caching.PageCacheMiddleware",
     # While the database does not answer, pages that need it get the 503 page at once (a
     # page answered by the page cache above still works).
     "blog_project.errors.DatabaseBreakerMiddleware",

@@ -20,8 +20,10 @@ of an earlier approved comment.
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
+import hmac
 import secrets
 import time
 from dataclasses import dataclass
@@ -71,16 +73,42 @@ def client_network_key(request: HttpRequest) -> str:
 
 
 def make_stamp(request: HttpRequest | None) -> str:
-    """[shown at, the client's network (hashed, shortened), a nonce: one stamp per view]
-    (what ``signing.dumps`` makes, with a signer kept per process: this runs for every
-    cached article page)."""
+    """A new stamp for a form shown now to this request's client (one per view)."""
     client = client_network_key(request)[:16] if request is not None else ""
-    return _stamp_signer(settings.SECRET_KEY).sign_object([round(now(), 3), client, secrets.token_hex(4)])
+    return sign_stamp(shown_at=now(), client=client, nonce=secrets.token_hex(4))
+
+
+def sign_stamp(*, shown_at: float, client: str, nonce: str) -> str:
+    """``<shown at, ms, hex>.<client's network key, 16 hex>.<nonce>.<keyed BLAKE2b, 128 bits>``.
+
+    A compact format with a key derived once per process, rather than ``signing.dumps``
+    (JSON, base64, a timestamp signer): this runs for every cached article page view."""
+    payload = f"{round(shown_at * 1000):x}.{client}.{nonce}"
+    return f"{payload}.{_stamp_mac(payload)}"
+
+
+def _stamp_mac(payload: str) -> str:
+    # Keyed BLAKE2b is a MAC by design (no HMAC construction needed), and CPython's own:
+    # cheaper per call than an OpenSSL HMAC.
+    mac = hashlib.blake2b(payload.encode(), key=_stamp_key(settings.SECRET_KEY), digest_size=16)
+    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
 
 
 @functools.lru_cache(maxsize=2)
-def _stamp_signer(secret: str) -> signing.TimestampSigner:
-    return signing.TimestampSigner(key=secret, salt=_STAMP_SALT)
+def _stamp_key(secret: str) -> bytes:
+    return hashlib.blake2b(secret.encode(), person=b"form-stamp", digest_size=32).digest()
+
+
+def stamp_shown_at(value: str) -> float:
+    """When the stamped form was shown (seconds since the epoch); StampError("invalid")
+    unless the stamp is one this site signed."""
+    payload, _, mac = value.rpartition(".")
+    if not payload or not hmac.compare_digest(mac.encode(), _stamp_mac(payload).encode()):
+        raise StampError("invalid")
+    try:
+        return int(payload.split(".", 1)[0], 16) / 1000
+    except ValueError as exc:  # signed, so only if the format itself changed
+        raise StampError("invalid") from exc
 
 
 class StampError(Exception):
@@ -94,11 +122,10 @@ def check_stamp(value: str, *, client_key: str) -> None:
     long enough ago, but not too long, and no comment was stored with it yet."""
     if not value:
         raise StampError("missing")
-    try:
-        shown_at, client, _nonce = signing.loads(value, salt=_STAMP_SALT)
-        shown_at = float(shown_at)
-    except (signing.BadSignature, TypeError, ValueError) as exc:
-        raise StampError("invalid") from exc
+    if len(value) > 200 or not value.isascii():
+        raise StampError("invalid")
+    shown_at = stamp_shown_at(value)
+    client = value.split(".")[1]
     if client != client_key[:16]:
         raise StampError("elsewhere")
     age = now() - shown_at

@@ -32,12 +32,33 @@ def _assert_headers(response, path: str) -> None:
     assert "camera=()" in response.get("Permissions-Policy", ""), path
 
 
-def test_the_header_middleware_sits_right_after_security():
+def test_the_header_middleware_sits_right_after_security_under_the_page_cache():
     middleware = settings.MIDDLEWARE
-    assert middleware[0] == "django.middleware.security.SecurityMiddleware"
-    assert middleware[1] == "blog_project.security.PolicyHeadersMiddleware"
-    assert middleware.index("whitenoise.middleware.WhiteNoiseMiddleware") > 1
-    assert middleware.index("blog_project.caching.PageCacheMiddleware") > 1
+    assert middleware[0] == "blog_project.caching.PageCacheMiddleware"
+    assert middleware[1] == "django.middleware.security.SecurityMiddleware"
+    assert middleware[2] == "blog_project.security.PolicyHeadersMiddleware"
+    assert middleware.index("whitenoise.middleware.WhiteNoiseMiddleware") > 2
+
+
+@pytest.mark.django_db
+def test_a_page_answered_from_the_cache_carries_the_headers_it_was_rendered_with():
+    article = ArticleFactory(slug="a")
+    for path in ("/", article.get_absolute_url()):
+        rendered = Client().get(path)
+        cached = Client().get(path)
+        assert (rendered["X-Page-Cache"], cached["X-Page-Cache"]) == ("miss", "hit")
+        for name in (
+            "Content-Security-Policy",
+            "Permissions-Policy",
+            "X-Frame-Options",
+            "X-Content-Type-Options",
+            "Referrer-Policy",
+            "Cross-Origin-Opener-Policy",
+            "Content-Language",
+            "Content-Type",
+        ):
+            assert cached[name] == rendered[name], (path, name)
+        assert cached["Vary"] == "Accept-Encoding, Accept-Language, Cookie"
 
 
 @pytest.mark.django_db

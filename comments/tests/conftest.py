@@ -7,7 +7,6 @@ import secrets
 import time
 
 import pytest
-from django.core import signing
 
 from articles.models import SiteSettings
 from articles.tests.factories import ArticleFactory
@@ -22,7 +21,7 @@ def aged_stamp(age: float = 60.0, *, ip: str = TEST_CLIENT_IP) -> str:
     """A form stamp as if the form had been shown to ``ip`` ``age`` seconds ago."""
     client = spam.network_key(network_of(ip))[:16]
     nonce = secrets.token_hex(4)
-    return signing.dumps([round(time.time() - age, 3), client, nonce], salt=spam._STAMP_SALT, compress=False)
+    return spam.sign_stamp(shown_at=time.time() - age, client=client, nonce=nonce)
 
 
 def client_key(ip: str = TEST_CLIENT_IP) -> str:
