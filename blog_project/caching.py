@@ -36,6 +36,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import os
 import socket
 import threading
@@ -52,11 +53,10 @@ import hiredis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
-from django.utils.crypto import get_random_string
 from redis.exceptions import RedisError
 
 from .breaker import breaker
@@ -242,14 +242,20 @@ def masked_csrf_token(secret: str) -> str:
     the secret), from one read of the OS's random source instead of 32 calls into
     ``random``: this runs for every cached page with a form."""
     size = len(CSRF_ALLOWED_CHARS)
-    mask: list[int] = []
-    while len(mask) < len(secret):
-        mask += [byte % size for byte in os.urandom(48) if byte < _CSRF_UNBIASED]
-    mask = mask[: len(secret)]
+    mask = _random_indexes(len(secret))
     cipher = "".join(
         CSRF_ALLOWED_CHARS[(_CSRF_INDEX[char] + m) % size] for char, m in zip(secret, mask, strict=True)
     )
     return "".join(CSRF_ALLOWED_CHARS[m] for m in mask) + cipher
+
+
+def _random_indexes(count: int) -> list[int]:
+    """``count`` uniform random indexes into CSRF_ALLOWED_CHARS, from the OS's source."""
+    size = len(CSRF_ALLOWED_CHARS)
+    indexes: list[int] = []
+    while len(indexes) < count:
+        indexes += [byte % size for byte in os.urandom(count + 16) if byte < _CSRF_UNBIASED]
+    return indexes[:count]
 
 
 def _fill_csrf(request: HttpRequest, arg: str) -> str:
@@ -268,7 +274,7 @@ def _csrf_secret(request: HttpRequest) -> str:
         if len(cookie) == CSRF_SECRET_LENGTH and all(char in _CSRF_INDEX for char in cookie):
             secret = cookie
         else:  # a new reader: a new secret, sent as a cookie with the page
-            secret = get_random_string(CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS)
+            secret = "".join(CSRF_ALLOWED_CHARS[i] for i in _random_indexes(CSRF_SECRET_LENGTH))
             request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
         request.META["CSRF_COOKIE"] = secret
     return secret
@@ -277,7 +283,7 @@ def _csrf_secret(request: HttpRequest) -> str:
 register_hole("csrf", _fill_csrf)
 
 
-def _share(key: tuple, html: str, expires: float) -> None:
+def _share(key: tuple, html: Any, expires: float) -> None:
     if len(_shared_fills) > _SHARED_FILLS_MAX:  # old generations' fillings: dropped wholesale
         _shared_fills.clear()
     _shared_fills[key] = (expires, html)
@@ -288,17 +294,23 @@ def _fill(request: HttpRequest, name: str, arg: str, generation: int) -> str:
     if filler is None:
         return ""
     if filler.batch:
-        return _fill_batch(request, name, [arg], generation).get(arg, "")
-    max_age = filler.reuse_seconds()
-    if max_age <= 0:
-        return _safely(filler, request, name, arg)
+        return _fill_batch(request, name, [arg], generation)[0].get(arg, "")
+    if filler.reuse_seconds() > 0:
+        return _fill_shared(request, name, arg, generation)[0]
+    return _safely(filler, request, name, arg)
+
+
+def _fill_shared(request: HttpRequest, name: str, arg: str, generation: int) -> tuple[str, float]:
+    """A filling that is the same for every reader, and until when it may be reused."""
+    filler = _fillers[name]
     key = (name, arg, translation.get_language(), generation)
     now = time.monotonic()
     expires, html = _shared_fills.get(key, (0.0, ""))
     if expires <= now:
         html = _safely(filler, request, name, arg)
-        _share(key, html, now + max_age)
-    return html
+        expires = now + filler.reuse_seconds()
+        _share(key, html, expires)
+    return html, expires
 
 
 def _safely(filler: HoleFiller, request: HttpRequest, name: str, arg: str) -> str:
@@ -311,9 +323,12 @@ def _safely(filler: HoleFiller, request: HttpRequest, name: str, arg: str) -> st
         return ""
 
 
-def _fill_batch(request: HttpRequest, name: str, args: list[str], generation: int) -> dict[str, str]:
-    """The fillings of one batch filler's holes: reused ones, then the rest in one call.
-    A page's whole set is kept too, so a warm page costs one lookup, not one per hole."""
+def _fill_batch(
+    request: HttpRequest, name: str, args: list[str], generation: int
+) -> tuple[dict[str, str], float]:
+    """The fillings of one batch filler's holes, and until when they may be reused (now,
+    unless the filler has a max age): reused ones, then the rest in one call. A page's
+    whole set is kept too, so a warm page costs one lookup, not one per hole."""
     filler = _fillers[name]
     max_age = filler.reuse_seconds()
     language = translation.get_language()
@@ -322,7 +337,7 @@ def _fill_batch(request: HttpRequest, name: str, args: list[str], generation: in
     if max_age > 0:
         expires, held = _shared_fills.get(page_key, (0.0, None))
         if expires > now:
-            return held
+            return held, expires
     filled: dict[str, str] = {}
     missing = []
     for arg in dict.fromkeys(args):
@@ -343,11 +358,12 @@ def _fill_batch(request: HttpRequest, name: str, args: list[str], generation: in
             filled[arg] = found.get(arg, "")
             if max_age > 0:
                 _share((name, arg, language, generation), filled[arg], now + max_age)
-    if max_age > 0:
-        # Kept no longer than its oldest reused part (a shorter max age cannot be outlived).
-        expiry = min(_shared_fills.get((name, arg, language, generation), (now,))[0] for arg in filled)
-        _share(page_key, filled, expiry)
-    return filled
+    if max_age <= 0:
+        return filled, now
+    # Kept no longer than its oldest reused part (a shorter max age cannot be outlived).
+    expiry = min(_shared_fills.get((name, arg, language, generation), (now,))[0] for arg in filled)
+    _share(page_key, filled, expiry)
+    return filled, expiry
 
 
 def _fill_batches(request: HttpRequest, segments: tuple, generation: int) -> dict[tuple[str, str], str]:
@@ -360,8 +376,72 @@ def _fill_batches(request: HttpRequest, segments: tuple, generation: int) -> dic
     return {
         (name, arg): html
         for name, args in wanted.items()
-        for arg, html in _fill_batch(request, name, args, generation).items()
+        for arg, html in _fill_batch(request, name, args, generation)[0].items()
     }
+
+
+def _is_shared(name: str) -> bool:
+    filler = _fillers.get(name)
+    return filler is not None and filler.reuse_seconds() > 0
+
+
+@dataclass
+class _ReaderLayer:
+    """A stored page with its shared holes filled in (those the same for every reader:
+    live view counts, site statistics), kept per process for as long as those fillings
+    may be reused; what is left are the per-reader holes (CSRF token, form stamp, the
+    remembered commenter), filled per request. A list page's fifteen view counts then
+    cost nothing per request."""
+
+    expires: float
+    segments: tuple
+    _deflated: tuple | None = field(default=None, repr=False)
+
+    def deflated(self) -> tuple:
+        """The static parts compressed (once per process and layer; see ``_gzipped``)."""
+        if self._deflated is None:
+            self._deflated = tuple(_deflated(part) for part in self.segments[::2])
+        return self._deflated
+
+
+def _reader_layer(request: HttpRequest, entry: Entry) -> _ReaderLayer:
+    layer = entry.layer
+    if layer is not None and layer.expires > time.monotonic():
+        return layer
+    shared = [part for part in entry.segments[1::2] if _is_shared(part[0])]
+    if not shared:
+        layer = _ReaderLayer(math.inf, entry.segments)
+    else:
+        filled, expires = _shared_fillings(request, shared, entry.generation)
+        merged = [entry.segments[0]]
+        for part, static in zip(entry.segments[1::2], entry.segments[2::2], strict=True):
+            if part in filled:
+                merged[-1] += filled[part].encode() + static
+            else:
+                merged += [part, static]
+        layer = _ReaderLayer(expires, tuple(merged))
+    entry.layer = layer
+    return layer
+
+
+def _shared_fillings(
+    request: HttpRequest, parts: list[tuple[str, str]], generation: int
+) -> tuple[dict[tuple[str, str], str], float]:
+    """The fillings of shared holes, and until when all of them may be reused."""
+    filled: dict[tuple[str, str], str] = {}
+    expiries = [math.inf]
+    batches: dict[str, list[str]] = {}
+    for name, arg in parts:
+        if _fillers[name].batch:
+            batches.setdefault(name, []).append(arg)
+        elif (name, arg) not in filled:
+            filled[(name, arg)], expires = _fill_shared(request, name, arg, generation)
+            expiries.append(expires)
+    for name, args in batches.items():
+        found, expires = _fill_batch(request, name, args, generation)
+        filled.update(((name, arg), html) for arg, html in found.items())
+        expiries.append(expires)
+    return filled, min(expiries)
 
 
 def _segments(body: bytes) -> tuple:
@@ -433,8 +513,11 @@ def _stored_blocks(data: bytes) -> bytes:
 def _gzipped(segments: tuple, deflated: tuple, fills: list[bytes]) -> bytes:
     parts, crc, size = [_GZIP_HEADER, deflated[0]], zlib.crc32(segments[0]), len(segments[0])
     for fill, static, packed in zip(fills, segments[2::2], deflated[1:], strict=True):
-        parts += [_stored_blocks(fill), packed]
-        crc, size = zlib.crc32(static, zlib.crc32(fill, crc)), size + len(fill) + len(static)
+        if fill:  # an empty hole needs no block: the parts around it end on byte boundaries
+            parts.append(_stored_blocks(fill))
+            crc = zlib.crc32(fill, crc)
+        parts.append(packed)
+        crc, size = zlib.crc32(static, crc), size + len(fill) + len(static)
     parts += [_GZIP_LAST_BLOCK, crc.to_bytes(4, "little"), (size & 0xFFFFFFFF).to_bytes(4, "little")]
     return b"".join(parts)
 
@@ -810,16 +893,10 @@ class Entry:
     headers: dict[str, str]
     segments: tuple
     size: int = 0
-    _deflated: tuple | None = field(default=None, repr=False)
     checked_at: float = field(default_factory=time.monotonic, repr=False)  # found current then
+    layer: _ReaderLayer | None = field(default=None, repr=False)  # see _reader_layer
 
     _HEADER = b"PC1 "
-
-    def deflated(self) -> tuple:
-        """The static parts compressed (once per process; see ``_gzipped``)."""
-        if self._deflated is None:
-            self._deflated = tuple(_deflated(part) for part in self.segments[::2])
-        return self._deflated
 
     def dump(self) -> bytes:
         meta = {"g": self.generation, "t": self.content_type, "a": self.article_id, "c": self.countable}
@@ -927,9 +1004,16 @@ def reader_language(request: HttpRequest) -> str | None:
 def page_key(request: HttpRequest, language: str | None) -> str | None:
     """The page's key, or None when this request's page is not cacheable (a malformed
     page number: the view answers it, e.g. with a 404)."""
+    return _page_key(request.path, request.META.get("QUERY_STRING", ""), language)
+
+
+@lru_cache(maxsize=4096)
+def _page_key(path: str, query_string: str, language: str | None) -> str | None:
+    # Kept per process: readers ask for the same few thousand URLs again and again.
+    query = QueryDict(query_string)
     params = []
     for name in KEY_PARAMS:
-        raw = request.GET.get(name)
+        raw = query.get(name)
         if raw is None:
             continue
         if name in ("page", "p"):
@@ -943,7 +1027,7 @@ def page_key(request: HttpRequest, language: str | None) -> str | None:
             if not raw:
                 continue
         params.append(f"{name}={quote(raw, safe='')}")
-    location = quote(request.path) + ("?" + "&".join(params) if params else "")
+    location = quote(path) + ("?" + "&".join(params) if params else "")
     if len(location) > 200:
         location = hashlib.sha1(location.encode(), usedforsecurity=False).hexdigest()
     return f"pc:page:{language or '-'}:{location}"
@@ -1135,14 +1219,15 @@ class PageCacheMiddleware:
         if language:  # for the holes' words (live widgets)
             translation.activate(language)
             request.LANGUAGE_CODE = language
-        fills = _fills(request, entry.segments, entry.generation)
+        layer = _reader_layer(request, entry)
+        fills = _fills(request, layer.segments, entry.generation)
         if entry.size >= GZIP_MIN_BYTES and accepts_gzip(request.META.get("HTTP_ACCEPT_ENCODING", "")):
             response = HttpResponse(
-                _gzipped(entry.segments, entry.deflated(), fills), content_type=entry.content_type
+                _gzipped(layer.segments, layer.deflated(), fills), content_type=entry.content_type
             )
             response["Content-Encoding"] = "gzip"
         else:
-            response = HttpResponse(_joined(entry.segments, fills), content_type=entry.content_type)
+            response = HttpResponse(_joined(layer.segments, fills), content_type=entry.content_type)
         for name, header_value in entry.headers.items():
             response[name] = header_value
         response["Vary"] = "Accept-Encoding, Accept-Language, Cookie"

@@ -14,11 +14,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
+from datetime import time as dt_time
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 
 from . import conf
 from .backends import RedisBackend, get_backend
@@ -44,7 +46,7 @@ def is_counted_reader(request: HttpRequest) -> bool:
     if request.method != "GET" or is_prefetch(request) or is_bot(request.META.get("HTTP_USER_AGENT", "")):
         return False
     # Only a visitor with a session can be staff: the check costs no query for the others.
-    if not conf.get("STATS_COUNT_STAFF") and settings.SESSION_COOKIE_NAME in request.COOKIES:
+    if settings.SESSION_COOKIE_NAME in request.COOKIES and not conf.get("STATS_COUNT_STAFF"):
         user = getattr(request, "user", None)
         if user is not None and user.is_staff:
             return False
@@ -87,8 +89,33 @@ class Reader:
     new_cookie: str | None
 
 
+class _StatsDay:
+    """Today in the statistics' time zone (``TIME_ZONE``), as ``timezone.localdate()``
+    outside any activated zone, worked out again only when the clock leaves that day (or
+    the setting changes): every counted view asks."""
+
+    def __init__(self) -> None:
+        self.zone_name = ""
+        self.day = date.min
+        self.start = self.end = 0.0
+
+    def today(self) -> date:
+        now = time.time()
+        if self.start <= now < self.end and self.zone_name == settings.TIME_ZONE:
+            return self.day
+        zone = ZoneInfo(settings.TIME_ZONE)
+        day = datetime.fromtimestamp(now, zone).date()
+        self.start = datetime.combine(day, dt_time.min, tzinfo=zone).timestamp()
+        self.end = datetime.combine(day + timedelta(days=1), dt_time.min, tzinfo=zone).timestamp()
+        self.zone_name, self.day = settings.TIME_ZONE, day
+        return day
+
+
+stats_day = _StatsDay()
+
+
 def reader_for(request: HttpRequest) -> Reader:
-    today = timezone.localdate()
+    today = stats_day.today()
     visitor, new_cookie = visitor_for(request, today)
     return Reader(today, visitor, new_cookie)
 
@@ -125,12 +152,25 @@ class PageViewCounter:
             log.exception("Stats: could not identify the reader of %s", request.path)
             return None
 
+    def __init__(self) -> None:
+        self._shared_backend: RedisBackend | bool | None = False  # False: not looked up yet
+        setting_changed.connect(self._forget_backend, weak=False)
+
+    def _forget_backend(self, **kwargs) -> None:
+        self._shared_backend = False
+
+    def _backend_in_cache_redis(self) -> RedisBackend | None:
+        """The counters' backend if they live in the cache's own Redis (no STATS_REDIS_URL),
+        else None; looked up once per process (again when a test changes a setting)."""
+        if self._shared_backend is False:
+            backend = None if conf.get("STATS_REDIS_URL") else get_backend()
+            self._shared_backend = backend if isinstance(backend, RedisBackend) else None
+        return self._shared_backend
+
     def queue(self, pipe, reader: Reader, article_id: int | None) -> Callable[[list], None] | None:
         """Only when the counters live in the cache's own Redis (no STATS_REDIS_URL)."""
-        if conf.get("STATS_REDIS_URL"):
-            return None
-        backend = get_backend()
-        if not isinstance(backend, RedisBackend):
+        backend = self._backend_in_cache_redis()
+        if backend is None:
             return None
         settle = backend.queue_view(pipe, day=reader.day, visitor=reader.visitor, article_id=article_id)
 

@@ -366,6 +366,51 @@ def test_pages_are_gzipped_for_clients_that_accept_it_holes_included(client):
     assert "Content-Encoding" not in refused and b"Compressed" in refused.content
 
 
+def test_shared_holes_go_into_the_process_copy_for_their_max_age_and_reader_holes_stay_per_request(
+    client, monkeypatch
+):
+    """Fillings the same for every reader (live counts) are put into this process's copy
+    of the page, reused for their max age; per-reader holes are still filled per request;
+    gzipped and plain answers carry the same page."""
+    import gzip
+
+    clock = [1000.0]
+    monkeypatch.setattr(caching.time, "monotonic", lambda: clock[0])
+    shared_calls, reader_calls = [], []
+
+    def shared(request, args):
+        shared_calls.append(list(args))
+        return {arg: f"[shared {arg} #{len(shared_calls)}]" for arg in args}
+
+    def per_reader(request, arg):
+        reader_calls.append(arg)
+        return f"[reader #{len(reader_calls)}]"
+
+    caching.register_hole("test-shared", shared, batch=True, max_age=60)
+    caching.register_hole("test-reader", per_reader)
+    marks = f"{hole('test-shared', 'a')} {hole('test-reader')} {hole('test-shared', 'b')}"
+    registry.register_widget("test_layer_widget", lambda widget, request: f"<p>{marks}</p>")
+    try:
+        SidebarWidget.objects.create(kind="test_layer_widget")
+        ArticleFactory()
+        first = client.get("/").content.decode()
+        assert "<p>[shared a #1] [reader #1] [shared b #1]</p>" in first
+        plain = client.get("/")
+        packed = client.get("/", HTTP_ACCEPT_ENCODING="gzip")
+        assert plain["X-Page-Cache"] == packed["X-Page-Cache"] == "hit"
+        assert "<p>[shared a #1] [reader #2] [shared b #1]</p>" in plain.content.decode()
+        assert "<p>[shared a #1] [reader #3] [shared b #1]</p>" in gzip.decompress(packed.content).decode()
+        assert len(shared_calls) == 1, "reused for the max age: no call per request"
+        clock[0] += 61
+        later = client.get("/", HTTP_ACCEPT_ENCODING="gzip")
+        assert "<p>[shared a #2] [reader #4] [shared b #2]</p>" in gzip.decompress(later.content).decode()
+        assert shared_calls == [["a", "b"], ["a", "b"]]
+    finally:
+        caching._fillers.pop("test-shared", None)
+        caching._fillers.pop("test-reader", None)
+        registry._widget_kinds.pop("test_layer_widget", None)
+
+
 @pytest.mark.real_backends
 def test_with_redis_down_a_process_serves_its_fresh_copies_for_a_while(
     client, settings, django_assert_num_queries
