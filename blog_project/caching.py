@@ -1222,12 +1222,14 @@ class PageCacheMiddleware:
         layer = _reader_layer(request, entry)
         fills = _fills(request, layer.segments, entry.generation)
         if entry.size >= GZIP_MIN_BYTES and accepts_gzip(request.META.get("HTTP_ACCEPT_ENCODING", "")):
-            response = HttpResponse(
-                _gzipped(layer.segments, layer.deflated(), fills), content_type=entry.content_type
-            )
+            body = _gzipped(layer.segments, layer.deflated(), fills)
+            response = HttpResponse(body, content_type=entry.content_type)
             response["Content-Encoding"] = "gzip"
         else:
-            response = HttpResponse(_joined(layer.segments, fills), content_type=entry.content_type)
+            body = _joined(layer.segments, fills)
+            response = HttpResponse(body, content_type=entry.content_type)
+        # A known length lets gunicorn send the page whole instead of chunked.
+        response["Content-Length"] = str(len(body))
         for name, header_value in entry.headers.items():
             response[name] = header_value
         response["Vary"] = "Accept-Encoding, Accept-Language, Cookie"

@@ -364,6 +364,9 @@ def test_pages_are_gzipped_for_clients_that_accept_it_holes_included(client):
     assert len(packed.content) < len(plain.content) / 2
     refused = client.get("/", HTTP_ACCEPT_ENCODING="gzip;q=0, identity")
     assert "Content-Encoding" not in refused and b"Compressed" in refused.content
+    for answer in (packed, refused):  # sent whole with its length, not chunked
+        assert answer["X-Page-Cache"] == "hit"
+        assert int(answer["Content-Length"]) == len(answer.content)
 
 
 def test_shared_holes_go_into_the_process_copy_for_their_max_age_and_reader_holes_stay_per_request(
