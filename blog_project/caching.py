@@ -206,6 +206,8 @@ class HoleFiller:
     # function returning one, read at each fill so settings can change it).
     max_age: float | Callable[[], float] = 0.0
     batch: bool = False
+    # Non-empty: the filling is empty for a reader without this cookie.
+    cookie: str = ""
 
     def reuse_seconds(self) -> float:
         return self.max_age() if callable(self.max_age) else self.max_age
@@ -222,14 +224,18 @@ def register_hole(
     *,
     max_age: float | Callable[[], float] = 0.0,
     batch: bool = False,
+    cookie: str = "",
 ) -> None:
     """``fill(request, arg)`` replaces ``<!--hole:name-->`` / ``<!--hole:name:arg-->`` in
     every HTML response. ``max_age``: the filling is the same for every reader of a
     language and generation, and may be reused for that many seconds in a process.
     ``batch``: the filler gets the args of all of a page's holes of this name in one call,
     ``fill(request, [arg, ...]) -> {arg: html}`` (one read for ten counts on a list page);
-    with ``max_age``, only the args not reused from this process are asked for."""
-    _fillers[name] = HoleFiller(fill=fill, max_age=max_age, batch=batch)
+    with ``max_age``, only the args not reused from this process are asked for.
+    ``cookie``: the filling is empty for a reader without that cookie (a remembered
+    commenter's details): for everybody else the hole is settled in the process's copy
+    of the page, and costs nothing per request."""
+    _fillers[name] = HoleFiller(fill=fill, max_age=max_age, batch=batch, cookie=cookie)
 
 
 _CSRF_INDEX = {char: index for index, char in enumerate(CSRF_ALLOWED_CHARS)}
@@ -291,7 +297,7 @@ def _share(key: tuple, html: Any, expires: float) -> None:
 
 def _fill(request: HttpRequest, name: str, arg: str, generation: int) -> str:
     filler = _fillers.get(name)
-    if filler is None:
+    if filler is None or (filler.cookie and filler.cookie not in request.COOKIES):
         return ""
     if filler.batch:
         return _fill_batch(request, name, [arg], generation)[0].get(arg, "")
@@ -371,7 +377,7 @@ def _fill_batches(request: HttpRequest, segments: tuple, generation: int) -> dic
     wanted: dict[str, list[str]] = {}
     for name, arg in segments[1::2]:
         filler = _fillers.get(name)
-        if filler is not None and filler.batch:
+        if filler is not None and filler.batch and (not filler.cookie or filler.cookie in request.COOKIES):
             wanted.setdefault(name, []).append(arg)
     return {
         (name, arg): html
@@ -388,10 +394,11 @@ def _is_shared(name: str) -> bool:
 @dataclass
 class _ReaderLayer:
     """A stored page with its shared holes filled in (those the same for every reader:
-    live view counts, site statistics), kept per process for as long as those fillings
-    may be reused; what is left are the per-reader holes (CSRF token, form stamp, the
-    remembered commenter), filled per request. A list page's fifteen view counts then
-    cost nothing per request."""
+    live view counts, site statistics), and the holes of cookies a reader lacks left
+    out, kept per process for as long as those fillings may be reused; what is left are
+    the per-reader holes (CSRF token, form stamp, a remembered commenter's details),
+    filled per request. A list page's fifteen view counts then cost nothing per request,
+    nor does a comment form's five remembered fields for a reader who never commented."""
 
     expires: float
     segments: tuple
@@ -405,14 +412,20 @@ class _ReaderLayer:
 
 
 def _reader_layer(request: HttpRequest, entry: Entry) -> _ReaderLayer:
-    layer = entry.layer
+    if entry.hole_cookies is None:
+        entry.hole_cookies = _hole_cookies(entry.segments)
+    cookies = request.COOKIES
+    lacking = tuple(name for name in entry.hole_cookies if name not in cookies)
+    layer = entry.layers.get(lacking)
     if layer is not None and layer.expires > time.monotonic():
         return layer
     shared = [part for part in entry.segments[1::2] if _is_shared(part[0])]
-    if not shared:
+    left_out = {part: "" for part in entry.segments[1::2] if _cookie_of(part[0]) in lacking}
+    if not shared and not left_out:
         layer = _ReaderLayer(math.inf, entry.segments)
     else:
-        filled, expires = _shared_fillings(request, shared, entry.generation)
+        filled, expires = _shared_fillings(request, shared, entry.generation) if shared else ({}, math.inf)
+        filled.update(left_out)
         merged = [entry.segments[0]]
         for part, static in zip(entry.segments[1::2], entry.segments[2::2], strict=True):
             if part in filled:
@@ -420,8 +433,18 @@ def _reader_layer(request: HttpRequest, entry: Entry) -> _ReaderLayer:
             else:
                 merged += [part, static]
         layer = _ReaderLayer(expires, tuple(merged))
-    entry.layer = layer
+    entry.layers[lacking] = layer
     return layer
+
+
+def _cookie_of(name: str) -> str | None:
+    filler = _fillers.get(name)
+    return filler.cookie or None if filler is not None else None
+
+
+def _hole_cookies(segments: tuple) -> tuple[str, ...]:
+    """The cookies this page's holes depend on."""
+    return tuple(dict.fromkeys(cookie for name, _arg in segments[1::2] if (cookie := _cookie_of(name))))
 
 
 def _shared_fillings(
@@ -894,7 +917,10 @@ class Entry:
     segments: tuple
     size: int = 0
     checked_at: float = field(default_factory=time.monotonic, repr=False)  # found current then
-    layer: _ReaderLayer | None = field(default=None, repr=False)  # see _reader_layer
+    # This process's copies with shared holes filled, by the hole cookies a reader lacks
+    # (see _reader_layer), and the cookies the page's holes depend on.
+    layers: dict[tuple[str, ...], _ReaderLayer] = field(default_factory=dict, repr=False)
+    hole_cookies: tuple[str, ...] | None = field(default=None, repr=False)
 
     _HEADER = b"PC1 "
 

@@ -11,6 +11,7 @@ class CommentsConfig(AppConfig):
         from articles import registry
         from blog_project import caching
 
+        from . import conf
         from .schedule import on_post_migrate
         from .sections import (
             fill_author_hole,
@@ -29,8 +30,8 @@ class CommentsConfig(AppConfig):
         # the remembered commenter's details are holes filled per request. The stamp counts
         # the minimum fill time from this reader's visit and is bound to their network.
         caching.register_hole("comment-stamp", fill_stamp_hole)
-        caching.register_hole("comment-author", fill_author_hole)
+        caching.register_hole("comment-author", fill_author_hole, cookie=conf.AUTHOR_COOKIE)
         post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="comments-schedule")
         # A reader's own held comments, in place, with a notice beside the form.
-        caching.register_hole("comment-pending", fill_pending_hole)
-        caching.register_hole("comment-pending-notice", fill_pending_notice_hole)
+        caching.register_hole("comment-pending", fill_pending_hole, cookie=conf.PENDING_COOKIE)
+        caching.register_hole("comment-pending-notice", fill_pending_notice_hole, cookie=conf.PENDING_COOKIE)

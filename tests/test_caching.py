@@ -414,6 +414,38 @@ def test_shared_holes_go_into_the_process_copy_for_their_max_age_and_reader_hole
         registry._widget_kinds.pop("test_layer_widget", None)
 
 
+def test_a_cookie_hole_is_filled_only_for_readers_with_its_cookie(client):
+    """A hole registered with a cookie is settled empty in the process copy for readers
+    without it (no call per request), and filled per request for those who have it."""
+    calls = []
+
+    def remembered(request, arg):
+        calls.append(request.COOKIES.get("test_remembered"))
+        return f"[hello {request.COOKIES.get('test_remembered', 'nobody')}]"
+
+    caching.register_hole("test-remembered", remembered, cookie="test_remembered")
+    marks = f"<p>({hole('test-remembered')})</p>"
+    registry.register_widget("test_cookie_widget", lambda widget, request: marks)
+    try:
+        SidebarWidget.objects.create(kind="test_cookie_widget")
+        ArticleFactory()
+        for _ in range(3):
+            page = client.get("/")
+            assert "<p>()</p>" in page.content.decode()
+        assert page["X-Page-Cache"] == "hit" and calls == []
+        client.cookies["test_remembered"] = "ann"
+        for _ in range(2):
+            page = client.get("/")
+            assert page["X-Page-Cache"] == "hit"
+            assert "<p>([hello ann])</p>" in page.content.decode()
+        assert calls == ["ann", "ann"], "filled per request for a reader with the cookie"
+        del client.cookies["test_remembered"]
+        assert "<p>()</p>" in client.get("/").content.decode() and len(calls) == 2
+    finally:
+        caching._fillers.pop("test-remembered", None)
+        registry._widget_kinds.pop("test_cookie_widget", None)
+
+
 @pytest.mark.real_backends
 def test_with_redis_down_a_process_serves_its_fresh_copies_for_a_while(
     client, settings, django_assert_num_queries
