@@ -17,7 +17,8 @@
 # Before and after, today's page-view counter is read from Redis: the difference must be
 # the number of requests wrk completed on counted rows (warm-ups included), give or take
 # the requests still in flight when each wrk run stopped (at most one per connection per
-# run: the server answered and counted them, wrk no longer read them), or the run fails. Results: bench/results/<timestamp>-pages/ (raw wrk output, summary.md).
+# run: the server answered and counted them, wrk no longer read them), or the run fails.
+# Results: bench/results/<timestamp>-pages/ (raw wrk output, summary.md).
 #
 # Environment (defaults in brackets):
 #   BENCH_DATABASE_URL  [mysql://root@127.0.0.1:3306/blog_bench_1000]  (seeded: bench/run.sh)
