@@ -279,7 +279,8 @@ class Article(models.Model):
             models.Index(fields=["comment_count"], name="article_admin_comments_idx"),
             # The home page: pinned first, then newest; read backwards from the top.
             models.Index(fields=["status", "is_pinned", "published_at"], name="article_home_idx"),
-            models.Index(fields=["status", "view_count"], name="article_popular_idx"),
+            # The popular posts: most viewed first, newest first among equals.
+            models.Index(fields=["status", "view_count", "published_at"], name="article_popular_idx"),
             models.Index(fields=["status", "updated_at"], name="article_updated_idx"),
         ]
 
