@@ -10,7 +10,9 @@ import functools
 
 from django.contrib.sitemaps import Sitemap
 from django.core.paginator import Paginator
+from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import iri_to_uri
 
 from . import selectors
@@ -35,8 +37,9 @@ class ArticleSitemap(Sitemap):
     @property
     def paginator(self) -> Paginator:
         def fetch(offset: int, limit: int) -> list[Article]:
-            rows = Article.objects.published().only("slug", "updated_at").order_by("published_at", "pk")
-            return list(rows[offset : offset + limit])
+            ids = _public_ids_in_order(offset, limit)
+            found = Article.objects.published().only("slug", "updated_at").in_bulk(ids)
+            return [found[pk] for pk in ids if pk in found]
 
         return Paginator(selectors.ArticleList(selectors.public_counts().articles, fetch), self.limit)
 
@@ -54,6 +57,26 @@ class ArticleSitemap(Sitemap):
         return (
             Article.objects.published().order_by("-updated_at").values_list("updated_at", flat=True).first()
         )
+
+
+# Named: on a late page (most of the table skipped) MariaDB otherwise reads the whole
+# table and sorts it, or orders by the one-column status index and sorts.
+_INDEX_HINTS = {
+    "mysql": "FORCE INDEX (article_admin_status_idx)",
+    "sqlite": "INDEXED BY article_admin_status_idx",
+}
+
+
+def _public_ids_in_order(offset: int, limit: int) -> list[int]:
+    """A page of public article ids, oldest first, read from the (status, published_at)
+    index alone: skipping 90,000 entries of it costs milliseconds."""
+    sql = (
+        f"SELECT id FROM {Article._meta.db_table} {_INDEX_HINTS.get(connection.vendor, '')} "  # noqa: S608
+        "WHERE status = %s AND published_at <= %s ORDER BY published_at, id LIMIT %s OFFSET %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [Article.Status.PUBLISHED, timezone.now(), limit, offset])
+        return [row[0] for row in cursor.fetchall()]
 
 
 class PageSitemap(Sitemap):
