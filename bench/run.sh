@@ -53,6 +53,8 @@ ensure_seeded() {  # url articles comments
     log "seeding $articles articles and $comments comments into $url"
     "$PYTHON" bench/seed_large.py --articles "$articles" --comments "$comments" --stats-days 31 \
       --database-url "$url" --reset
+  else  # kept from an earlier run: brought up to this code's schema
+    DATABASE_URL=$url BLOG_VAR_DIR=$BENCH_VAR_DIR/blog "$PYTHON" manage.py migrate --noinput -v0
   fi
 }
 
