@@ -14,6 +14,8 @@ beside the form. Readers without that cookie cost the holes nothing (a cookie lo
 
 from __future__ import annotations
 
+import functools
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -40,6 +42,17 @@ def remembered_author(request: HttpRequest | None) -> dict:
     raw = request.COOKIES.get(conf.AUTHOR_COOKIE) if request is not None else None
     if not raw:
         return {}
+    return dict(_author_from_cookie(raw, int(time.time() // _AUTHOR_RECHECK_SECONDS)))
+
+
+# A commenter's cookie comes back on every page they read: its signature is checked (and
+# its payload decompressed) once a minute per process, not per request; keyed by the whole
+# signed value, so nothing unverified is held.
+_AUTHOR_RECHECK_SECONDS = 60
+
+
+@functools.lru_cache(maxsize=4096)
+def _author_from_cookie(raw: str, _minute: int) -> dict:
     try:
         data = signing.loads(raw, salt=AUTHOR_COOKIE_SALT, max_age=conf.AUTHOR_COOKIE_MAX_AGE)
     except (signing.BadSignature, ValueError):
