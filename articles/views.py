@@ -28,6 +28,12 @@ def _page(request: HttpRequest, articles: selectors.ArticleList):
         raise Http404(_("That page does not exist.")) from exc
 
 
+def _asked_page(request: HttpRequest) -> int:
+    """The page number asked for, or 1 (the paginator answers a bad one with a 404)."""
+    raw = request.GET.get("page") or "1"
+    return int(raw) if raw.isdigit() and len(raw) <= 6 else 1
+
+
 def _list_page(request: HttpRequest, articles: selectors.ArticleList, **context) -> HttpResponse:
     page = _page(request, articles)
     return render(
@@ -104,7 +110,9 @@ def search(request: HttpRequest) -> HttpResponse:
     context = {"query": query, "heading": _("Search"), "is_search": True}
     if not query:
         return render(request, "articles/article_list.html", {**context, "articles": []})
-    results = article_search.search_articles(query)
+    results = article_search.search_articles(
+        query, page=_asked_page(request), per_page=selectors.site_settings(request).posts_per_page
+    )
     page = _page(request, results)
     # The query's words marked in each result's title and excerpt (the summary when it
     # holds them, else a piece of the body, which search results read with their rows).

@@ -75,6 +75,7 @@ def test_a_title_match_ranks_above_the_summary_above_the_body_whatever_the_dates
 
 
 def test_results_are_counted_exactly_and_every_page_reaches_them(client):
+    SiteSettings.load()  # the row exists (a transactional test elsewhere may have emptied the table)
     SiteSettings.objects.filter(pk=1).update(posts_per_page=2)
     expected = {f"Needle {n}" for n in range(5)}
     for title in expected:
@@ -82,11 +83,18 @@ def test_results_are_counted_exactly_and_every_page_reaches_them(client):
     ArticleFactory(title="Haystack")
     first = client.get("/search/", {"q": "needle"})
     assert "5 results" in first.content.decode()
-    found = [
-        title for page in (1, 2, 3) for title in titles(client.get("/search/", {"q": "needle", "page": page}))
-    ]
+    found = []
+    for page in (1, 2, 3):  # each page counts all the results (the last one holds one)
+        answer = client.get("/search/", {"q": "needle", "page": page})
+        assert "5 results" in answer.content.decode()
+        found += titles(answer)
     assert sorted(found) == sorted(expected)
-    assert client.get("/search/", {"q": "needle", "page": 4}).status_code == 404
+    for past_the_end in (4, 40):
+        assert client.get("/search/", {"q": "needle", "page": past_the_end}).status_code == 404
+    for unreadable in ("0", "-1", "x", "9" * 20):
+        assert client.get("/search/", {"q": "needle", "page": unreadable}).status_code == 404
+    nothing = client.get("/search/", {"q": "nonexistentword"})
+    assert nothing.status_code == 200 and not titles(nothing)
 
 
 def test_only_public_articles_are_found(client):
