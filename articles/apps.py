@@ -8,8 +8,14 @@ class ArticlesConfig(AppConfig):
     verbose_name = _("Articles")
 
     def ready(self) -> None:
-        from . import checks, live, signals, widgets  # noqa: F401 - checks registers itself
+        from blog_project import caching
 
+        from . import checks, live, selectors, signals, widgets  # noqa: F401 - checks registers itself
+
+        caching.register_site_hooks(
+            next_publication_at=selectors.next_publication_at,
+            default_language=lambda request: selectors.site_settings(request).language,
+        )
         signals.connect()
         widgets.register_core_widgets()
         live.register()

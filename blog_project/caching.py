@@ -94,10 +94,25 @@ def _now_version() -> int:
     return time.time_ns()
 
 
-def _next_publication_at() -> float:
-    from articles.selectors import next_publication_at
+class SiteHooks:
+    """What the page cache asks of the site, registered by the app that owns it (the
+    articles core, in its ``ready()``), so that this module imports no app."""
 
-    return next_publication_at()
+    # () -> the time (epoch seconds) of the next scheduled publication, or +inf
+    next_publication_at: Callable[[], float] = staticmethod(lambda: math.inf)
+    # (request) -> the site's language, for readers who express none
+    default_language: Callable[[HttpRequest], str] = staticmethod(lambda request: settings.LANGUAGE_CODE)
+
+
+def register_site_hooks(
+    *, next_publication_at: Callable[[], float], default_language: Callable[[HttpRequest], str]
+) -> None:
+    SiteHooks.next_publication_at = staticmethod(next_publication_at)
+    SiteHooks.default_language = staticmethod(default_language)
+
+
+def _next_publication_at() -> float:
+    return SiteHooks.next_publication_at()
 
 
 def bump(*scopes: str) -> None:
@@ -1190,9 +1205,7 @@ class PageCacheMiddleware:
 
     def _activate(self, request: HttpRequest, language: str | None) -> str:
         if language is None:
-            from articles.selectors import site_settings
-
-            language = site_settings(request).language
+            language = SiteHooks.default_language(request)
         translation.activate(language)
         request.LANGUAGE_CODE = language
         return language
