@@ -147,6 +147,8 @@ class ArticleAdmin(EditorAdminMixin, MarkdownAdminMixin, LargeListAdminMixin, ad
     def get_changelist(self, request: HttpRequest, **kwargs):
         return ArticleChangeList
 
+    search_is_full_text = True  # see IndexedChangeList.get_queryset
+
     def get_search_results(self, request: HttpRequest, queryset: QuerySet[Article], search_term: str):
         term = search_term.strip()
         if not term:

@@ -291,7 +291,12 @@ class IndexedChangeList(ChangeList):
         return ordering
 
     def get_queryset(self, request, exclude_parameters=None):
-        return with_indexed_dates(super().get_queryset(request, exclude_parameters))
+        queryset = super().get_queryset(request, exclude_parameters)
+        if self.query and getattr(self.model_admin, "search_is_full_text", False):
+            # A full-text search narrowed the list: Django's own dates() read its matches
+            # in one pass, where a probe per period would search the index again each time.
+            return queryset
+        return with_indexed_dates(queryset)
 
 
 class LargeListAdminMixin:
