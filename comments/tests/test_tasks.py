@@ -32,8 +32,19 @@ def broker_down(settings):
     eager, url = app.conf.task_always_eager, app.conf.broker_url
     app.conf.task_always_eager = False
     app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
+    _forget_broker_connections(app)
     yield
     app.conf.task_always_eager, app.conf.broker_url = eager, url
+    _forget_broker_connections(app)  # later tests publish to the real broker again
+
+
+def _forget_broker_connections(app) -> None:
+    """Celery keeps its connection and producer pools for the broker URL they were made
+    with: a changed URL needs them made again."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
 
 
 @pytest.mark.django_db
