@@ -8,8 +8,10 @@ every ``migrate`` if missing, and otherwise left alone, so an editor's change in
 
 from __future__ import annotations
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+from blog_project.beat import ensure_after_migrate, ensure_periodic_task
 
 TASK_NAME = "comments: send waiting mail"
 TASK = "comments.tasks.send_waiting_mail"
@@ -20,24 +22,18 @@ DESCRIPTION = (
 )
 
 
+def _every_five_minutes() -> dict:
+    interval, _created = IntervalSchedule.objects.get_or_create(
+        every=EVERY_MINUTES, period=IntervalSchedule.MINUTES
+    )
+    return {"interval": interval}
+
+
 def schedule_ensure() -> PeriodicTask:
-    existing = PeriodicTask.objects.filter(name=TASK_NAME).first()
-    if existing is not None:
-        return existing
-    try:
-        with transaction.atomic():
-            interval, _created = IntervalSchedule.objects.get_or_create(
-                every=EVERY_MINUTES, period=IntervalSchedule.MINUTES
-            )
-            task = PeriodicTask(name=TASK_NAME, task=TASK, interval=interval, description=DESCRIPTION)
-            task.full_clean()
-            task.save()
-    except IntegrityError:  # another migrate created it at the same moment
-        return PeriodicTask.objects.get(name=TASK_NAME)
-    return task
+    return ensure_periodic_task(
+        name=TASK_NAME, task=TASK, description=DESCRIPTION, schedule=_every_five_minutes
+    )
 
 
 def on_post_migrate(sender, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
-    connection = connections[using]
-    if using == DEFAULT_DB_ALIAS and PeriodicTask._meta.db_table in connection.introspection.table_names():
-        schedule_ensure()
+    ensure_after_migrate(schedule_ensure, using)

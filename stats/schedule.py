@@ -21,8 +21,10 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+from blog_project.beat import ensure_after_migrate, ensure_periodic_task
 
 TASK_NAME = "stats: daily rollup"
 TASK = "stats.tasks.rollup_stats"
@@ -33,11 +35,7 @@ DESCRIPTION = (
 )
 
 
-def schedule_ensure() -> PeriodicTask:
-    """The rollup's periodic task, created shortly after local midnight if missing."""
-    existing = PeriodicTask.objects.filter(name=TASK_NAME).first()
-    if existing is not None:
-        return existing
+def _shortly_after_local_midnight() -> dict:
     spec = {
         "minute": MINUTE,
         "hour": HOUR,
@@ -47,22 +45,20 @@ def schedule_ensure() -> PeriodicTask:
         "timezone": ZoneInfo(settings.TIME_ZONE),
     }
     crontab = CrontabSchedule.objects.filter(**spec).first()
-    try:
-        with transaction.atomic():
-            if crontab is None:
-                crontab = CrontabSchedule(**spec)
-                crontab.full_clean()
-                crontab.save()
-            task = PeriodicTask(name=TASK_NAME, task=TASK, crontab=crontab, description=DESCRIPTION)
-            task.full_clean()
-            task.save()
-    except IntegrityError:  # another migrate created it at the same moment
-        return PeriodicTask.objects.get(name=TASK_NAME)
-    return task
+    if crontab is None:
+        crontab = CrontabSchedule(**spec)
+        crontab.full_clean()
+        crontab.save()
+    return {"crontab": crontab}
+
+
+def schedule_ensure() -> PeriodicTask:
+    """The rollup's periodic task, created shortly after local midnight if missing."""
+    return ensure_periodic_task(
+        name=TASK_NAME, task=TASK, description=DESCRIPTION, schedule=_shortly_after_local_midnight
+    )
 
 
 def on_post_migrate(sender, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
     """Ensure the task after ``migrate`` (and after ``flush``, which tests use)."""
-    connection = connections[using]
-    if using == DEFAULT_DB_ALIAS and PeriodicTask._meta.db_table in connection.introspection.table_names():
-        schedule_ensure()
+    ensure_after_migrate(schedule_ensure, using)
