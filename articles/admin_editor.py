@@ -404,17 +404,23 @@ class EditorAdminMixin(VersionAdmin):
                 }
             )
         context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("History: %s") % obj,
-            "subtitle": None,
-            "opts": opts,
-            "object": obj,
-            "original": obj,
+            **self._object_page_context(request, obj, gettext("History: %s") % obj),
             "rows": rows,
             "can_restore": self.has_change_permission(request, obj),
             **(extra_context or {}),
         }
         return render(request, self.object_history_template, context)
+
+    def _object_page_context(self, request: HttpRequest, obj, title: str) -> dict:
+        """What an admin page about one object (its history, a comparison) starts from."""
+        return {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "subtitle": None,
+            "opts": self.opts,
+            "object": obj,
+            "original": obj,
+        }
 
     def _version(self, obj, version_id: int) -> Version:
         version = revisions.versions_of(obj).filter(pk=version_id).first()
@@ -437,12 +443,7 @@ class EditorAdminMixin(VersionAdmin):
             other, new_values, new_label = None, revisions.current_values(obj), None
         opts = self.opts
         context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Changes: %s") % obj,
-            "subtitle": None,
-            "opts": opts,
-            "object": obj,
-            "original": obj,
+            **self._object_page_context(request, obj, gettext("Changes: %s") % obj),
             "version": version,
             "other": other,
             "new_label": new_label,
