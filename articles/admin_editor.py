@@ -552,34 +552,26 @@ class MediaFileAdmin(admin.ModelAdmin):
             kwargs["form"] = MediaUploadForm
         return super().get_form(request, obj, change=change, **kwargs)
 
+    # An upload's page: everything shown, only the alt text editable.
+    _UPLOAD_FIELDS = (
+        "large_preview",
+        "alt_text",
+        "markdown",
+        "name",
+        "dimensions",
+        "file_size",
+        "uploaded_by",
+        "uploaded_at",
+        "where_used",
+    )
+
     def get_fields(self, request: HttpRequest, obj=None):
-        if obj is None:
-            return ("upload", "alt_text")
-        return (
-            "large_preview",
-            "alt_text",
-            "markdown",
-            "name",
-            "dimensions",
-            "file_size",
-            "uploaded_by",
-            "uploaded_at",
-            "where_used",
-        )
+        return ("upload", "alt_text") if obj is None else self._UPLOAD_FIELDS
 
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         if obj is None:
             return ()
-        return (
-            "large_preview",
-            "markdown",
-            "name",
-            "dimensions",
-            "file_size",
-            "uploaded_by",
-            "uploaded_at",
-            "where_used",
-        )
+        return tuple(name for name in self._UPLOAD_FIELDS if name != "alt_text")
 
     def save_model(self, request: HttpRequest, obj: MediaFile, form, change: bool) -> None:
         if not change:
