@@ -11,7 +11,8 @@
   500.
 
 The pages are static templates: they must render when the database or the cache is what
-failed.
+failed. A form posted during an outage (a comment, an article) comes back on the 503 page:
+its text shown and a button that sends the same fields again, so nothing typed is lost.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import time
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 
 from articles import errors as article_errors
@@ -68,8 +70,37 @@ def is_database_outage(exc: BaseException | None) -> bool:
     return any(text in str(exc).lower() for text in _SQLITE_UNAVAILABLE)
 
 
+# What a kept form may carry back: enough for an article, not an echo service.
+_KEPT_FIELDS = 50
+_KEPT_CHARS = 200_000
+_NOT_KEPT = frozenset({"csrfmiddlewaretoken"})
+
+
+def _kept_form(request: HttpRequest | None) -> dict | None:
+    """The fields of a form posted with this request, to be sent again (files are not)."""
+    if request is None or request.method != "POST":
+        return None
+    try:
+        posted = request.POST
+    except Exception:  # a body Django refuses to parse: nothing to give back
+        return None
+    fields, size = [], 0
+    for name, values in posted.lists():
+        if name in _NOT_KEPT:
+            continue
+        for value in values:
+            size += len(name) + len(value)
+            if len(fields) >= _KEPT_FIELDS or size > _KEPT_CHARS:
+                return None
+            # Prose is shown (and can be copied or changed); short values travel hidden.
+            fields.append((name, value, "\n" in value or len(value) > 60))
+    if not fields:
+        return None
+    return {"action": request.get_full_path(), "fields": fields, "csrf_token": get_token(request)}
+
+
 def service_unavailable(request: HttpRequest | None = None) -> HttpResponse:
-    response = HttpResponse(render_to_string("503.html"), status=503)
+    response = HttpResponse(render_to_string("503.html", {"kept": _kept_form(request)}), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response

@@ -211,3 +211,40 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.arguments}"
+
+
+class PostingWindow(models.Model):
+    """Comments posted by one client network in one fixed window: the rate limit's count.
+
+    Kept in the database, not the cache: a flood of distinct cached pages that fills Redis
+    would evict keys with an expiry first, and a limit that can be evicted is no limit.
+    Rows of finished windows are deleted as new posts arrive.
+    """
+
+    client_key = models.CharField(max_length=64)
+    window_start = models.PositiveBigIntegerField()
+    posts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client_key", "window_start"], name="comments_posting_window_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["window_start"], name="comments_posting_window_start")]
+
+    def __str__(self) -> str:
+        return f"{self.client_key[:12]}… {self.window_start}: {self.posts}"
+
+
+class SpentStamp(models.Model):
+    """A comment form's stamp that already carried a comment (so the same form is refused).
+
+    In the database for the same reason as ``PostingWindow``; rows past the form's maximum
+    age are deleted as new stamps are spent."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.digest[:12]

@@ -10,9 +10,10 @@ of an earlier approved comment.
   actually opened it: a bot posting at once is caught, and a reader's form never expires
   just because the cached page is old. It is bound to the reader's network (a stamp
   fetched elsewhere does not work) and spent by the comment it carried.
-- The rate limit counts posts per network key in the Django cache (Redis in production,
-  the file cache embedded), in fixed windows. A cache outage lets posts through: the other
-  checks still apply, and comments are never lost to an infrastructure failure.
+- The rate limit counts posts per network key in fixed windows, and spent stamps are
+  remembered, in the database (``PostingWindow``, ``SpentStamp``), never in the cache: a
+  flood of cached pages filling Redis evicts keys with an expiry first, and a limit that
+  can be evicted is no limit.
 - The proof cookie lists the comments this browser posted (signed, sent to /comments/
   only): under the first-time policy a commenter is known once one of them was approved
   under the same address, never because somebody typed that address.
@@ -27,16 +28,20 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from blog_project.security import client_ip, client_network
 
 from . import conf
+from .models import PostingWindow, SpentStamp
 
 _STAMP_SALT = "comments.form-stamp"
 _CLIENT_SALT = "comments.client-fingerprint"
@@ -133,17 +138,20 @@ def check_stamp(value: str, *, client_key: str) -> None:
         raise StampError("too_fast")
     if age > conf.get("COMMENTS_FORM_MAX_AGE"):
         raise StampError("expired")
-    if cache.get(_spent_key(value)):
+    if SpentStamp.objects.filter(digest=_stamp_digest(value)).exists():
         raise StampError("spent")
 
 
-def _spent_key(value: str) -> str:
-    return f"comments:stamp:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
+def _stamp_digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def spend_stamp(value: str) -> None:
     """A stamp carries one comment: once one is stored, the same form is refused."""
-    cache.set(_spent_key(value), 1, timeout=conf.get("COMMENTS_FORM_MAX_AGE") + 60)
+    moment = timezone.now()
+    SpentStamp.objects.filter(expires_at__lt=moment).delete()
+    expires_at = moment + timedelta(seconds=conf.get("COMMENTS_FORM_MAX_AGE") + 60)
+    SpentStamp.objects.get_or_create(digest=_stamp_digest(value), defaults={"expires_at": expires_at})
 
 
 # --- proof of an earlier approved comment -----------------------------------------------
@@ -176,10 +184,6 @@ class RateDecision:
     retry_after: int  # seconds until the window ends (0 when allowed)
 
 
-def rate_limit_key(client_key: str, window_start: int) -> str:
-    return f"comments:rate:{client_key}:{window_start}"
-
-
 def rate_limit_hit(client_key: str) -> RateDecision:
     """Count one post by this client (``client_network_key``) and say whether it is within
     the limit."""
@@ -187,13 +191,23 @@ def rate_limit_hit(client_key: str) -> RateDecision:
     limit = conf.get("COMMENTS_RATE_LIMIT")
     moment = int(now())
     window_start = moment - moment % window
-    key = rate_limit_key(client_key, window_start)
-    # add() creates the counter with its expiry only if absent; incr() is atomic on Redis.
-    cache.add(key, 0, timeout=window + 5)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr, or the cache is unavailable
-        count = None
-    if count is None or count <= limit:
+    count = _count_post(client_key, window_start)
+    if count <= limit:
         return RateDecision(allowed=True, retry_after=0)
     return RateDecision(allowed=False, retry_after=max(1, window_start + window - moment))
+
+
+def _count_post(client_key: str, window_start: int) -> int:
+    """Add one post to the client's window and return the window's count. An UPDATE first
+    (the row lock makes concurrent posts count one after another), an INSERT for the
+    window's first post, an UPDATE again if a concurrent first post won the INSERT."""
+    windows = PostingWindow.objects.filter(client_key=client_key, window_start=window_start)
+    with transaction.atomic():
+        if not windows.update(posts=F("posts") + 1):
+            PostingWindow.objects.filter(window_start__lt=window_start).delete()  # finished windows
+            try:
+                with transaction.atomic():
+                    PostingWindow.objects.create(client_key=client_key, window_start=window_start, posts=1)
+            except IntegrityError:
+                windows.update(posts=F("posts") + 1)
+        return windows.values_list("posts", flat=True).get()

@@ -91,3 +91,55 @@ def test_a_bug_is_still_a_500(monkeypatch):
     _failing_queries(monkeypatch, "no such column: nope")
     page = Client(raise_request_exception=False).get("/search/?q=word")
     assert page.status_code == 500
+
+
+def _kept_fields(html: str) -> list[tuple[str, str]]:
+    """The fields the 503 page's form would send again, in order."""
+    from html.parser import HTMLParser
+
+    class Fields(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.fields, self._textarea = [], None
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "input" and attrs.get("name") != "csrfmiddlewaretoken":
+                self.fields.append((attrs["name"], attrs.get("value", "")))
+            elif tag == "textarea":
+                self._textarea = [attrs["name"], ""]
+
+        def handle_data(self, data):
+            if self._textarea is not None:
+                self._textarea[1] += data
+
+        def handle_endtag(self, tag):
+            if tag == "textarea" and self._textarea is not None:
+                name, text = self._textarea
+                self.fields.append((name, text.removeprefix("\n")))
+                self._textarea = None
+
+    parser = Fields()
+    parser.feed(html)
+    return parser.fields
+
+
+def test_a_form_posted_during_an_outage_comes_back_with_everything_typed(monkeypatch):
+    """A comment (or an article) sent while the database is down is not lost: the 503 page
+    shows the text and sends the same fields again."""
+    body = "Line one <script>alert(1)</script>\n\nLine two, 中文 & more"
+    posted = {"author_name": "Ada", "author_email": "ada@example.com", "body": body, "stamp": "s.t.a.mp"}
+    reader = Client(raise_request_exception=False)
+    _failing_queries(monkeypatch, "database is locked")
+    page = reader.post("/comments/post/1/", posted)
+    assert page.status_code == 503 and page["Cache-Control"] == "no-store"
+    html = page.content.decode()
+    assert "<script>alert(1)</script>" not in html  # shown escaped, never run
+    assert 'action="/comments/post/1/"' in html and 'name="csrfmiddlewaretoken"' in html
+    assert sorted(_kept_fields(html)) == sorted(posted.items())
+
+
+def test_a_get_during_an_outage_keeps_no_form(monkeypatch):
+    _failing_queries(monkeypatch, "database is locked")
+    page = Client(raise_request_exception=False).get("/search/?q=word")
+    assert page.status_code == 503 and "kept-form" not in page.content.decode()
