@@ -25,7 +25,6 @@ from PIL import ExifTags, Image, UnidentifiedImageError
 from .models import MediaFile
 
 FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP": ("webp", "image/webp")}
-MAX_PIXELS = 40_000_000
 ALT_TEXT_MAX_LENGTH = MediaFile._meta.get_field("alt_text").max_length
 
 
@@ -45,8 +44,20 @@ class ImageUploadForm(forms.Form):
             image = Image.open(upload)
             if image.format not in FORMATS:
                 raise forms.ValidationError(_("Only JPEG, PNG and WebP images are accepted."))
-            if image.width * image.height > MAX_PIXELS:
-                raise forms.ValidationError(_("The image has too many pixels."))
+            max_pixels = settings.BLOG_UPLOAD_MAX_PIXELS
+            if image.width * image.height > max_pixels:
+                # Checked from the header, before decoding: a small file can decode to
+                # hundreds of megabytes, which a worker keeps long after.
+                raise forms.ValidationError(
+                    _(
+                        "The image has too many pixels (%(width)s × %(height)s); at most "
+                        "%(megapixels)s megapixels are accepted. Scale it down and try again."
+                    )
+                    % {"width": image.width, "height": image.height, "megapixels": round(max_pixels / 1e6, 1)}
+                )
+            if image.format == "JPEG":
+                # Decode at the smallest scale still at least as large as what is stored.
+                image.draft("RGB", settings.MARKDOWNX_IMAGE_MAX_SIZE["size"])
             image.load()
         except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
             raise forms.ValidationError(_("The file is not a valid image.")) from exc

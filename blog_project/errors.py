@@ -21,9 +21,11 @@ import sys
 import time
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from articles import errors as article_errors
 
@@ -106,11 +108,27 @@ def service_unavailable(request: HttpRequest | None = None) -> HttpResponse:
     return response
 
 
+def _wants_json(request: HttpRequest) -> bool:
+    """The editor's calls (fetch with X-Requested-With) read their errors as JSON."""
+    return request.headers.get(
+        "X-Requested-With"
+    ) == "XMLHttpRequest" or "application/json" in request.headers.get("Accept", "")
+
+
 def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    if _wants_json(request):
+        if isinstance(exception, MultiPartParserError) and "header size" in str(exception):
+            # A part's headers over Django's 1 KB: in practice, a very long file name.
+            message = _("The file name is too long: rename the file (a shorter name) and send it again.")
+        else:
+            message = _("The request could not be read. Nothing was saved: please try again.")
+        return JsonResponse({"error": message}, status=400)
     return HttpResponse(render_to_string("400.html"), status=400)
 
 
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse({"error": _("You are not allowed to do this.")}, status=403)
     return HttpResponse(render_to_string("403.html"), status=403)
 
 

@@ -346,6 +346,8 @@ MARKDOWNX_URLS_PATH = "/editor/markdownify/"
 MARKDOWNX_UPLOAD_URLS_PATH = "/editor/upload/"
 MARKDOWNX_MEDIA_PATH = "uploads/"
 MARKDOWNX_UPLOAD_MAX_SIZE = env.int("BLOG_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
+# Decoded size matters more than file size: 25 MP takes 100 MB as RGBA while it is scaled.
+BLOG_UPLOAD_MAX_PIXELS = env.int("BLOG_UPLOAD_MAX_PIXELS", default=25_000_000)
 MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/webp"]
 MARKDOWNX_IMAGE_MAX_SIZE = {"size": (1600, 1600), "quality": 85}
 MARKDOWNX_SERVER_CALL_LATENCY = 500

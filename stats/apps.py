@@ -1,3 +1,4 @@
+from celery.signals import beat_init
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +13,7 @@ class StatsConfig(AppConfig):
         from blog_project import caching
 
         from .counting import PageViewCounter
-        from .schedule import on_post_migrate
+        from .schedule import catch_up_at_beat_start, on_post_migrate
         from .selectors import live_article_views
         from .widgets import render_site_stats_widget
 
@@ -27,3 +28,4 @@ class StatsConfig(AppConfig):
         # Pages and the admin show view counts as of now: rolled up, plus today's.
         registry.register_live_views(live_article_views)
         post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="stats-schedule")
+        beat_init.connect(catch_up_at_beat_start, dispatch_uid="stats-catch-up-at-beat-start")

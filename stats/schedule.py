@@ -14,17 +14,30 @@ task over and over. With these pinned versions 00:05 local time fires once per l
 ``stats/tests/test_schedule.py`` drives the real DatabaseScheduler over simulated days
 to prove it. 00:05 also exists on every day of zones with daylight saving time (their
 switches happen at 01:00 or later), so the rollup is never skipped or doubled by one.
+
+A beat that was down over midnight would fire the missed rollup only when the crontab's
+window comes round again (about 22:00, seen here), so ``catch_up_at_beat_start`` sends
+it as soon as beat starts whenever a finished day is not final yet. Counters are kept
+``STATS_RETENTION_DAYS`` (7) days: beat may be down for up to that long, less the hours
+of the current day, before a day's counters expire un-rolled-up.
 """
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
+from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from blog_project.beat import ensure_after_migrate, ensure_periodic_task
+
+from .models import FillState
+
+log = logging.getLogger(__name__)
 
 TASK_NAME = "stats: daily rollup"
 TASK = "stats.tasks.rollup_stats"
@@ -62,3 +75,28 @@ def schedule_ensure() -> PeriodicTask:
 def on_post_migrate(sender, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
     """Ensure the task after ``migrate`` (and after ``flush``, which tests use)."""
     ensure_after_migrate(schedule_ensure, using)
+
+
+def rollup_is_behind() -> bool:
+    """Whether a finished day (yesterday or before) is not final yet."""
+    yesterday = timezone.localdate() - timedelta(days=1)
+    filled_through = (
+        FillState.objects.filter(name=FillState.DAILY).values_list("filled_through", flat=True).first()
+    )
+    return filled_through is None or filled_through < yesterday
+
+
+def catch_up_at_beat_start(sender=None, **kwargs) -> bool:
+    """Celery's ``beat_init``: send the rollup at once when beat starts behind (it is
+    locked and idempotent, so a rollup already under way makes this one a no-op)."""
+    from .tasks import rollup_stats
+
+    try:
+        if not rollup_is_behind():
+            return False
+        rollup_stats.apply_async()
+    except Exception as exc:  # the database or the broker down: the crontab still runs
+        log.warning("Stats rollup not sent at beat start: %r", exc)
+        return False
+    log.info("Stats rollup sent at beat start: a finished day was not final yet")
+    return True

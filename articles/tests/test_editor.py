@@ -93,8 +93,9 @@ def saved_image(response, media_root: Path) -> tuple[Path, Image.Image]:
     return path, Image.open(path)
 
 
-def png_bomb(width: int, height: int) -> bytes:
-    """A valid 1-bit PNG whose pixels are all zero: tiny on disk, huge in memory."""
+def png_bomb(width: int, height: int, *, rgba: bool = False) -> bytes:
+    """A valid PNG (1-bit grey, or 8-bit RGBA) whose pixels are all zero: tiny on disk,
+    huge in memory."""
 
     def chunk(kind: bytes, payload: bytes) -> bytes:
         return (
@@ -105,7 +106,7 @@ def png_bomb(width: int, height: int) -> bytes:
         )
 
     compressor = zlib.compressobj(9)
-    row = b"\x00" * (1 + (width + 7) // 8)
+    row = b"\x00" * (1 + (width * 4 if rgba else (width + 7) // 8))
     rows_per_step = max(1, 4_000_000 // len(row))
     idat, left = [], height
     while left:
@@ -113,7 +114,7 @@ def png_bomb(width: int, height: int) -> bytes:
         idat.append(compressor.compress(row * step))
         left -= step
     idat.append(compressor.flush())
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", width, height, 8 if rgba else 1, 6 if rgba else 0, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"".join(idat)) + chunk(b"IEND", b"")
     )
@@ -355,6 +356,44 @@ def test_too_many_pixels_is_refused(editor_client, media_root):
     data = png_bomb(8_000, 8_000)  # 64 megapixels in a few kilobytes
     assert len(data) < 100_000
     _assert_refused(upload(editor_client, data), media_root, "too many pixels")
+
+
+def test_a_small_file_that_would_take_hundreds_of_megabytes_is_refused(editor_client, media_root):
+    """6300 x 6300 RGBA: about 160 KB sent, 160 MB decoded (and twice that while it is
+    scaled down). Refused before it is decoded, with the limit in the message."""
+    data = png_bomb(6_300, 6_300, rgba=True)
+    assert len(data) < 300_000
+    _assert_refused(upload(editor_client, data), media_root, "too many pixels")
+
+
+def test_the_pixel_limit_is_a_setting(editor_client, media_root, settings):
+    settings.BLOG_UPLOAD_MAX_PIXELS = 100 * 100
+    _assert_refused(upload(editor_client, image_bytes("PNG", size=(101, 100))), media_root, "too many pixels")
+    assert upload(editor_client, image_bytes("PNG", size=(100, 100))).status_code == 200
+
+
+def test_a_very_long_file_name_gets_a_json_error_the_editor_can_show(editor_client, media_root):
+    """As a browser sends it: the part's headers pass Django's 1 KB limit."""
+    boundary = "----blog-test"
+    name = "照片" * 400 + ".png"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="{name}"\r\n'
+            "Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + image_bytes("PNG")
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    response = editor_client.generic(
+        "POST",
+        UPLOAD,
+        body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers={"X-Requested-With": "XMLHttpRequest"},
+    )
+    assert response.status_code == 400
+    assert "file name is too long" in response.json()["error"]
+    assert saved_files(media_root) == []
 
 
 def test_a_decompression_bomb_is_refused(editor_client, media_root):

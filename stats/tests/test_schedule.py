@@ -108,3 +108,24 @@ def test_the_database_scheduler_fires_the_rollup_once_per_local_day(settings):
     task = PeriodicTask.objects.get(name=schedule.TASK_NAME)
     assert task.total_run_count == 4
     assert task.last_run_at.astimezone(SHANGHAI).date() == days[-1]
+
+
+@pytest.mark.django_db
+def test_beat_starting_behind_sends_the_missed_rollup_at_once(settings):
+    """Beat down over midnight: its start (Celery's beat_init, as the real Beat sends it)
+    rolls up the finished days instead of waiting for the crontab's next window."""
+    from celery.signals import beat_init
+
+    from stats.backends import get_backend
+    from stats.models import DailyStat, FillState
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    yesterday = timezone.localdate() - timedelta(days=1)
+    get_backend().record(day=yesterday, visitor="h:a")
+    get_backend().record(day=yesterday, visitor="h:b")
+    assert schedule.rollup_is_behind()
+    beat_init.send(sender=None)
+    assert FillState.objects.get(name=FillState.DAILY).filled_through == yesterday
+    assert DailyStat.objects.get(date=yesterday).pv == 2
+    assert not schedule.rollup_is_behind()
+    assert schedule.catch_up_at_beat_start() is False  # up to date: nothing sent
