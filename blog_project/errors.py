@@ -21,13 +21,11 @@ import sys
 import time
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
-
-from articles import errors as article_errors
 
 from .breaker import breaker
 
@@ -138,7 +136,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if is_database_outage(exc):
         request.database_outage = exc  # for DatabaseBreakerMiddleware
         return service_unavailable(request)
-    return article_errors.server_error(request)
+    return HttpResponseServerError(render_to_string("500.html"))
 
 
 class DatabaseBreakerMiddleware:
