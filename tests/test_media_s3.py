@@ -42,7 +42,7 @@ def s3_endpoint():
 
 def public_read_policy(bucket: str) -> dict:
     return {
-        "Version": "2012-10-17",
+        "Version": "2012-10-17",  # fixed date: the IAM policy language version
         "Statement": [
             {
                 "Effect": "Allow",
