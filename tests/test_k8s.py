@@ -411,6 +411,8 @@ def test_no_secret_in_git():
         ["git", "check-ignore", "-q", "deploy/k8s/overlays/production/secret.env"], cwd=ROOT, check=False
     )
     assert ignored.returncode == 0, "secret.env must be git-ignored"
+    # ... and kept out of the image (the Dockerfile copies the whole context).
+    assert "deploy/k8s/**/secret.env" in (ROOT / ".dockerignore").read_text().splitlines()
     for path in tracked:
         text = (ROOT / path).read_text()
         if path.endswith((".yaml", ".yml")):
