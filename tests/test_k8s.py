@@ -447,3 +447,30 @@ def test_gunicorn_workers_follow_web_concurrency_or_the_cpu_limit(monkeypatch, t
     cpu_max.write_text("max 100000\n")  # no limit: the CPUs this process may run on
     assert conf.cpus(str(cpu_max)) == len(__import__("os").sched_getaffinity(0))
     assert conf.workers == min(4, 2 * conf.cpus())
+
+
+def test_the_proxy_config_parses(renderings, tmp_path):
+    """`nginx -t` on the rendered config. Debian's nginx (1.22) predates the upstream
+    `resolve` parameter of the image's 1.28, so that one word and the cluster's names,
+    which do not resolve here, are swapped for loopback; everything else is parsed as is."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    conf = _nginx_conf(renderings["production"])
+    conf = re.sub(r" resolve;", ";", conf)
+    conf = re.sub(r"\b[\w.-]+\.svc\.cluster\.local\b", "127.0.0.1", conf)
+    (tmp_path / "site.conf").write_text(conf)
+    temp_paths = "\n".join(
+        f"  {kind}_temp_path {tmp_path}/{kind};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log stderr;\nevents {{}}\n"
+        f"http {{\n{temp_paths}\n  include {tmp_path}/site.conf;\n}}\n"
+    )
+    result = subprocess.run(
+        [nginx, "-t", "-q", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path), "-e", "stderr"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
