@@ -7,10 +7,16 @@ outage, only the proxy reaching the web pods, and no secret in git."""
 
 from __future__ import annotations
 
+import http.server
 import importlib.util
+import json
 import re
 import shutil
+import socket
 import subprocess
+import threading
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import kubernetes_validate
@@ -344,6 +350,27 @@ def test_only_the_proxy_reaches_the_web_pods(renderings):
             assert closed and all(not p["spec"].get("ingress") for p in closed), workload
 
 
+def test_only_the_ingress_controller_reaches_the_proxy_and_the_ingress_reaches_it(renderings):
+    docs = renderings["production"]
+    proxy = _named(docs, "Deployment", "proxy")
+    labels = proxy["spec"]["template"]["metadata"]["labels"]
+    (container,) = proxy["spec"]["template"]["spec"]["containers"]
+    (policy,) = [p for p in _of_kind(docs, "NetworkPolicy") if _selects(p["spec"]["podSelector"], labels)]
+    (rule,) = policy["spec"]["ingress"]
+    assert [p["port"] for p in rule["ports"]] == [port["containerPort"] for port in container["ports"]]
+    (source,) = rule["from"]
+    assert source == {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
+    (ingress,) = _of_kind(docs, "Ingress")
+    assert ingress["spec"]["ingressClassName"] == "nginx"
+    assert ingress["spec"]["tls"][0]["hosts"] == [rule["host"] for rule in ingress["spec"]["rules"]]
+    config = _ConfigMap_data(docs, "blog-config")
+    assert set(ingress["spec"]["tls"][0]["hosts"]) <= set(config["DJANGO_ALLOWED_HOSTS"].split(","))
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    service = _named(docs, "Service", backend["name"])
+    assert backend["port"]["name"] in {port["name"] for port in service["spec"]["ports"]}
+    assert _selects(service["spec"]["selector"], labels)
+
+
 def _nginx_conf(docs: list[dict]) -> str:
     return _ConfigMap_data(docs, "blog-nginx")["default.conf"]
 
@@ -362,6 +389,12 @@ def test_the_proxy_runs_our_nginx_config_for_kubernetes(renderings):
         assert re.search(r"^resolver kube-dns\.kube-system\.svc\.cluster\.local ", conf, re.M)
         (retry,) = re.findall(r"^\s*proxy_next_upstream (.+);", conf, re.M)
         assert retry == "error timeout"  # never http_502/http_503: the blog's own 503 is final
+        # Trusted by the connection's own address (not the one real_ip derived), and the
+        # same ranges for the scheme and for the reader's address.
+        geo = conf[conf.index("geo $realip_remote_addr $blog_trusted_proxy {") :]
+        trusted = re.findall(r"^\s*([\d./]+) 1;", geo[: geo.index("}")], re.M)
+        assert trusted and trusted == re.findall(r"^set_real_ip_from ([\d./]+);", conf, re.M)
+        assert "real_ip_recursive on;" in conf
         # The upstream is the headless Service of the web pods, in the pods' namespace.
         (server,) = re.findall(r"^\s*server ([\w.-]+):(\d+) resolve;", conf, re.M)
         service = _named(docs, "Service", "web-pods")
@@ -449,28 +482,110 @@ def test_gunicorn_workers_follow_web_concurrency_or_the_cpu_limit(monkeypatch, t
     assert conf.workers == min(4, 2 * conf.cpus())
 
 
-def test_the_proxy_config_parses(renderings, tmp_path):
-    """`nginx -t` on the rendered config. Debian's nginx (1.22) predates the upstream
-    `resolve` parameter of the image's 1.28, so that one word and the cluster's names,
-    which do not resolve here, are swapped for loopback; everything else is parsed as is."""
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    conf = _nginx_conf(renderings["production"])
+def _local_nginx_conf(conf: str, tmp_path: Path, *, listen: int, upstream: int, trust_loopback: bool) -> Path:
+    """The rendered config for Debian's nginx (1.22) on loopback: it predates the upstream
+    `resolve` parameter of the image's 1.28, so that word goes, and the cluster's names,
+    which do not resolve here, become loopback. ``trust_loopback`` puts 127.0.0.1 where the
+    ingress controller's addresses are (nothing else changes)."""
     conf = re.sub(r" resolve;", ";", conf)
     conf = re.sub(r"\b[\w.-]+\.svc\.cluster\.local\b", "127.0.0.1", conf)
+    conf = re.sub(r"server 127\.0\.0\.1:\d+;", f"server 127.0.0.1:{upstream};", conf)
+    conf = re.sub(r"listen \d+ default_server;", f"listen 127.0.0.1:{listen} default_server;", conf)
+    conf = conf.replace("access_log /dev/stdout blog;", f"access_log {tmp_path}/access.log blog;")
+    if trust_loopback:
+        conf = conf.replace("    default 0;\n", "    default 0;\n    127.0.0.1/32 1;\n")
+        conf = conf.replace("real_ip_header", "set_real_ip_from 127.0.0.1/32;\nreal_ip_header")
     (tmp_path / "site.conf").write_text(conf)
     temp_paths = "\n".join(
         f"  {kind}_temp_path {tmp_path}/{kind};"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
-    (tmp_path / "nginx.conf").write_text(
+    main = tmp_path / "nginx.conf"
+    main.write_text(
         f"pid {tmp_path}/nginx.pid;\nerror_log stderr;\nevents {{}}\n"
         f"http {{\n{temp_paths}\n  include {tmp_path}/site.conf;\n}}\n"
     )
+    return main
+
+
+def _nginx(*args: str) -> list[str]:
+    return [shutil.which("nginx") or "/usr/sbin/nginx", *args]
+
+
+def test_the_proxy_config_parses(renderings, tmp_path):
+    """`nginx -t` on the rendered config (see _local_nginx_conf for what is swapped)."""
+    main = _local_nginx_conf(
+        _nginx_conf(renderings["production"]), tmp_path, listen=8080, upstream=8000, trust_loopback=False
+    )
     result = subprocess.run(
-        [nginx, "-t", "-q", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path), "-e", "stderr"],
+        _nginx("-t", "-q", "-c", str(main), "-p", str(tmp_path), "-e", "stderr"),
         capture_output=True,
         text=True,
         timeout=30,
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+class _Echo(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps(dict(self.headers)).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("from_ingress", [True, False])
+def test_the_proxy_believes_only_the_ingress_controller(renderings, tmp_path, from_ingress):
+    """Through the ingress controller, the reader's address and scheme are those it forwards
+    (a spoofed X-Forwarded-For entry before them is ignored); from anywhere else, neither."""
+    echo = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    threading.Thread(target=echo.serve_forever, daemon=True).start()
+    listen = _free_port()
+    main = _local_nginx_conf(
+        _nginx_conf(renderings["production"]),
+        tmp_path,
+        listen=listen,
+        upstream=echo.server_address[1],
+        trust_loopback=from_ingress,
+    )
+    nginx = subprocess.Popen(
+        _nginx("-c", str(main), "-p", str(tmp_path), "-e", "stderr", "-g", "daemon off; master_process off;"),
+        stderr=subprocess.PIPE,
+    )
+    try:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{listen}/",
+            headers={"X-Forwarded-For": "198.51.100.7, 203.0.113.9", "X-Forwarded-Proto": "https"},
+        )
+        for _attempt in range(100):  # until nginx listens (a few milliseconds)
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback
+                    seen = json.loads(response.read())
+                break
+            except urllib.error.URLError:
+                assert nginx.poll() is None, nginx.stderr.read().decode()
+                threading.Event().wait(0.05)
+        else:
+            pytest.fail("nginx did not answer")
+    finally:
+        nginx.terminate()
+        nginx.wait(timeout=10)
+        echo.shutdown()
+    if from_ingress:
+        assert seen["X-Real-IP"] == "203.0.113.9"
+        assert seen["X-Forwarded-Proto"] == "https"
+    else:
+        assert seen["X-Real-IP"] == "127.0.0.1"
+        assert seen["X-Forwarded-Proto"] == "http"
