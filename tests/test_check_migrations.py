@@ -9,8 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts/check_migrations.py"
+# Files and subprocesses only, the same on either backend: the embedded pass runs them once.
+pytestmark = pytest.mark.embedded_only
 
 INITIAL = """from django.db import migrations, models
 

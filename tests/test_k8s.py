@@ -32,6 +32,8 @@ K8S = ROOT / "deploy/k8s"
 # The versions README "Kubernetes" names: the oldest upstream still supports, and the newest.
 KUBERNETES_VERSIONS = ("1.35", "1.37")
 SECRET_KEYS = {"DJANGO_SECRET_KEY", "DATABASE_URL", "AWS_SECRET_ACCESS_KEY", "EMAIL_URL"}
+# Files and subprocesses only, the same on either backend: the embedded pass runs them once.
+pytestmark = pytest.mark.embedded_only
 
 
 def _load_all(text: str) -> list[dict]:
