@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.server
 import importlib.util
 import json
+import os
 import re
 import shutil
 import socket
@@ -46,7 +47,7 @@ def renderings(tmp_path_factory) -> dict[str, list[dict]]:
     copy of deploy/k8s whose secret.env is the committed example (an operator's own file
     never enters git)."""
     kubectl = shutil.which("kubectl")
-    assert kubectl, "kubectl is needed to render the manifests: scripts/system-deps --all installs it"
+    assert kubectl, "install kubectl to render the manifests (README, Kubernetes: Validation)"
     tree = tmp_path_factory.mktemp("k8s") / "k8s"
     shutil.copytree(K8S, tree, ignore=shutil.ignore_patterns("secret.env"))
     overlay = tree / "overlays/production"
@@ -118,7 +119,7 @@ def _compose_command(service: dict) -> str:
     return " ".join(command) if isinstance(command, list) else command
 
 
-def _ConfigMap_data(docs: list[dict], prefix: str) -> dict:
+def _configmap_data(docs: list[dict], prefix: str) -> dict:
     (config,) = [d for d in _of_kind(docs, "ConfigMap") if d["metadata"]["name"].startswith(prefix)]
     return config["data"]
 
@@ -211,7 +212,7 @@ def test_readiness_path_answers_while_the_database_is_down(client, monkeypatch):
 def test_env_keys_exist_in_env_example_and_secrets_stay_in_the_secret(renderings):
     documented = _documented_variables().keys()
     for name, docs in renderings.items():
-        config = _ConfigMap_data(docs, "blog-config")
+        config = _configmap_data(docs, "blog-config")
         assert set(config) <= documented, set(config) - documented
         assert not set(config) & SECRET_KEYS, name
         for _workload, _labels, spec in _pod_specs(docs):
@@ -222,7 +223,7 @@ def test_env_keys_exist_in_env_example_and_secrets_stay_in_the_secret(renderings
     (secret,) = _of_kind(renderings["production"], "Secret")
     assert set(secret["data"]) <= documented
     assert {"DJANGO_SECRET_KEY", "DATABASE_URL"} <= set(secret["data"])
-    config = _ConfigMap_data(renderings["production"], "blog-config")
+    config = _configmap_data(renderings["production"], "blog-config")
     assert config["DJANGO_ENV"] == "production"
     assert config["BLOG_MEDIA_STORAGE"] == "s3"  # object storage is the default on Kubernetes
     assert config["BLOG_MEDIA_URL"].startswith("https://")
@@ -365,7 +366,7 @@ def test_only_the_ingress_controller_reaches_the_proxy_and_the_ingress_reaches_i
     (ingress,) = _of_kind(docs, "Ingress")
     assert ingress["spec"]["ingressClassName"] == "nginx"
     assert ingress["spec"]["tls"][0]["hosts"] == [rule["host"] for rule in ingress["spec"]["rules"]]
-    config = _ConfigMap_data(docs, "blog-config")
+    config = _configmap_data(docs, "blog-config")
     assert set(ingress["spec"]["tls"][0]["hosts"]) <= set(config["DJANGO_ALLOWED_HOSTS"].split(","))
     backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
     service = _named(docs, "Service", backend["name"])
@@ -374,7 +375,7 @@ def test_only_the_ingress_controller_reaches_the_proxy_and_the_ingress_reaches_i
 
 
 def _nginx_conf(docs: list[dict]) -> str:
-    return _ConfigMap_data(docs, "blog-nginx")["default.conf"]
+    return _configmap_data(docs, "blog-nginx")["default.conf"]
 
 
 def _directives(conf: str, location: str, name: str) -> list[str]:
@@ -421,7 +422,7 @@ def test_media_volume_alternative_is_shared_read_write_many(renderings):
     docs = renderings["rwx-media"]
     (claim,) = _of_kind(docs, "PersistentVolumeClaim")
     assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
-    config = _ConfigMap_data(docs, "blog-config")
+    config = _configmap_data(docs, "blog-config")
     assert config["BLOG_MEDIA_STORAGE"] == "filesystem"
 
     def mount(workload: str) -> dict:
@@ -480,7 +481,7 @@ def test_gunicorn_workers_follow_web_concurrency_or_the_cpu_limit(monkeypatch, t
     cpu_max.write_text("150000 100000\n")  # a limit of 1.5 CPUs
     assert conf.cpus(str(cpu_max)) == 2
     cpu_max.write_text("max 100000\n")  # no limit: the CPUs this process may run on
-    assert conf.cpus(str(cpu_max)) == len(__import__("os").sched_getaffinity(0))
+    assert conf.cpus(str(cpu_max)) == len(os.sched_getaffinity(0))
     assert conf.workers == min(4, 2 * conf.cpus())
 
 
