@@ -330,6 +330,7 @@ def test_web_scales_and_survives_disruptions(renderings):
     assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}
     assert 1 <= budget["spec"]["minAvailable"] < hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
     assert web["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    assert "replicas" not in web["spec"]  # the autoscaler's count survives every apply
 
 
 def test_only_the_proxy_reaches_the_web_pods(renderings):
