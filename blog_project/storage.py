@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from botocore.config import Config
 from django.core.exceptions import SuspiciousFileOperation
 from storages.backends.s3 import S3Storage
 
@@ -29,6 +30,21 @@ CONTENT_TYPES = {
     ".webp": "image/webp",
 }
 CACHE_CONTROL = "public, max-age=2592000"  # nginx: expires 30d
+# An upload waits seconds, not botocore's minutes, for a store that is down or hung.
+TIMEOUTS = Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 2, "mode": "standard"})
+
+
+def bucket_problem(storage: S3Storage) -> str | None:
+    """One line if the bucket cannot be reached with these settings and keys, else None."""
+    try:
+        storage.connection.meta.client.head_bucket(Bucket=storage.bucket_name)
+    except Exception as exc:
+        where = storage.endpoint_url or "AWS"
+        return (
+            f"The media bucket {storage.bucket_name!r} at {where} cannot be used: {exc} "
+            "(check BLOG_S3_BUCKET, BLOG_S3_ENDPOINT_URL, BLOG_S3_REGION and the keys)."
+        )
+    return None
 
 
 def object_parameters(name: str) -> dict[str, str]:
@@ -45,5 +61,9 @@ def object_parameters(name: str) -> dict[str, str]:
 
 
 class MediaS3Storage(S3Storage):
+    def __init__(self, **options) -> None:
+        super().__init__(**options)
+        self.client_config = self.client_config.merge(TIMEOUTS)
+
     def get_object_parameters(self, name: str) -> dict:
         return {**super().get_object_parameters(name), **object_parameters(name)}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -26,6 +27,7 @@ from PIL import Image
 
 from articles.models import Article, MediaFile
 from articles.tests.factories import ArticleFactory
+from blog_project.checks import check_media_bucket
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
@@ -102,6 +104,7 @@ def bucket(s3_endpoint, settings, tmp_path):
     settings.STORAGES = {**settings.STORAGES, "default": configured["default"]}
     settings.MEDIA_URL = configured["MEDIA_URL"]
     settings.MEDIA_ROOT = tmp_path / "not-used"
+    settings.BLOG_MEDIA_STORAGE = "s3"
     client.media_url = configured["MEDIA_URL"]
     client.bucket = name
     return client
@@ -204,3 +207,29 @@ def test_seed_demo_writes_its_images_to_the_bucket(bucket):
     # A second run finds them there and writes nothing new.
     call_command("seed_demo", "--articles", "1", verbosity=0)
     assert len(_keys(bucket)) == 4
+
+
+@pytest.mark.django_db
+def test_the_start_up_check_finds_the_bucket(bucket, settings):
+    assert check_media_bucket() == []
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            **settings.STORAGES["default"],
+            "OPTIONS": {**settings.STORAGES["default"]["OPTIONS"], "bucket_name": "no-such-bucket"},
+        },
+    }
+    (warning,) = check_media_bucket()
+    assert warning.id == "blog.W002"
+    assert "The media bucket 'no-such-bucket' at http://127.0.0.1:" in warning.msg
+
+
+def test_the_start_up_check_names_a_store_that_does_not_answer(settings, tmp_path):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    configured = _settings_from_environment(tmp_path, _s3_env(endpoint, "blog"))
+    settings.STORAGES = {**settings.STORAGES, "default": configured["default"]}
+    settings.BLOG_MEDIA_STORAGE = "s3"
+    (warning,) = check_media_bucket()
+    assert f"The media bucket 'blog' at {endpoint} cannot be used" in warning.msg
