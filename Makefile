@@ -80,6 +80,8 @@ lint: install-dev
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
+	$(VENV)/bin/yamllint --strict .
+	$(PY) scripts/check_migrations.py
 
 format: install-dev
 	$(VENV)/bin/ruff format .

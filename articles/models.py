@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import zoneinfo
 
@@ -691,10 +692,11 @@ class MediaFile(models.Model):
         return self.usages.exists() or self.featured_in.exists()
 
 
-# An uploaded file referenced from rendered HTML: src="/media/uploads/..." (or absolute).
-_MEDIA_REFERENCE = re.compile(
-    r'(?:src|href)="(?:https?://[^/"]+)?' + re.escape(settings.MEDIA_URL) + r'([^"?#]+)'
-)
+@functools.lru_cache(maxsize=4)
+def _media_reference(media_url: str) -> re.Pattern:
+    """An uploaded file referenced from rendered HTML: src="/media/uploads/..." (or absolute),
+    or under an absolute MEDIA_URL (object storage: src="https://media.example.com/uploads/...")."""
+    return re.compile(r'(?:src|href)="(?:https?://[^/"]+)?' + re.escape(media_url) + r'([^"?#]+)')
 
 
 class MediaUsage(models.Model):
@@ -730,7 +732,7 @@ class MediaUsage(models.Model):
         """Record the media files the owner's body shows now (a few queries per save)."""
         owner = {"article": article} if article is not None else {"page": page}
         body_html = (article or page).body_html
-        names = set(_MEDIA_REFERENCE.findall(body_html))
+        names = set(_media_reference(settings.MEDIA_URL).findall(body_html))
         wanted = (
             set(MediaFile.objects.filter(file__in=names).values_list("pk", flat=True)) if names else set()
         )

@@ -8,6 +8,8 @@ site that starts and then fails page by page.
 - blog.W001: in production, a Redis in REDIS_URL / STATS_REDIS_URL / CELERY_BROKER_URL that
   does not answer. A warning: the blog serves pages without Redis (a replica restarted
   during a Redis outage must come up), but the operator should know at once.
+- blog.W002: with BLOG_MEDIA_STORAGE=s3, a bucket that cannot be reached or read with the
+  configured keys. A warning too: pages are served, uploads fail until it is fixed.
 
 They run with ``manage.py check --database default`` and ``migrate`` (Django's database
 checks), and before gunicorn starts its workers (``deploy/gunicorn.conf.py`` calls
@@ -91,10 +93,23 @@ def check_redis(app_configs=None, **kwargs) -> list:
     return [Warning(problem, hint=hint, id="blog.W001") for problem in redis_problems()]
 
 
+@register()
+def check_media_bucket(app_configs=None, **kwargs) -> list:
+    if getattr(settings, "BLOG_MEDIA_STORAGE", "filesystem") != "s3":
+        return []
+    from django.core.files.storage import default_storage
+
+    from .storage import bucket_problem
+
+    problem = bucket_problem(default_storage)
+    hint = "Pages and their images are served; uploads in the editor fail until it is fixed."
+    return [Warning(problem, hint=hint, id="blog.W002")] if problem else []
+
+
 def startup_report() -> tuple[list[str], list[str]]:
     """(errors, warnings) as single lines, for a process about to serve (gunicorn)."""
     errors = [message.msg for message in check_database(databases=[DB_ALIAS])]
-    warnings = [message.msg for message in check_redis()]
+    warnings = [message.msg for message in check_redis() + check_media_bucket()]
     for connection in connections.all(initialized_only=True):
         connection.close()  # the server process forks its workers after this
     return errors, warnings

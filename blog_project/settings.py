@@ -340,6 +340,44 @@ SERVE_MEDIA = env.bool("BLOG_SERVE_MEDIA", default=not IS_PRODUCTION)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# --- Media on S3-compatible object storage (README "Kubernetes") ----------------------
+# Pods on several nodes cannot share MEDIA_ROOT (a ReadWriteOnce volume fails with
+# Multi-Attach): BLOG_MEDIA_STORAGE=s3 keeps uploads in a bucket, written through
+# default_storage and fetched by readers from BLOG_MEDIA_URL (the bucket's public origin or
+# a CDN in front of it). blog_project/storage.py sets the headers our nginx sets on /media/
+# as far as object storage can keep them.
+BLOG_MEDIA_STORAGE = env.str("BLOG_MEDIA_STORAGE", default="filesystem")
+MEDIA_URL = env.str("BLOG_MEDIA_URL", default=MEDIA_URL)
+if BLOG_MEDIA_STORAGE == "s3":
+    _media_origin = urlsplit(MEDIA_URL)
+    if _media_origin.scheme not in ("http", "https") or not MEDIA_URL.endswith("/"):
+        raise ImproperlyConfigured(
+            f"BLOG_MEDIA_URL={MEDIA_URL!r}: with BLOG_MEDIA_STORAGE=s3 it must be the absolute URL "
+            "readers fetch the bucket from, ending in a slash, e.g. https://media.example.com/."
+        )
+    STORAGES["default"] = {
+        "BACKEND": "blog_project.storage.MediaS3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("BLOG_S3_BUCKET"),
+            "endpoint_url": env.str("BLOG_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("BLOG_S3_REGION", default="") or None,
+            # Empty: boto3's own chain (instance or pod identity, ~/.aws).
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "addressing_style": env.str("BLOG_S3_ADDRESSING_STYLE", default="") or None,
+            # Public, unsigned URLs under BLOG_MEDIA_URL: the same in every rendered page,
+            # so cached pages and body_html stay valid.
+            "custom_domain": _media_origin.netloc + _media_origin.path.rstrip("/"),
+            "url_protocol": f"{_media_origin.scheme}:",
+            "querystring_auth": False,
+            "file_overwrite": False,
+            "default_acl": None,
+        },
+    }
+    SERVE_MEDIA = False
+elif BLOG_MEDIA_STORAGE != "filesystem":
+    raise ImproperlyConfigured(f"BLOG_MEDIA_STORAGE={BLOG_MEDIA_STORAGE!r}: expected filesystem or s3.")
+
 # --- Markdown editor (django-markdownx) -----------------------------------------------
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "articles.markdown.markdownify"
 MARKDOWNX_URLS_PATH = "/editor/markdownify/"

@@ -6,15 +6,35 @@ from the environment (listed in .env.example).
 """
 
 import gc
+import math
 import multiprocessing
 import os
+from pathlib import Path
 
 # A web request never waits longer than this for one database query (a hung MariaDB): the
 # reader gets the 503 page before the worker timeout. Read by the settings.
 os.environ.setdefault("DATABASE_READ_TIMEOUT", "20")
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("WEB_CONCURRENCY", min(4, multiprocessing.cpu_count() * 2)))
+
+
+def cpus(cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
+    """CPUs this process may use: the container's CPU limit (cgroup v2 cpu.max) or affinity,
+    not the node's count, which a pod limited to one core on a 64-core node would report."""
+    try:
+        quota, period = Path(cpu_max).read_text().split()
+        if quota != "max":
+            return max(1, math.ceil(int(quota) / int(period)))
+    except (OSError, ValueError):
+        pass
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return multiprocessing.cpu_count()
+
+
+# Set WEB_CONCURRENCY explicitly where the CPU is shared or limited (deploy/k8s sets it).
+workers = int(os.environ.get("WEB_CONCURRENCY") or min(4, cpus() * 2))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 worker_class = "sync" if threads == 1 else "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

@@ -9,16 +9,17 @@ same seed always gives the same blog; dates count back from the start of today.
 
 from __future__ import annotations
 
+import io
 import random
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 from django.utils import timezone
@@ -30,6 +31,7 @@ from articles.management import demo_content as content
 from articles.models import Article, Category, Page, SidebarWidget, SiteSettings, Tag
 
 DEMO_USERNAME = "demo"
+DEMO_MEDIA_FOLDER = "demo"
 HISTORY_DAYS = 425  # about 14 months
 # Positions with a special role (only those below --articles exist).
 PINNED, SCHEDULED, DRAFTS = 0, 3, (4, 7)
@@ -58,7 +60,7 @@ class Command(BaseCommand):
         if not 0 <= articles <= 10_000:
             raise CommandError("--articles must be between 0 and 10000.")
         rng = random.Random(seed)  # noqa: S311 - reproducible demo text, not security
-        images = _write_images(Path(settings.MEDIA_ROOT) / "demo")
+        images = _write_images()
         plans = [_plan_article(index, articles, rng, images) for index in range(articles)]
         written = 0
         with (
@@ -82,7 +84,7 @@ class Command(BaseCommand):
                     f"Demo blog ready: {len(plans)} articles ({written} written, "
                     f"{len(plans) - written} unchanged), {len(content.CATEGORIES)} categories, "
                     f"{len(content.TAGS)} tags, {len(content.PAGES)} pages, {len(content.WIDGETS)} widgets. "
-                    f"Images in {Path(settings.MEDIA_ROOT) / 'demo'}."
+                    f"Images under {default_storage.url(DEMO_MEDIA_FOLDER + '/')}."
                 )
             )
 
@@ -151,7 +153,9 @@ def _plan_article(index: int, total: int, rng: random.Random, images: list[str])
     slug = slugify(title, allow_unicode=True)[:190]
 
     if index == PINNED:
-        summary, body = content.TOUR_SUMMARY, content.TOUR_BODY
+        # The tour names its image under /media/; media may be served from elsewhere.
+        summary = content.TOUR_SUMMARY
+        body = content.TOUR_BODY.replace(f"(/media/{DEMO_MEDIA_FOLDER}/", f"({images[0].rsplit('/', 1)[0]}/")
     else:
         voice = content.CHINESE if chinese else content.ENGLISH
         summary, body = _compose_body(topic, voice=voice, rng=rng, images=images)
@@ -275,9 +279,10 @@ def _seed_widgets() -> None:
         )
 
 
-def _write_images(folder: Path) -> list[str]:
-    """Draw the demo images (small, deterministic) unless they are there already."""
-    folder.mkdir(parents=True, exist_ok=True)
+def _write_images() -> list[str]:
+    """Draw the demo images (small, deterministic) into the media storage unless they are
+    there already; their URLs. Through default_storage, so they land where uploads do (a
+    bucket on Kubernetes, MEDIA_ROOT otherwise)."""
     drawers = {
         "mountains.webp": _mountains,
         "latency-chart.png": _chart,
@@ -286,11 +291,16 @@ def _write_images(folder: Path) -> list[str]:
     }
     urls = []
     for name, _english, _chinese in content.IMAGES:
-        path = folder / name
-        if not path.exists():
+        stored = f"{DEMO_MEDIA_FOLDER}/{name}"
+        if not default_storage.exists(stored):
+            buffer = io.BytesIO()
             image = drawers[name]()
-            image.save(path, quality=80) if name.endswith(".webp") else image.save(path, optimize=True)
-        urls.append(f"{settings.MEDIA_URL}demo/{name}")
+            if name.endswith(".webp"):
+                image.save(buffer, format="WEBP", quality=80)
+            else:
+                image.save(buffer, format="PNG", optimize=True)
+            default_storage.save(stored, ContentFile(buffer.getvalue()))
+        urls.append(default_storage.url(stored))
     return urls
 
 
