@@ -25,6 +25,7 @@ from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -145,6 +146,10 @@ class OptimisticLockFormMixin:
     typed, a message naming who saved when and a link to the newer version; the hidden
     field then carries the newer stamp, so saving again (after comparing) replaces it on
     purpose. A post without the field (not from the form) is not checked."""
+
+    @cached_property
+    def changed_data(self) -> list[str]:
+        return [name for name in super().changed_data if name != "lock_token"]  # not an edit
 
     def _init_lock(self) -> None:
         self.fields["lock_token"].initial = lock_token_of(self.instance)
