@@ -17,6 +17,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -163,7 +164,10 @@ class OptimisticLockFormMixin:
         model = type(self.instance)
         # Locked until this save commits (the admin's view is atomic), so two saves in
         # the same instant cannot both pass.
-        stored = model._default_manager.select_for_update().filter(pk=self.instance.pk).first()
+        rows = model._default_manager.filter(pk=self.instance.pk)
+        if transaction.get_connection().in_atomic_block:  # not in the preview, which saves nothing
+            rows = rows.select_for_update()
+        stored = rows.first()
         if stored is None or lock_token_of(stored) == posted:
             return
         latest = revisions.versions_of(stored).first()

@@ -490,3 +490,12 @@ def test_a_mangled_lock_token_is_a_clear_refusal_not_an_error(client, editor):
     response = client.post(url, form_data(article, title="New", lock_token="x" * 5000))
     assert response.status_code == 200 and "Nothing was saved" in response.content.decode()
     assert Article.objects.get(pk=article.pk).title == "Kept"
+
+
+def test_the_preview_renders_a_stale_form_and_is_closed_to_staff_without_a_role(client, editor):
+    article = ArticleFactory(author=editor, title="Previewed")
+    client.force_login(editor)
+    response = client.post(f"{ARTICLES}preview/", form_data(article, body="Fresh *text*", lock_token="stale"))
+    assert response.status_code == 200 and "<em>text</em>" in response.content.decode()
+    client.force_login(UserFactory(is_staff=True))
+    assert client.post(f"{ARTICLES}preview/", form_data(article)).status_code == 403
