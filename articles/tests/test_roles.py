@@ -256,8 +256,8 @@ def test_an_editor_edits_anyones_article_and_picks_any_staff_author(client, edit
     response = client.post(f"{ARTICLES}{theirs.pk}/change/", form_data(theirs, _continue="", _publish="1"))
     assert response.status_code == 302
     assert Article.objects.get(pk=theirs.pk).is_public
-    forged = form_data(theirs, author=reader.pk)
-    assert client.post(f"{ARTICLES}{theirs.pk}/change/", forged).status_code == 200  # not a choice
+    forged = client.post(f"{ARTICLES}{theirs.pk}/change/", form_data(theirs, author=reader.pk))
+    assert list(forged.context["adminform"].form.errors) == ["author"]  # not a choice
     assert Article.objects.get(pk=theirs.pk).author == contributor
 
 
@@ -499,3 +499,23 @@ def test_the_preview_renders_a_stale_form_and_is_closed_to_staff_without_a_role(
     assert response.status_code == 200 and "<em>text</em>" in response.content.decode()
     client.force_login(UserFactory(is_staff=True))
     assert client.post(f"{ARTICLES}preview/", form_data(article)).status_code == 403
+
+
+def test_a_contributor_picks_a_featured_image_only_from_their_own_uploads(client, contributor):
+    theirs = MediaFile.objects.create(file="uploads/theirs.png", uploaded_by=UserFactory(), width=1, height=1)
+    mine = MediaFile.objects.create(file="uploads/mine.png", uploaded_by=contributor, width=1, height=1)
+    draft = DraftFactory(author=contributor)
+    client.force_login(contributor)
+    url = f"{ARTICLES}{draft.pk}/change/"
+    refused = client.post(url, form_data(draft, featured_image=theirs.pk))
+    assert list(refused.context["adminform"].form.errors) == ["featured_image"]  # not a choice
+    assert Article.objects.get(pk=draft.pk).featured_image is None
+    assert client.post(url, form_data(draft, featured_image=mine.pk)).status_code == 302
+    assert Article.objects.get(pk=draft.pk).featured_image == mine
+
+
+def test_editors_see_the_traffic_authors_do_not(client, author, editor):
+    client.force_login(author)
+    assert client.get("/admin/stats/dailystat/").status_code == 403
+    client.force_login(editor)
+    assert client.get("/admin/stats/dailystat/").status_code == 200
