@@ -20,13 +20,13 @@ import smtplib
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import ngettext
 
-from blog_project.breaker import BreakerOpen, breaker
+from blog_project.breaker import breaker
 
 from . import roles
 from .models import Article
@@ -44,7 +44,7 @@ def mail_mode() -> str:
     return mode if mode in MAIL_MODES else "now"
 
 
-def pending_review() -> Article.objects.__class__:
+def pending_review() -> QuerySet[Article]:
     return Article.objects.filter(status=Article.Status.DRAFT, review_requested_at__isnull=False)
 
 
@@ -97,13 +97,15 @@ def review_mail_queue() -> None:
         log.warning("Review mail not queued (the broker is down); the daily digest sends it.")
 
 
+# The admin's form marks the article (``mark_*``) and saves it; the admin queues the mail
+# on commit of a submission (``review_mail_queue``).
+
+
 def mark_submitted(article: Article) -> None:
-    """Called by the form of a draft submitted for review (saved by the admin after)."""
     article.status = Article.Status.DRAFT
     article.review_requested_at = timezone.now()
     article.review_told_at = None
     article.review_note = ""
-    transaction.on_commit(review_mail_queue)
 
 
 def mark_sent_back(article: Article, *, note: str) -> None:
@@ -118,6 +120,3 @@ def mark_reviewed(article: Article) -> None:
     article.review_requested_at = None
     article.review_told_at = None
     article.review_note = ""
-
-
-__all__ = ["BreakerOpen", "mark_reviewed", "mark_sent_back", "mark_submitted", "review_mail_send"]

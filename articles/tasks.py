@@ -6,6 +6,8 @@ import logging
 
 from celery import shared_task
 
+from blog_project.breaker import BreakerOpen
+
 from . import review
 
 log = logging.getLogger(__name__)
@@ -17,6 +19,6 @@ def send_review_mail() -> bool:
     submission, and daily for what could not go then or when the site wants a digest)."""
     try:
         return review.review_mail_send()
-    except (*review.SEND_ERRORS, review.BreakerOpen) as exc:
+    except (*review.SEND_ERRORS, BreakerOpen) as exc:
         log.warning("Review mail not sent (the next run sends it): %r", exc)
         return False
