@@ -1,5 +1,6 @@
-"""In Chromium: a contributor writes a draft, finds no Publish button and submits it for
-review; an editor finds it under "Pending review" and publishes it; a reader reads it."""
+"""In Chromium: a contributor writes a draft, finds no Publish button (and a forged one is
+refused) and submits it for review; an editor finds it under "Pending review" and
+publishes it; a reader reads it."""
 
 import pytest
 from django.contrib.auth.models import Group
@@ -54,6 +55,16 @@ def test_a_contributor_submits_for_review_and_an_editor_publishes(live_server, t
     expect(page.locator("input[name=_publish]")).to_have_count(0)
     article = Article.objects.get(title="A guest post")
     assert article.status == Article.Status.DRAFT and article.review_requested_at is not None
+
+    # "Publish now" forged from the contributor's own session: 403, nothing changed.
+    form = {
+        name: page.input_value(f"[name={name}]")
+        for name in ("csrfmiddlewaretoken", "title", "slug", "body", "category", "author", "source")
+    }
+    forged = context.request.post(page.url, form={**form, "title": "Forged", "_publish": "1"})
+    assert forged.status == 403 and "CSRF" not in forged.text()  # refused for the role
+    article.refresh_from_db()
+    assert (article.title, article.status) == ("A guest post", Article.Status.DRAFT)
 
     context.clear_cookies()
     log_in(page, live_server, "edith", "/admin/articles/article/?status__exact=pending")
