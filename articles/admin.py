@@ -191,6 +191,17 @@ class ArticleAdmin(EditorAdminMixin, MarkdownAdminMixin, LargeListAdminMixin, ad
     def has_publish_permission(self, request: HttpRequest) -> bool:
         return roles.may_publish(request.user)
 
+    # Recovering a deleted article (django-reversion) brings back anyone's, as it was.
+    def recoverlist_view(self, request: HttpRequest, extra_context=None):
+        if not roles.sees_all_articles(request.user):
+            raise PermissionDenied
+        return super().recoverlist_view(request, extra_context)
+
+    def recover_view(self, request: HttpRequest, version_id, extra_context=None):
+        if not roles.sees_all_articles(request.user):
+            raise PermissionDenied
+        return super().recover_view(request, version_id, extra_context)
+
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
         if db_field.name == "author":
             kwargs["queryset"] = roles.author_choices(request.user)

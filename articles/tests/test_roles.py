@@ -519,3 +519,22 @@ def test_editors_see_the_traffic_authors_do_not(client, author, editor):
     assert client.get("/admin/stats/dailystat/").status_code == 403
     client.force_login(editor)
     assert client.get("/admin/stats/dailystat/").status_code == 200
+
+
+def test_reversions_own_revert_and_recover_cannot_go_around_the_roles(client, contributor, editor):
+    """django-reversion's revert form would put back the status too (a contributor's live
+    article back to draft); its recovery of deleted articles is for editors."""
+    article = DraftFactory(author=contributor, title="Draft")
+    client.force_login(contributor)
+    client.post(f"{ARTICLES}{article.pk}/change/", form_data(article, body="First"))
+    Article.objects.filter(pk=article.pk).update(status=Article.Status.PUBLISHED)  # an editor published it
+    version = client.get(f"{ARTICLES}{article.pk}/history/").context["rows"][0]["version"]
+    revert = f"{ARTICLES}{article.pk}/history/{version.pk}/"
+    assert client.post(revert, form_data(article, title="Reverted", _draft="1")).status_code == 405
+    article.refresh_from_db()
+    assert (article.status, article.title) == (Article.Status.PUBLISHED, "Draft")
+    assert client.get(revert).url == f"{ARTICLES}{article.pk}/history/{version.pk}/compare/"
+    assert client.get(f"{ARTICLES}recover/").status_code == 403
+    assert client.get(f"{ARTICLES}recover/{version.pk}/").status_code == 403
+    client.force_login(editor)
+    assert client.get(f"{ARTICLES}recover/").status_code == 200
