@@ -84,8 +84,9 @@ def upload(request: HttpRequest) -> JsonResponse:
         return _refused()
     if not request.user.has_perm("articles.add_mediafile"):
         # Not a keeper of the library: only into an article the user may edit (the form's
-        # upload URL names it: ?kind=article&object_id=<id>, empty for a new one).
-        kind, raw_id = request.GET.get("kind", ""), request.GET.get("object_id", "") or "0"
+        # upload URL names it: ?kind=article&object_id=<id>, empty for a new one; or the post).
+        source = request.GET if "kind" in request.GET else request.POST
+        kind, raw_id = source.get("kind", ""), source.get("object_id", "") or "0"
         if kind not in ("article", "page") or not raw_id.isdigit() or len(raw_id) > 18:
             return _refused()
         if not may_write(request.user, autosaves.AutosaveTarget(kind=kind, object_id=int(raw_id))):

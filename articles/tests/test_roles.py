@@ -201,6 +201,8 @@ def test_a_contributor_uploads_only_into_their_own_articles(client, contributor,
     assert (
         client.post("/editor/upload/?kind=article&object_id=", {"image": png()}).status_code == 200
     )  # new one
+    other_in_post = {"image": png(), "kind": "article", "object_id": other.pk}
+    assert client.post("/editor/upload/", other_in_post).status_code == 403
     assert MediaFile.objects.filter(uploaded_by=contributor).count() == 2
     # The library: no admin screen, and the editor's dialog lists only their own uploads.
     MediaFile.objects.create(file="uploads/x.png", uploaded_by=UserFactory(), width=1, height=1)
