@@ -540,3 +540,19 @@ def test_reversions_own_revert_and_recover_cannot_go_around_the_roles(client, co
     assert client.get(f"{ARTICLES}recover/{version.pk}/").status_code == 403
     client.force_login(editor)
     assert client.get(f"{ARTICLES}recover/").status_code == 200
+
+
+@pytest.mark.parametrize("role", [roles.CONTRIBUTOR, roles.AUTHOR, roles.EDITOR, roles.ADMINISTRATOR])
+def test_every_role_finds_its_writing_room(client, role):
+    user = member(role, username=f"someone-{role.lower()}")
+    own = DraftFactory(author=user)
+    client.force_login(user)
+    for url in (
+        "/admin/",
+        ARTICLES,
+        f"{ARTICLES}add/",
+        f"{ARTICLES}{own.pk}/change/",
+        f"{ARTICLES}{own.pk}/history/",
+    ):
+        assert client.get(url).status_code == 200, url
+    assert client.get(ARTICLES, {"status__exact": "pending", "q": "x"}).status_code == 200
