@@ -1,17 +1,23 @@
+import json
+
 import reversion
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
-from django.core.exceptions import ValidationError
-from django.db import models
+from django.contrib.admin.models import LogEntry
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from markdownx.models import MarkdownxField
 
-from . import live
+from . import live, review, roles
 from .admin_editor import (
     ArticleAdminForm,
     EditorAdminMixin,
@@ -19,6 +25,7 @@ from .admin_editor import (
     MediaFileAdmin,
     PageAdminForm,
     PublicationStatusFilter,
+    editor_action,
 )
 from .admin_site import restrict_advanced_apps
 from .adminlists import IndexedChangeList, LargeListAdminMixin
@@ -118,7 +125,7 @@ class ArticleAdmin(EditorAdminMixin, MarkdownAdminMixin, LargeListAdminMixin, ad
     autosave_kind = "article"
     # Status is set by the buttons (Publish now, Schedule, Save draft), not picked from a list.
     fieldsets = (
-        (None, {"fields": ("title", "slug", "body", "summary_is_auto", "summary")}),
+        (None, {"fields": ("title", "slug", "body", "summary_is_auto", "summary", "lock_token")}),
         (
             _("Publishing"),
             {
@@ -161,10 +168,136 @@ class ArticleAdmin(EditorAdminMixin, MarkdownAdminMixin, LargeListAdminMixin, ad
     def get_changeform_initial_data(self, request: HttpRequest) -> dict:
         return {**super().get_changeform_initial_data(request), "author": request.user.pk}
 
+    # --- Roles (articles/roles.py): what each user may see, change and publish ------------
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
+        return roles.articles_visible_to(request.user, super().get_queryset(request))
+
+    def has_view_permission(self, request: HttpRequest, obj: Article | None = None) -> bool:
+        if obj is not None and not roles.may_view_article(request.user, obj):
+            return False
+        return super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Article | None = None) -> bool:
+        if obj is not None and not roles.may_change_article(request.user, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Article | None = None) -> bool:
+        if obj is not None and not roles.may_change_article(request.user, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        return roles.may_publish(request.user)
+
+    # Recovering a deleted article (django-reversion) brings back anyone's, as it was.
+    def recoverlist_view(self, request: HttpRequest, extra_context=None):
+        if not roles.sees_all_articles(request.user):
+            raise PermissionDenied
+        return super().recoverlist_view(request, extra_context)
+
+    def recover_view(self, request: HttpRequest, version_id, extra_context=None):
+        if not roles.sees_all_articles(request.user):
+            raise PermissionDenied
+        return super().recover_view(request, version_id, extra_context)
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "author":
+            kwargs["queryset"] = roles.author_choices(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_form(self, request: HttpRequest, obj: Article | None = None, change: bool = False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None and "author" in form.base_fields:  # the author it has stays a choice
+            field = form.base_fields["author"]
+            field.queryset = roles.author_choices(request.user, current_author_id=obj.author_id)
+        return form
+
+    def _refuse_what_the_role_may_not(self, request: HttpRequest, object_id) -> None:
+        """A forged button (Publish now, Schedule, Back to draft, Send back) is refused with
+        403 before anything is read from the form; the admin's own checks cover the rest."""
+        action = editor_action(request.POST)
+        obj = self.get_object(request, unquote(object_id)) if object_id else None
+        user = request.user
+        if action in ("_publish", "_schedule"):
+            allowed = roles.may_publish(user) if obj is None else roles.may_publish_article(user, obj)
+        elif action == "_draft" and obj is not None and obj.status == Article.Status.PUBLISHED:
+            allowed = roles.may_publish_article(user, obj)  # unpublishing
+        elif action == "_send_back":
+            allowed = obj is not None and roles.may_review(user) and obj.review_requested_at is not None
+        elif action == "_submit_review":
+            allowed = obj is None or obj.status == Article.Status.DRAFT
+        else:
+            return
+        if not allowed:
+            raise PermissionDenied
+
+    def changeform_view(self, request: HttpRequest, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST":
+            self._refuse_what_the_role_may_not(request, object_id)
+        obj = self.get_object(request, unquote(object_id)) if object_id else None
+        if request.method == "GET" and obj is not None and obj.review_note and not obj.review_requested_at:
+            note = gettext("Sent back by the editor: %(note)s") % {"note": obj.review_note}
+            self.message_user(request, note, messages.WARNING)
+        extra = {
+            "editor_can_publish": roles.may_publish(request.user)
+            if obj is None
+            else roles.may_publish_article(request.user, obj),
+            "editor_can_review": roles.may_review(request.user),
+            "editor_pending_review": obj is not None and obj.review_requested_at is not None,
+            **(extra_context or {}),
+        }
+        return super().changeform_view(request, object_id, form_url, extra)
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        publishing = request.POST.get("action") in ("publish_selected", "unpublish_selected")
+        if request.method == "POST" and publishing and not roles.may_publish(request.user):
+            raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
+    def save_model(self, request: HttpRequest, obj: Article, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if editor_action(request.POST) == "_submit_review":
+            transaction.on_commit(review.review_mail_queue)
+
+    # --- History in words -----------------------------------------------------------------
+
+    def construct_change_message(self, request: HttpRequest, form, formsets, add: bool):
+        message = super().construct_change_message(request, form, formsets, add)
+        words = self._what_happened(request, form)
+        if not words:
+            return message
+        fields = LogEntry(change_message=json.dumps(message)).get_change_message() if message else ""
+        if fields in (gettext("No fields changed."), gettext("Added.")):
+            fields = ""
+        return " ".join(part for part in (words, fields) if part)
+
+    @staticmethod
+    def _what_happened(request: HttpRequest, form) -> str:
+        article, action = form.instance, editor_action(request.POST)
+        if action == "_publish" and not getattr(form, "loaded_public", False):
+            return gettext("Published.")
+        if action == "_schedule":
+            when = date_format(timezone.localtime(article.published_at), "DATETIME_FORMAT")
+            zone = timezone.get_current_timezone_name()
+            return gettext("Scheduled for %(when)s (%(zone)s).") % {"when": when, "zone": zone}
+        if action == "_draft" and getattr(form, "loaded_status", None) == Article.Status.PUBLISHED:
+            return gettext("Unpublished.")
+        if action == "_submit_review":
+            return gettext("Submitted for review.")
+        if action == "_send_back":
+            if article.review_note:
+                return gettext("Sent back: %(note)s") % {"note": article.review_note}
+            return gettext("Sent back.")
+        return ""
+
     @admin.display(description=_("status"), ordering="status")
     def status_label(self, article: Article) -> str:
         if article.is_scheduled:
             return _("Scheduled")
+        if article.review_requested_at is not None and article.status == Article.Status.DRAFT:
+            return _("Pending review")
         return article.get_status_display()
 
     @admin.display(description=_("views"), ordering="view_count")
@@ -182,7 +315,7 @@ class ArticleAdmin(EditorAdminMixin, MarkdownAdminMixin, LargeListAdminMixin, ad
             '<a href="{}" target="_blank" rel="noopener">{}</a>', article.get_absolute_url(), label
         )
 
-    @admin.action(description=_("Publish selected articles now"), permissions=["change"])
+    @admin.action(description=_("Publish selected articles now"), permissions=["publish"])
     def publish_selected(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         with reversion.create_revision():
             reversion.set_user(request.user)
@@ -194,7 +327,7 @@ class ArticleAdmin(EditorAdminMixin, MarkdownAdminMixin, LargeListAdminMixin, ad
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Unpublish selected articles (back to draft)"), permissions=["change"])
+    @admin.action(description=_("Unpublish selected articles (back to draft)"), permissions=["publish"])
     def unpublish_selected(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         with reversion.create_revision():
             reversion.set_user(request.user)

@@ -17,6 +17,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -25,6 +26,7 @@ from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -33,12 +35,12 @@ from reversion.admin import VersionAdmin
 from reversion.models import Version
 
 from . import autosave as autosaves
-from . import revisions
+from . import review, revisions, roles
 from .markdown import prose_summary, render_markdown
 from .media import ImageUploadForm, media_delete, media_prepare
 from .models import SUMMARY_LENGTH, Article, Category, MediaFile, Page, Tag
 
-EDITOR_ACTIONS = ("_publish", "_schedule", "_draft")
+EDITOR_ACTIONS = ("_publish", "_schedule", "_draft", "_submit_review", "_send_back")
 NEW_TAG_PREFIX = "new:"
 
 
@@ -122,9 +124,83 @@ def editor_action(data) -> str | None:
     return next((action for action in EDITOR_ACTIONS if action in data), None)
 
 
-class ArticleAdminForm(forms.ModelForm):
+def media_choices(user) -> QuerySet[MediaFile]:
+    """The images a user may pick: the whole library, or their own uploads and those their
+    articles already show."""
+    if roles.may_use_library(user):
+        return MediaFile.objects.all()
+    own = Q(uploaded_by=user) | Q(pk__in=Article.objects.filter(author=user).values("featured_image"))
+    return MediaFile.objects.filter(own)
+
+
+def lock_token_of(instance) -> str:
+    """What the form remembers of the stored row it was loaded from (optimistic locking)."""
+    updated_at = getattr(instance, "updated_at", None)
+    return updated_at.isoformat() if instance.pk and updated_at else ""
+
+
+class OptimisticLockFormMixin:
+    """A form loaded before someone else saved the row is refused, not saved over theirs.
+
+    The form carries the row's ``updated_at`` as it was loaded (a hidden field). If the
+    stored one differs at save time, the form is shown again with everything its editor
+    typed, a message naming who saved when and a link to the newer version; the hidden
+    field then carries the newer stamp, so saving again (after comparing) replaces it on
+    purpose. A post without the field (not from the form) is not checked."""
+
+    @cached_property
+    def changed_data(self) -> list[str]:
+        return [name for name in super().changed_data if name != "lock_token"]  # not an edit
+
+    def _init_lock(self) -> None:
+        self.fields["lock_token"].initial = lock_token_of(self.instance)
+        self.loaded_status = getattr(self.instance, "status", None)
+        self.loaded_public = bool(getattr(self.instance, "is_public", False)) if self.instance.pk else False
+
+    def _check_lock(self) -> None:
+        posted = self.data.get("lock_token") if "lock_token" in self.data else None
+        if not self.instance.pk or posted is None:
+            return
+        model = type(self.instance)
+        # Locked until this save commits (the admin's view is atomic), so two saves in
+        # the same instant cannot both pass.
+        rows = model._default_manager.filter(pk=self.instance.pk)
+        if transaction.get_connection().in_atomic_block:  # not in the preview, which saves nothing
+            rows = rows.select_for_update()
+        stored = rows.first()
+        if stored is None or lock_token_of(stored) == posted:
+            return
+        latest = revisions.versions_of(stored).first()
+        who = latest.revision.user if latest is not None and latest.revision.user_id else None
+        opts = model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(stored.pk)])
+        when = date_format(timezone.localtime(stored.updated_at), "DATETIME_FORMAT")
+        message = format_html(
+            '{} <a href="{}" target="_blank" rel="noopener">{}</a> {}',
+            gettext("%(who)s saved this %(kind)s at %(when)s, after you opened it. Nothing was saved.")
+            % {
+                "who": who.get_username() if who else gettext("Someone else"),
+                "kind": opts.verbose_name,
+                "when": when,
+            },
+            url,
+            gettext("Open the newer version (new tab)"),
+            gettext("Your text is kept below: compare, then save again to replace the newer version."),
+        )
+        self.add_error(None, ValidationError(message, code="stale"))
+        data = self.data.copy()
+        data["lock_token"] = lock_token_of(stored)
+        self.data = data
+
+
+class ArticleAdminForm(OptimisticLockFormMixin, forms.ModelForm):
     # Set per request by ArticleAdmin.get_form (the form class is made per request).
     editor_user = None
+    lock_token = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._init_lock()
 
     class Meta:
         model = Article
@@ -134,6 +210,7 @@ class ArticleAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        self._check_lock()
         now = timezone.now().replace(microsecond=0)  # what the form's time field can show
         action = editor_action(self.data)
         # "Follows the body until an editor writes one": a summary typed in the box stops it
@@ -159,6 +236,12 @@ class ArticleAdminForm(forms.ModelForm):
             self.instance.status = Article.Status.PUBLISHED
         elif action == "_draft":
             self.instance.status = Article.Status.DRAFT
+        elif action == "_submit_review":
+            review.mark_submitted(self.instance)
+        elif action == "_send_back":
+            review.mark_sent_back(self.instance, note=str(self.data.get("review_note", "")))
+        if action in ("_publish", "_schedule"):
+            review.mark_reviewed(self.instance)
         tags_field = self.fields.get("tags")
         new_names = getattr(tags_field, "new_names", [])
         if new_names and not (self.editor_user and self.editor_user.has_perm("articles.add_tag")):
@@ -169,13 +252,23 @@ class ArticleAdminForm(forms.ModelForm):
         return list(getattr(self.fields.get("tags"), "new_names", []))
 
 
-class PageAdminForm(forms.ModelForm):
+class PageAdminForm(OptimisticLockFormMixin, forms.ModelForm):
     editor_user = None
+    lock_token = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._init_lock()
+
+    def clean(self):
+        cleaned = super().clean()
+        self._check_lock()
+        return cleaned
 
     class Meta:
         model = Page
         # PageAdmin has no fieldsets: the form's fields are the ones shown.
-        fields = ("title", "slug", "body", "is_published", "show_in_nav", "order")
+        fields = ("title", "slug", "body", "is_published", "show_in_nav", "order", "lock_token")
 
 
 class PublicationStatusFilter(admin.SimpleListFilter):
@@ -186,12 +279,19 @@ class PublicationStatusFilter(admin.SimpleListFilter):
     parameter_name = "status__exact"
 
     def lookups(self, request, model_admin):
-        return (("draft", _("Draft")), ("scheduled", _("Scheduled")), ("published", _("Published")))
+        return (
+            ("draft", _("Draft")),
+            ("pending", _("Pending review")),
+            ("scheduled", _("Scheduled")),
+            ("published", _("Published")),
+        )
 
     def queryset(self, request, queryset: QuerySet[Article]):
         now = timezone.now()
         if self.value() == "draft":
             return queryset.filter(status=Article.Status.DRAFT)
+        if self.value() == "pending":
+            return queryset.filter(status=Article.Status.DRAFT, review_requested_at__isnull=False)
         if self.value() == "scheduled":
             return queryset.filter(status=Article.Status.PUBLISHED, published_at__gt=now)
         if self.value() == "published":
@@ -225,7 +325,7 @@ class EditorAdminMixin(VersionAdmin):
             return db_field.formfield(**kwargs)
         if db_field.name == "featured_image":
             # The picker replaces the admin's add/change/delete links around a select.
-            return db_field.formfield(widget=FeaturedImageWidget, queryset=MediaFile.objects.all())
+            return db_field.formfield(widget=FeaturedImageWidget, queryset=media_choices(request.user))
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
@@ -266,7 +366,11 @@ class EditorAdminMixin(VersionAdmin):
                 target=autosaves.AutosaveTarget(self.autosave_kind, 0), user=request.user
             )
 
-    def _action_message(self, obj) -> str:
+    def _action_message(self, obj, action: str | None = None) -> str:
+        if action == "_submit_review":
+            return gettext("Submitted for review. The editors have been told; you can still edit the draft.")
+        if action == "_send_back":
+            return gettext("Sent back to the author with your note. It is a draft again.")
         if getattr(obj, "status", None) == Article.Status.DRAFT:
             return gettext("Saved as a draft. Readers cannot see it.")
         if getattr(obj, "is_scheduled", False):
@@ -278,7 +382,7 @@ class EditorAdminMixin(VersionAdmin):
     def response_add(self, request: HttpRequest, obj, post_url_continue=None):
         if editor_action(request.POST) is None:
             return super().response_add(request, obj, post_url_continue)
-        self.message_user(request, self._action_message(obj), messages.SUCCESS)
+        self.message_user(request, self._action_message(obj, editor_action(request.POST)), messages.SUCCESS)
         opts = self.opts
         return HttpResponseRedirect(
             reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
@@ -287,7 +391,7 @@ class EditorAdminMixin(VersionAdmin):
     def response_change(self, request: HttpRequest, obj):
         if editor_action(request.POST) is None:
             return super().response_change(request, obj)
-        self.message_user(request, self._action_message(obj), messages.SUCCESS)
+        self.message_user(request, self._action_message(obj, editor_action(request.POST)), messages.SUCCESS)
         return HttpResponseRedirect(request.path)
 
     # --- The form page -------------------------------------------------------------------
@@ -456,6 +560,17 @@ class EditorAdminMixin(VersionAdmin):
         }
         return render(request, "admin/editor/revision_compare.html", context)
 
+    def revision_view(self, request: HttpRequest, object_id, version_id, extra_context=None):
+        """django-reversion's own "revert" form puts a whole version back, status and time
+        included, past the roles' checks (it reverts before the form is checked): the
+        comparison and the content-only restore above replace it."""
+        if request.method != "GET":
+            return HttpResponse(status=405, headers={"Allow": "GET"})
+        opts = self.opts
+        return HttpResponseRedirect(
+            reverse(f"admin:{opts.app_label}_{opts.model_name}_compare", args=[object_id, version_id])
+        )
+
     def restore_view(self, request: HttpRequest, object_id, version_id: int) -> HttpResponse:
         if request.method != "POST":
             return HttpResponse(status=405, headers={"Allow": "POST"})
@@ -467,16 +582,23 @@ class EditorAdminMixin(VersionAdmin):
         version = self._version(obj, version_id)
         opts = self.opts
         try:
-            revisions.revision_restore(obj=obj, version=version, user=request.user)
+            restored = revisions.revision_restore(obj=obj, version=version, user=request.user)
         except ValidationError as exc:
             self.message_user(request, "; ".join(exc.messages), messages.ERROR)
             return HttpResponseRedirect(
                 reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[quote(obj.pk)])
             )
         when = date_format(timezone.localtime(version.revision.date_created), "DATETIME_FORMAT")
-        self.message_user(
-            request, gettext("Restored the version of %(when)s.") % {"when": when}, messages.SUCCESS
-        )
+        if restored:
+            message = gettext(
+                "Restored from the version of %(when)s: %(fields)s. "
+                "Whether and when readers see it was not changed."
+            ) % {"when": when, "fields": ", ".join(restored)}
+        else:
+            message = gettext("The version of %(when)s has the same content as now: nothing to restore.") % {
+                "when": when
+            }
+        self.message_user(request, message, messages.SUCCESS)
         return HttpResponseRedirect(
             reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(obj.pk)])
         )

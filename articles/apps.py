@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -19,6 +20,9 @@ class ArticlesConfig(AppConfig):
         signals.connect()
         widgets.register_core_widgets()
         live.register()
+        from .schedule import on_post_migrate
+
+        post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="articles-schedule")
 
 
 class BlogAdminConfig(admin_apps.AdminConfig):

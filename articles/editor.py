@@ -7,7 +7,9 @@
   featured image.
 - ``autosave`` / ``autosave_discard``: the draft being written (``articles.autosave``).
 
-Every POST needs the CSRF token (Django's middleware checks it; none is exempt).
+Every POST needs the CSRF token (Django's middleware checks it; none is exempt). Each
+endpoint asks ``articles.roles`` too: a contributor uploads only for an article of their
+own and sees only their own uploads; autosave only for what the user may edit.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from . import autosave as autosaves
+from . import roles
 from .markdown import MAX_MARKDOWN_LENGTH, markdownify
 from .media import ImageUploadForm, media_create, media_search
-from .models import MediaFile
+from .models import Article, MediaFile, Page
 
 MEDIA_PAGE_SIZE = 24
 
@@ -59,9 +62,35 @@ def media_json(media: MediaFile) -> dict:
     }
 
 
+def _refused() -> JsonResponse:
+    return JsonResponse({"error": _("Your role does not allow this.")}, status=403)
+
+
+def may_write(user, target: autosaves.AutosaveTarget) -> bool:
+    """Whether ``user`` may edit the article or page (``object_id`` 0: add a new one)."""
+    if target.kind == "page":
+        page = Page.objects.filter(pk=target.object_id).first() if target.object_id else None
+        return roles.may_change_page(user, page)
+    if not target.object_id:
+        return user.has_perm("articles.add_article")
+    article = Article.objects.filter(pk=target.object_id).only("pk", "author_id", "status").first()
+    return article is not None and roles.may_change_article(user, article)
+
+
 @require_POST
 @staff_only
 def upload(request: HttpRequest) -> JsonResponse:
+    if not roles.may_upload(request.user):
+        return _refused()
+    if not request.user.has_perm("articles.add_mediafile"):
+        # Not a keeper of the library: only into an article the user may edit (the form's
+        # upload URL names it: ?kind=article&object_id=<id>, empty for a new one; or the post).
+        source = request.GET if "kind" in request.GET else request.POST
+        kind, raw_id = source.get("kind", ""), source.get("object_id", "") or "0"
+        if kind not in ("article", "page") or not raw_id.isdigit() or len(raw_id) > 18:
+            return _refused()
+        if not may_write(request.user, autosaves.AutosaveTarget(kind=kind, object_id=int(raw_id))):
+            return _refused()
     form = ImageUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         errors = form.errors.get("image") or form.errors.get("alt") or [_("No image was sent.")]
@@ -79,7 +108,10 @@ def upload(request: HttpRequest) -> JsonResponse:
 @staff_only
 def media_list(request: HttpRequest) -> JsonResponse:
     query = request.GET.get("q", "")[:100]
-    paginator = Paginator(media_search(query), MEDIA_PAGE_SIZE)
+    files = media_search(query)
+    if not roles.may_use_library(request.user):
+        files = files.filter(uploaded_by=request.user)
+    paginator = Paginator(files, MEDIA_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     return JsonResponse(
         {
@@ -96,6 +128,8 @@ def autosave(request: HttpRequest) -> JsonResponse:
     target = autosaves.AutosaveTarget.from_request(request)
     if target is None:
         return JsonResponse({"error": _("Unknown article or page.")}, status=400)
+    if not may_write(request.user, target):
+        return _refused()
     saved = autosaves.autosave_store(target=target, user=request.user, fields=request.POST)
     return JsonResponse({"saved_at": saved.updated_at.isoformat()})
 

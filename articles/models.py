@@ -253,6 +253,14 @@ class Article(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Review (``articles.review``): a draft submitted by a writer who may not publish it.
+    # Not a status: the one ``published()`` filter stays "published and due".
+    review_requested_at = models.DateTimeField(
+        _("submitted for review"), null=True, blank=True, editable=False, db_index=True
+    )
+    # Editors not yet told about the submission (mail at once or in a daily digest).
+    review_told_at = models.DateTimeField(null=True, blank=True, editable=False)
+    review_note = models.TextField(_("note from the editor"), blank=True, editable=False)
     # Kept exact by the apps that own them, so lists never count per row.
     view_count = models.PositiveBigIntegerField(_("views"), default=0, editable=False)
     comment_count = models.PositiveIntegerField(_("comments"), default=0, editable=False)
@@ -265,6 +273,10 @@ class Article(models.Model):
         ordering = ["-published_at", "-pk"]
         verbose_name = _("article")
         verbose_name_plural = _("articles")
+        permissions = [
+            ("publish_article", _("Can publish, schedule and unpublish articles")),
+            ("edit_others_article", _("Can edit and publish other writers' articles")),
+        ]
         indexes = [
             # The admin list: each filter beside the date order it is shown in, and each
             # sortable column (ties broken by the primary key, which InnoDB appends).
@@ -772,6 +784,9 @@ class EditorAutosave(models.Model):
 # Revisions (django-reversion): what an editor writes, not what the site computes or counts.
 reversion.register(
     Article,
-    exclude=("body_html", "toc_html", "view_count", "comment_count", "created_at", "updated_at"),
+    exclude=(
+        *("body_html", "toc_html", "view_count", "comment_count", "created_at", "updated_at"),
+        *("review_requested_at", "review_told_at", "review_note"),
+    ),
 )
 reversion.register(Page, exclude=("body_html", "updated_at"))

@@ -3,8 +3,10 @@ versions and a one-click restore.
 
 Every save in the admin stores a version (``VersionAdmin``); the history page lists them
 with a diff against the current text and a restore button. Restoring copies the stored
-fields back through the model's ``save()`` (so the HTML, summary, search text and media
-usage are rebuilt) inside a new revision, so a restore can itself be undone.
+*content* back (``RESTORED_FIELDS``: text, taxonomy, images, SEO texts; never the status,
+publication time, slug or author, as WordPress does) through the model's ``save()`` (so
+the HTML, summary, search text and media usage are rebuilt) inside a new revision, so a
+restore can itself be undone. A live article stays live with the older text.
 """
 
 from __future__ import annotations
@@ -152,16 +154,45 @@ def ensure_baseline(obj: models.Model) -> None:
             reversion.set_comment(_("As it was before this edit (the first version kept)."))
 
 
+# What "Restore this version" puts back, per model: the content, never when or whether
+# readers see it (nor the URL or the author).
+RESTORED_FIELDS = {
+    "article": (
+        "title",
+        "body",
+        "summary_is_auto",
+        "summary",
+        "category",
+        "tags",
+        "featured_image",
+        "seo_title",
+        "seo_description",
+    ),
+    "page": ("title", "body"),
+}
+
+
+def restored_fields(model: type[models.Model]) -> list[models.Field]:
+    names = RESTORED_FIELDS.get(model._meta.model_name, ())
+    return [field for field in _versioned_fields(model) if field.name in names]
+
+
 def versions_of(obj: models.Model):
     return Version.objects.get_for_object(obj).select_related("revision", "revision__user")
 
 
 @transaction.atomic
-def revision_restore(*, obj: models.Model, version: Version, user) -> None:
-    """Put the version's fields back (as a new revision). Related rows deleted since are
-    skipped: a missing category or featured image keeps the current one, missing tags are left out."""
+def revision_restore(*, obj: models.Model, version: Version, user) -> list[str]:
+    """Put the version's content back (as a new revision) and return the labels of the
+    fields that changed. Related rows deleted since are skipped: a missing category or
+    featured image keeps the current one, missing tags are left out."""
     values = version.field_dict
-    for field in _versioned_fields(type(obj)):
+    fields = restored_fields(type(obj))
+    names = {field.attname for field in fields}
+    now = {name: value for name, value in current_values(obj).items() if name in names}
+    then = {name: value for name, value in values.items() if name in names}
+    changed = [change.label for change in changes_between(type(obj), now, then)]
+    for field in fields:
         if field.attname not in values or isinstance(field, models.ManyToManyField):
             continue
         value = values[field.attname]
@@ -176,10 +207,13 @@ def revision_restore(*, obj: models.Model, version: Version, user) -> None:
         raise ValidationError(message) from exc
     with reversion.create_revision():
         obj.save()
-        for field in _versioned_fields(type(obj)):
+        for field in fields:
             if isinstance(field, models.ManyToManyField) and field.attname in values:
                 existing = field.related_model._default_manager.filter(pk__in=values[field.attname])
                 getattr(obj, field.name).set(existing)
         reversion.set_user(user)
         when = formats.date_format(timezone.localtime(version.revision.date_created), "DATETIME_FORMAT")
-        reversion.set_comment(_("Restored the version of %(when)s.") % {"when": when})
+        what = ", ".join(changed) if changed else _("nothing differed")
+        comment = _("Restored version of %(when)s (%(fields)s).") % {"when": when, "fields": what}
+        reversion.set_comment(comment)
+    return changed

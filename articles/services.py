@@ -18,6 +18,8 @@ def article_publish(*, articles: QuerySet[Article], at: datetime | None = None) 
     count = 0
     for article in articles.select_for_update().filter(status=Article.Status.DRAFT):
         article.status = Article.Status.PUBLISHED
+        article.review_requested_at = article.review_told_at = None  # reviewed: published
+        article.review_note = ""
         if at is not None or article.published_at < moment:
             article.published_at = moment
         article.full_clean()

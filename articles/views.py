@@ -12,7 +12,7 @@ from django.views.decorators.http import require_safe
 
 from blog_project.caching import cache_page
 
-from . import highlight, selectors
+from . import highlight, roles, selectors
 from . import search as article_search
 from .archive import month_bounds
 from .models import Article, Page, Tag
@@ -128,7 +128,7 @@ def search(request: HttpRequest) -> HttpResponse:
 @cache_page()
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     article = get_object_or_404(Article.objects.for_detail(), slug=slug)
-    if not article.is_public and not (request.user.is_authenticated and request.user.is_staff):
+    if not article.is_public and not roles.may_view_article(request.user, article):
         raise Http404(_("No article found."))
     return render_article_page(request, article)
 

@@ -486,6 +486,8 @@ COMMENTS_MAX_DEPTH = env.int("COMMENTS_MAX_DEPTH", default=3)
 COMMENTS_AVATARS = env.bool("COMMENTS_AVATARS", default=True)
 COMMENTS_MODERATOR_EMAILS = env.list("COMMENTS_MODERATOR_EMAILS", default=[])
 COMMENTS_MODERATION_DIGEST_SECONDS = env.int("COMMENTS_MODERATION_DIGEST_SECONDS", default=300)
+# Drafts submitted for review: "now" or "daily" (articles/review.py).
+BLOG_REVIEW_MAIL = env.str("BLOG_REVIEW_MAIL", default="now")
 
 # --- Stats (defaults and descriptions in stats/conf.py) ---------------------------------
 STATS_RETENTION_DAYS = env.int("STATS_RETENTION_DAYS", default=7)

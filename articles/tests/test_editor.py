@@ -61,7 +61,7 @@ def media_root(settings, tmp_path):
 
 @pytest.fixture
 def editor_client(client):
-    client.force_login(UserFactory(is_staff=True))
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))  # roles: test_roles.py
     return client
 
 

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("comments", "0004_drop_descending_recent_index"),
+        ("comments", "0005_editors_moderate"),
     ]
 
     operations = [
