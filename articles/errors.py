@@ -7,4 +7,3 @@ from django.template.loader import render_to_string
 
 def page_not_found(request, exception=None):
     return HttpResponseNotFound(render_to_string("404.html", {"message": ""}, request=request))
-

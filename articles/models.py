@@ -260,7 +260,7 @@ class Article(models.Model):
     )
     # Editors not yet told about the submission (mail at once or in a daily digest).
     review_told_at = models.DateTimeField(null=True, blank=True, editable=False)
-    review_note = models.TextField(_("note from the editor"), blank=True, editable=False)
+    review_note = models.TextField(_("note from the editor"), blank=True, editable=False, db_default="")
     # Kept exact by the apps that own them, so lists never count per row.
     view_count = models.PositiveBigIntegerField(_("views"), default=0, editable=False)
     comment_count = models.PositiveIntegerField(_("comments"), default=0, editable=False)

@@ -32,6 +32,10 @@ ACCEPTED = {
     ("articles", "0006_search_tokens"): "released before the check",
     ("articles", "0007_editor_media_autosave_seo"): "released before the check",
     ("stats", "0002_article_traffic_sums"): "released before the check",
+    # Its one NOT NULL column has a database default (db_default=""), so inserts by the
+    # release before it still work; SQLite rebuilds the table for it, which the linter
+    # reads as a bare NOT NULL.
+    ("articles", "0013_roles_and_review"): "review_note has a database default",
 }
 
 

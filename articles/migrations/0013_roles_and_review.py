@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='article',
             name='review_note',
-            field=models.TextField(blank=True, editable=False, verbose_name='note from the editor'),
+            field=models.TextField(blank=True, db_default='', editable=False, verbose_name='note from the editor'),
         ),
         migrations.AddField(
             model_name='article',
