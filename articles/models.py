@@ -765,9 +765,9 @@ class MediaUsage(models.Model):
 
 
 class EditorAutosave(models.Model):
-    """The draft being written, saved by the editor's browser every few seconds: one row per
-    editor and article or page (``object_id`` 0: one not saved yet), dropped when the form is
-    saved. The form offers it back when it is newer than what is stored."""
+    """The draft being written, saved by an editor's browser every few seconds: one row per
+    article or page, whoever typed it last (``user``), dropped when the form is saved. The
+    form offers it back when it is newer than what is stored (``articles.autosave``)."""
 
     class Kind(models.TextChoices):
         ARTICLE = "article", _("article")
@@ -783,7 +783,7 @@ class EditorAutosave(models.Model):
         verbose_name = _("autosaved draft")
         verbose_name_plural = _("autosaved drafts")
         constraints = [
-            models.UniqueConstraint(fields=["user", "kind", "object_id"], name="editor_autosave_uniq"),
+            models.UniqueConstraint(fields=["kind", "object_id"], name="editor_autosave_one_per_object"),
         ]
 
     def __str__(self) -> str:
