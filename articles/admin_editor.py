@@ -654,7 +654,7 @@ class MediaFileAdmin(admin.ModelAdmin):
             count = media.usages.count() + media.featured_in.count()
         return str(count) if count else "—"
 
-    @admin.display(description=_("where it is used"))
+    @admin.display(description=_("in use by"))
     def where_used(self, media: MediaFile) -> str:
         links = []
         for usage in media.usages.select_related("article", "page"):
@@ -672,7 +672,14 @@ class MediaFileAdmin(admin.ModelAdmin):
             )
         if not links:
             return gettext("Not used: it can be deleted.")
-        return format_html("<ul>{}</ul>", format_html_join("", '<li><a href="{}">{}</a>{}</li>', links))
+        return format_html(
+            '<ul class="media-used-by">{}</ul><p class="help">{}</p>',
+            format_html_join("", '<li><a href="{}">{}</a>{}</li>', links),
+            gettext(
+                "There is no Delete button while it is in use: readers would see a broken image. "
+                "Take it out of these first, then it can be deleted."
+            ),
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: MediaFile | None = None) -> bool:
         if obj is not None and obj.is_used():
