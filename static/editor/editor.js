@@ -332,6 +332,16 @@
           }
         }
       });
+      // Select2's inline search box has no name of its own: give it the field's label.
+      var label = element.id ? $("label[for='" + element.id + "']") : null;
+      var name = label ? label.textContent.replace(/[:：]\s*$/, "").trim() : "";
+      function nameSearchBox() {
+        var container = element.nextElementSibling;
+        var box = container && $(".select2-search__field", container);
+        if (box && name) box.setAttribute("aria-label", name);
+      }
+      nameSearchBox();
+      jq(element).on("change select2:select select2:unselect select2:close", nameSearchBox);
     });
   }
 
