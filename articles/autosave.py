@@ -105,7 +105,14 @@ def draft_create(*, kind: str, user, data: dict[str, str]):
         obj = Article(**values, author=user, status=Article.Status.DRAFT)
     else:
         obj = Page(**values, is_published=False, show_in_nav=False)
-    obj.save()
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError:
+        # The typed slug was taken between the check and the save: one made from the title.
+        obj.pk, obj.slug = None, ""
+        obj._state.adding = True
+        obj.save()
     return obj
 
 

@@ -190,3 +190,16 @@ def test_the_form_offers_a_newer_draft_back_and_a_save_drops_it(editor_client, e
     assert not EditorAutosave.objects.filter(kind="page").exists()
     assert EditorAutosave.objects.filter(kind="article").exists()  # other drafts stay
     assert timezone.now() >= EditorAutosave.objects.get().updated_at
+
+
+def test_odd_fields_on_the_first_autosave_still_make_a_draft(editor_client):
+    from articles.models import Article
+
+    taken = ArticleFactory(slug="taken")
+    odd = {"kind": "article", "object_id": "", "title": "t" * 5000, "slug": "taken", "seo_title": "s" * 5000}
+    response = editor_client.post(AUTOSAVE, {**odd, "body": "x\x00y", "base": "\xff" * 500})
+    assert response.status_code == 200
+    draft = Article.objects.get(pk=response.json()["object_id"])
+    assert len(draft.title) == 200 and draft.slug != taken.slug and len(draft.seo_title) <= 200
+    for slug in ("-" * 3000, "<script>", "%00"):
+        assert editor_client.post(AUTOSAVE, {**odd, "slug": slug}).status_code == 200
