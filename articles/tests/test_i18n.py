@@ -138,3 +138,14 @@ def test_the_default_category_is_named_in_the_page_language(client):
     # Renamed by an editor, it is shown as they named it.
     Category.objects.filter(pk=category.pk).update(name="Misc")
     assert str(Category.objects.get(pk=category.pk)) == "Misc"
+
+
+def test_the_editors_javascript_strings_are_in_the_admins_catalogue(staff_client):
+    """editor.js reads its strings from the admin's jsi18n (locale/*/djangojs.po)."""
+    chinese = staff_client.get("/admin/jsi18n/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    import json
+
+    for translated in ("插入图片", "草稿已于 %s 自动保存", "阅读约 %s 分钟", "分享时的样子（社交卡片）"):
+        assert json.dumps(translated)[1:-1] in chinese  # the catalogue is ASCII JSON
+    english = staff_client.get("/admin/jsi18n/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert json.dumps("插入图片")[1:-1] not in english
