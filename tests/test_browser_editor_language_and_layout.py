@@ -39,8 +39,9 @@ def browser_context(chromium, request):
     """Contexts made by the test (language, viewport), closed with screenshots on failure."""
     made = []
 
-    def make(locale="en-US", width=1280, height=900, mobile=False):
+    def make(locale="en-US", width=1280, height=900, mobile=False, scheme="light"):
         context = chromium.new_context(
+            color_scheme=scheme,
             locale=locale,
             timezone_id=EDITOR_ZONE,
             viewport={"width": width, "height": height},
@@ -226,17 +227,25 @@ def axe_source() -> str:
     return path.read_text()
 
 
-@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+@pytest.mark.parametrize(
+    ("locale", "scheme"),
+    [("en-US", "light"), ("zh-CN", "light"), ("zh-CN", "dark")],
+    ids=["en", "zh", "zh-dark"],
+)
 def test_the_article_form_has_no_axe_violations(
-    live_server, transactional_db, editor, browser_context, axe_source, locale
+    live_server, transactional_db, editor, browser_context, axe_source, locale, scheme
 ):
     article = ArticleFactory(
         author=editor, body="## A heading\n\nText with an ![image](/static/icons/icon.svg)."
     )
-    page = browser_context(locale=locale).new_page()
+    page = browser_context(locale=locale, scheme=scheme).new_page()
     log_in(page, live_server, f"/admin/articles/article/{article.pk}/change/")
     page.locator(".markdownx-preview").locator("h2").wait_for()
     page.locator("[data-word-count]").wait_for()
+    # The collapsed sections open, so that the SEO previews are checked too.
+    for section in page.locator("fieldset.collapse summary, details > summary").all():
+        section.click()
+    page.locator(".seo-previews").wait_for()
     page.evaluate(axe_source)
     violations = page.evaluate(
         """async () => {
