@@ -158,9 +158,15 @@ def test_the_chinese_editor_shows_no_english_from_javascript(
     when = third.locator("[data-recovery-when]")
     expect(when).to_have_text(re.compile(r"^由 bo 于 .+ 自动保存。$"))
     no_english(when.inner_text().replace("bo", ""))
+    # Typing before choosing autosaves nothing over the text on offer, and says so.
+    third.locator("textarea.markdownx-editor").press_sequentially("第三个。")
+    expect(third.locator("[data-autosave-status]")).to_have_text("尚未自动保存：请先恢复或放弃找回的修改。")
+    assert EditorAutosave.objects.get(object_id=draft.pk).data["body"] == theirs
     third.click("[data-recovery-restore]")
     assert third.input_value("textarea.markdownx-editor") == theirs
     expect(third.locator("[data-autosave-status]")).to_have_text("已恢复找回的内容：保存后才会保留。")
+    # Its own autosave follows (nothing left in flight when the test's database goes).
+    expect(third.locator("[data-autosave-status]")).to_have_text(re.compile(r"^草稿已于 .+ 自动保存$"))
 
 
 def test_schedule_without_choosing_a_time_takes_the_next_full_hour(
@@ -211,6 +217,8 @@ def test_the_action_bar_never_covers_the_panes(
     if mobile:
         assert bar.bounding_box()["height"] <= 100
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # The first autosave (a draft now) has answered: nothing in flight when the database goes.
+    page.locator("[data-autosave-status]", has_text="Saved as a draft").wait_for()
 
 
 @pytest.fixture(scope="session")

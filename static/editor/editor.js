@@ -478,6 +478,8 @@
     var state = JSON.parse(($("#editor-autosave") || {}).textContent || "null");
     var base = state && !state.pending ? state.version : "";
     var conflict = null;
+    // Text offered back at load: nothing is autosaved over it until it is restored or discarded.
+    var awaitingRecovery = Boolean(state && state.pending);
 
     function say(text) { if (status) status.textContent = text; }
 
@@ -538,6 +540,10 @@
     function save() {
       var current = JSON.stringify(fieldValues());
       if (saving || conflict || current === lastSaved) return;
+      if (awaitingRecovery) {
+        say(gettext("Not autosaved yet: restore or discard the recovered changes first."));
+        return;
+      }
       saving = true;
       post(root.dataset.autosaveUrl, payload())
         .then(function (response) {
@@ -562,10 +568,11 @@
     }
 
     setInterval(save, 5000);
-    // A closing tab gets one last try, without waiting for an answer.
+    // A closing tab gets one last try, without waiting for an answer (not while a new
+    // article's first autosave is on its way: that would make a second draft).
     document.addEventListener("visibilitychange", function () {
-      if (document.visibilityState === "hidden" && !submitting && !conflict &&
-          JSON.stringify(fieldValues()) !== lastSaved && root.dataset.objectId) {
+      if (document.visibilityState === "hidden" && !submitting && !conflict && !awaitingRecovery &&
+          !(saving && !root.dataset.objectId) && JSON.stringify(fieldValues()) !== lastSaved) {
         navigator.sendBeacon(root.dataset.autosaveUrl, payload());
       }
     });
@@ -598,6 +605,7 @@
       $("[data-recovery-restore]", banner).addEventListener("click", function () {
         fill(state.fields);
         base = state.version;
+        awaitingRecovery = false;
         banner.hidden = true;
         say(gettext("Recovered text restored: save to keep it."));
       });
@@ -607,6 +615,7 @@
         data.append("object_id", root.dataset.objectId || "");
         post(root.dataset.autosaveDiscardUrl, data);
         base = "";
+        awaitingRecovery = false;
         banner.hidden = true;
       });
     }
