@@ -12,7 +12,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
@@ -25,7 +28,7 @@ from django.template.defaultfilters import filesizeformat
 from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, get_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
@@ -118,6 +121,32 @@ class TagsField(forms.ModelMultipleChoiceField):
                 )
             self.new_names.append(name)
         return existing
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    """One labelled date-and-time control (the browser's own picker), in the editor's zone."""
+
+    input_type = "datetime-local"
+    value_format = "%Y-%m-%dT%H:%M:%S"
+    input_formats = [value_format, "%Y-%m-%dT%H:%M"]
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs={"step": "1", **(attrs or {})}, format=self.value_format)
+
+    def value_from_datadict(self, data, files, name):
+        if name not in data and f"{name}_0" in data:
+            # The admin's former split boxes (date, time): older scripts and forms still post them.
+            return f"{data.get(f'{name}_0', '')} {data.get(f'{name}_1', '')}".strip()
+        return super().value_from_datadict(data, files, name)
+
+    def value_omitted_from_data(self, data, files, name):
+        return name not in data and f"{name}_0" not in data
+
+
+def next_full_hour(now) -> datetime:
+    """The next o'clock in the active (the editor's) time zone."""
+    local = timezone.localtime(now).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    return local.astimezone(UTC)
 
 
 def editor_action(data) -> str | None:
@@ -229,6 +258,10 @@ class ArticleAdminForm(OptimisticLockFormMixin, forms.ModelForm):
                 cleaned["published_at"] = now
         elif action == "_schedule":
             when = cleaned.get("published_at")
+            if (when is None or when <= now) and "published_at" not in self.changed_data:
+                # Schedule pressed without choosing a time: the next full hour, said in the message.
+                cleaned["published_at"] = when = next_full_hour(now)
+                self.errors.pop("published_at", None)
             if when is not None and when <= now:
                 self.add_error(
                     "published_at", gettext("Choose a time in the future to schedule the article.")
@@ -313,7 +346,8 @@ class EditorAdminMixin(VersionAdmin):
         if "published_at" in form.base_fields:
             zone = timezone.get_current_timezone_name()
             form.base_fields["published_at"].help_text = gettext(
-                "In your time zone (%(zone)s). Use “Schedule” with a time in the future."
+                "In your time zone (%(zone)s). “Schedule” without a time in the future schedules "
+                "the article for the next full hour."
             ) % {"zone": zone}
         return form
 
@@ -323,6 +357,11 @@ class EditorAdminMixin(VersionAdmin):
             kwargs["form_class"] = TagsField
             kwargs["queryset"] = Tag.objects.all()
             return db_field.formfield(**kwargs)
+        if db_field.name == "published_at":
+            return db_field.formfield(
+                widget=DateTimeLocalInput,
+                input_formats=[*DateTimeLocalInput.input_formats, *get_format("DATETIME_INPUT_FORMATS")],
+            )
         if db_field.name == "featured_image":
             # The picker replaces the admin's add/change/delete links around a select.
             return db_field.formfield(widget=FeaturedImageWidget, queryset=media_choices(request.user))
@@ -357,14 +396,8 @@ class EditorAdminMixin(VersionAdmin):
 
     def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        # What is stored now supersedes the draft the browser kept (for new ones: slot 0).
-        autosaves.autosave_discard(
-            target=autosaves.AutosaveTarget(self.autosave_kind, obj.pk), user=request.user
-        )
-        if not change:
-            autosaves.autosave_discard(
-                target=autosaves.AutosaveTarget(self.autosave_kind, 0), user=request.user
-            )
+        # What is stored now supersedes the draft the browser kept.
+        autosaves.autosave_discard(target=autosaves.AutosaveTarget(self.autosave_kind, obj.pk))
 
     def _action_message(self, obj, action: str | None = None) -> str:
         if action == "_submit_review":
@@ -408,23 +441,27 @@ class EditorAdminMixin(VersionAdmin):
     def changeform_view(self, request: HttpRequest, object_id=None, form_url="", extra_context=None):
         obj = self.get_object(request, unquote(object_id)) if object_id else None
         target = autosaves.AutosaveTarget(self.autosave_kind, obj.pk if obj else 0)
-        pending = None
+        state = None
         if request.method == "GET":
-            pending = autosaves.autosave_pending(
-                target=target, user=request.user, stored_at=getattr(obj, "updated_at", None)
-            )
+            state = autosaves.autosave_state(target=target, stored_at=getattr(obj, "updated_at", None))
         opts = self.opts
         extra = {
             "editor_kind": self.autosave_kind,
             "editor_object_id": obj.pk if obj else "",
-            "editor_autosave": {"saved_at": pending.updated_at.isoformat(), "fields": pending.data}
-            if pending
-            else None,
+            "editor_autosave": state,
             "editor_preview_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_preview"),
             "editor_zone": timezone.get_current_timezone_name(),
+            # The article's address with a placeholder slug, for the search-result preview.
+            "editor_article_url": self._article_url_pattern(request),
             **(extra_context or {}),
         }
         return super().changeform_view(request, object_id, form_url, extra)
+
+    @staticmethod
+    def _article_url_pattern(request: HttpRequest) -> str:
+        # From the configured site address, never the request's Host.
+        placeholder = reverse("articles:detail", args=["slug-placeholder"])
+        return (settings.SITE_URL + placeholder).replace("slug-placeholder", "__slug__")
 
     def get_urls(self):
         opts = self.opts
@@ -739,7 +776,7 @@ class MediaFileAdmin(admin.ModelAdmin):
             count = media.usages.count() + media.featured_in.count()
         return str(count) if count else "—"
 
-    @admin.display(description=_("where it is used"))
+    @admin.display(description=_("in use by"))
     def where_used(self, media: MediaFile) -> str:
         links = []
         for usage in media.usages.select_related("article", "page"):
@@ -757,7 +794,14 @@ class MediaFileAdmin(admin.ModelAdmin):
             )
         if not links:
             return gettext("Not used: it can be deleted.")
-        return format_html("<ul>{}</ul>", format_html_join("", '<li><a href="{}">{}</a>{}</li>', links))
+        return format_html(
+            '<ul class="media-used-by">{}</ul><p class="help">{}</p>',
+            format_html_join("", '<li><a href="{}">{}</a>{}</li>', links),
+            gettext(
+                "There is no Delete button while it is in use: readers would see a broken image. "
+                "Take it out of these first, then it can be deleted."
+            ),
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: MediaFile | None = None) -> bool:
         if obj is not None and obj.is_used():

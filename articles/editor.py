@@ -18,6 +18,8 @@ from functools import wraps
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -130,8 +132,36 @@ def autosave(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": _("Unknown article or page.")}, status=400)
     if not may_write(request.user, target):
         return _refused()
-    saved = autosaves.autosave_store(target=target, user=request.user, fields=request.POST)
-    return JsonResponse({"saved_at": saved.updated_at.isoformat()})
+    opts = target.model._meta
+    result = autosaves.autosave_store(
+        target=target, user=request.user, fields=request.POST, base=request.POST.get("base", "")[:64]
+    )
+    if result.conflict is not None:
+        other = result.conflict
+        return JsonResponse(
+            {
+                "conflict": True,
+                "version": autosaves.version_of(other),
+                "saved_at": other.updated_at.isoformat(),
+                "by": autosaves.author_name(other),
+                "fields": other.data,
+                "error": _("Another tab or editor autosaved newer text."),
+            },
+            status=409,
+        )
+    answer = {
+        "saved_at": (result.saved.updated_at if result.saved else timezone.now()).isoformat(),
+        "version": autosaves.version_of(result.saved) if result.saved else "",
+        "object_id": result.object_id or "",
+    }
+    if result.created:
+        change = f"admin:{opts.app_label}_{opts.model_name}_change"
+        answer["change_url"] = reverse(change, args=[result.object_id])
+        # The new row's optimistic-lock token (admin_editor.lock_token_of), for the form.
+        rows = target.model._default_manager.filter(pk=result.object_id)
+        stamp = rows.values_list("updated_at", flat=True).first()
+        answer["lock_token"] = stamp.isoformat() if stamp else ""
+    return JsonResponse(answer)
 
 
 @require_POST
@@ -140,5 +170,8 @@ def autosave_discard(request: HttpRequest) -> JsonResponse:
     target = autosaves.AutosaveTarget.from_request(request)
     if target is None:
         return JsonResponse({"error": _("Unknown article or page.")}, status=400)
-    autosaves.autosave_discard(target=target, user=request.user)
+    opts = target.model._meta
+    if not request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}"):
+        return JsonResponse({"error": _("You may not write this.")}, status=403)
+    autosaves.autosave_discard(target=target)
     return JsonResponse({"discarded": True})

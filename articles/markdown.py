@@ -4,6 +4,10 @@
 CommonMark plus GFM tables, strikethrough, task lists and autolinks, footnotes, Pygments
 highlighting and heading ids, then an allow-list sanitiser (nh3) so that no script,
 event handler, ``javascript:`` or ``data:`` URL survives, whatever the author typed.
+
+An image alone in its paragraph with a title (``![alt](src "caption")``) becomes a
+``<figure>`` whose ``<figcaption>`` is the title: the usual way to caption an image in
+Markdown (Ghost and Hugo read it the same), and still plain Markdown elsewhere.
 """
 
 from __future__ import annotations
@@ -114,6 +118,33 @@ def _slug(text: str) -> str:
     return slugify(text, allow_unicode=True) or "section"
 
 
+def _figures(state) -> None:
+    """A paragraph holding one titled image and nothing else becomes a figure."""
+    tokens = state.tokens
+    for index in range(len(tokens) - 2):
+        opening, inline, closing = tokens[index : index + 3]
+        if opening.type != "paragraph_open" or opening.hidden or inline.type != "inline":
+            continue
+        children = [c for c in inline.children or [] if not (c.type == "text" and not c.content.strip())]
+        if len(children) != 1 or children[0].type != "image" or not children[0].attrGet("title"):
+            continue
+        image = children[0]
+        image.meta["caption"] = image.attrGet("title")
+        image.attrs.pop("title", None)
+        inline.children = [image]
+        opening.tag = closing.tag = "figure"
+
+
+def _render_image(self, tokens, idx, options, env) -> str:
+    token = tokens[idx]
+    token.attrs["alt"] = self.renderInlineAsText(token.children or [], options, env)
+    rendered = self.renderToken(tokens, idx, options, env)
+    caption = token.meta.get("caption") if token.meta else None
+    if caption:
+        rendered += f"<figcaption>{html.escape(caption)}</figcaption>"
+    return rendered
+
+
 @cache
 def _parser(profile: Profile) -> MarkdownIt:
     md = MarkdownIt(
@@ -132,6 +163,8 @@ def _parser(profile: Profile) -> MarkdownIt:
             permalinkSymbol="#",
             permalinkBefore=False,
         )
+        md.core.ruler.push("figures", _figures)
+        md.add_render_rule("image", _render_image)
     else:
         md.disable(["heading", "lheading", "image"])
     return md
@@ -255,6 +288,30 @@ def prose_summary(fragment: str, *, limit: int) -> str:
     parser.close()
     text = _WHITESPACE.sub(" ", "".join(parser.parts)).strip()
     return plain_text(html.escape(text), limit=limit)
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+WORDS_PER_MINUTE = 230  # adult silent reading of English prose
+CJK_CHARACTERS_PER_MINUTE = 400  # and of Chinese, Japanese or Korean text
+
+
+@dataclass(frozen=True)
+class ReadingStats:
+    words: int  # a CJK character counts as one word, as word processors count them
+    minutes: int
+
+
+def reading_stats(fragment: str) -> ReadingStats:
+    """Words and reading time (whole minutes, at least one) of rendered HTML. The editor's
+    counter (``static/editor/editor.js``) counts the same way."""
+    text = plain_text(fragment)
+    cjk = len(_CJK.findall(text))
+    words = len(_WORD.findall(_CJK.sub(" ", text)))
+    if not words and not cjk:
+        return ReadingStats(words=0, minutes=0)
+    minutes = max(1, round(words / WORDS_PER_MINUTE + cjk / CJK_CHARACTERS_PER_MINUTE))
+    return ReadingStats(words=words + cjk, minutes=minutes)
 
 
 def pygments_css() -> str:

@@ -14,7 +14,7 @@ from django.db import connection, models
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
@@ -23,6 +23,8 @@ from .fulltext import MAX_QUERY_TERMS, build_tokens, expression, matching_ids_sq
 from .markdown import MAX_MARKDOWN_LENGTH, plain_text, prose_summary, render_markdown
 
 DEFAULT_CATEGORY_SLUG = "uncategorized"
+# Stored in English; shown in the reader's or editor's language while nobody renamed it.
+DEFAULT_CATEGORY_NAME = "Uncategorized"
 SUMMARY_LENGTH = 160
 
 
@@ -100,7 +102,7 @@ class Category(models.Model):
         verbose_name_plural = _("categories")
 
     def __str__(self) -> str:
-        return self.name
+        return str(self.name)
 
     def get_absolute_url(self) -> str:
         # Kept on the instance: categories come from the cached site structure, and a
@@ -115,6 +117,11 @@ class Category(models.Model):
         # Moving a category rewrites its articles' list entries (``listings``): the
         # parent it was loaded with tells a move from a rename.
         instance._loaded_parent_id = instance.__dict__.get("parent_id")
+        if instance.__dict__.get("slug") == DEFAULT_CATEGORY_SLUG and instance.__dict__.get("name") == (
+            DEFAULT_CATEGORY_NAME
+        ):
+            # Lazy: translated where it is shown (a page, the admin), in that page's language.
+            instance.name = _("Uncategorized")
         return instance
 
     @property
@@ -129,6 +136,8 @@ class Category(models.Model):
             ancestor = ancestor.parent
 
     def save(self, *args, **kwargs) -> None:
+        if self.is_default and str(self.name) in _default_category_names():
+            self.name = DEFAULT_CATEGORY_NAME  # its translation, saved back from a form
         if not self.slug:
             self.slug = unique_slug(Category, self.name, instance_pk=self.pk, max_length=100)
         super().save(*args, **kwargs)
@@ -141,9 +150,18 @@ class Category(models.Model):
     @classmethod
     def default(cls) -> Category:
         category, _created = cls.objects.get_or_create(
-            slug=DEFAULT_CATEGORY_SLUG, defaults={"name": "Uncategorized", "order": 1000}
+            slug=DEFAULT_CATEGORY_SLUG, defaults={"name": DEFAULT_CATEGORY_NAME, "order": 1000}
         )
         return category
+
+
+def _default_category_names() -> set[str]:
+    """The default category's name in every language of the site."""
+    names = {DEFAULT_CATEGORY_NAME}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            names.add(str(_("Uncategorized")))
+    return names
 
 
 def default_category_id() -> int:
@@ -520,6 +538,12 @@ class SiteSettings(models.Model):
     footer = models.TextField(_("footer (Markdown)"), blank=True)
     footer_html = models.TextField(editable=False, blank=True)
     posts_per_page = models.PositiveSmallIntegerField(_("posts per page"), default=10)
+    show_reading_time = models.BooleanField(
+        _("show reading time"),
+        default=True,
+        db_default=True,
+        help_text=_("Each article's page says how long it takes to read."),
+    )
     language = models.CharField(
         _("default language"), max_length=10, choices=Language.choices, default=Language.ENGLISH
     )
@@ -756,9 +780,9 @@ class MediaUsage(models.Model):
 
 
 class EditorAutosave(models.Model):
-    """The draft being written, saved by the editor's browser every few seconds: one row per
-    editor and article or page (``object_id`` 0: one not saved yet), dropped when the form is
-    saved. The form offers it back when it is newer than what is stored."""
+    """The draft being written, saved by an editor's browser every few seconds: one row per
+    article or page, whoever typed it last (``user``), dropped when the form is saved. The
+    form offers it back when it is newer than what is stored (``articles.autosave``)."""
 
     class Kind(models.TextChoices):
         ARTICLE = "article", _("article")
@@ -774,7 +798,7 @@ class EditorAutosave(models.Model):
         verbose_name = _("autosaved draft")
         verbose_name_plural = _("autosaved drafts")
         constraints = [
-            models.UniqueConstraint(fields=["user", "kind", "object_id"], name="editor_autosave_uniq"),
+            models.UniqueConstraint(fields=["kind", "object_id"], name="editor_autosave_one_per_object"),
         ]
 
     def __str__(self) -> str:

@@ -73,8 +73,9 @@ def log_in(page, live_server, next_url: str) -> None:
 
 def autosaved(page) -> None:
     """Wait for the autosave of what was typed, so that closing the page sends nothing more
-    (a last autosave racing the test database's teardown)."""
-    page.locator("[data-autosave-status]", has_text="autosaved").wait_for()
+    (a last autosave racing the test database's teardown). The first autosave of a new
+    article makes it a draft ("Saved as a draft"), later ones say "autosaved"."""
+    page.locator("[data-autosave-status]", has_text=re.compile("autosaved|Saved as a draft")).wait_for()
 
 
 def png_bytes() -> bytes:
@@ -166,11 +167,16 @@ def test_the_editor_journey(live_server, transactional_db, editor, media_root, c
     assert "Invalid response" not in before
     assert MediaFile.objects.count() == 1
 
-    # --- Autosave, then the tab is closed without saving; the text comes back --------------
-    expect(page.locator("[data-autosave-status]")).to_contain_text("autosaved")
+    # --- The first autosave made it a draft; the tab is closed without saving; the text comes
+    # back from the Drafts list -------------------------------------------------------------
+    expect(page).to_have_url(re.compile(r"/admin/articles/article/\d+/change/$"))  # the tab edits the draft
+    draft = Article.objects.get(title=TITLE)
+    assert draft.status == Article.Status.DRAFT and draft.author == editor
+    body.evaluate("e => e.setSelectionRange(e.value.length, e.value.length)")
+    body.press_sequentially(" Typed after the draft was made.")
     saved = None
     for _attempt in range(150):  # the browser saves every few seconds while the text changes
-        saved = EditorAutosave.objects.filter(user=editor, kind="article", object_id=0).first()
+        saved = EditorAutosave.objects.filter(kind="article", object_id=draft.pk).first()
         if saved and saved.data.get("body") == page.input_value("textarea.markdownx-editor"):
             break
         page.wait_for_timeout(100)
@@ -179,9 +185,10 @@ def test_the_editor_journey(live_server, transactional_db, editor, media_root, c
     page = context.new_page()
     body = page.locator("textarea.markdownx-editor")
     preview = page.locator(".markdownx-preview")
-    page.goto(f"{live_server.url}/admin/articles/article/add/")
-    assert page.input_value("#id_title") == ""
+    page.goto(f"{live_server.url}/admin/articles/article/?status__exact=draft")
+    page.get_by_role("link", name=TITLE).click()
     page.locator("#editor-recovery").wait_for()
+    assert "Typed after the draft" not in page.input_value("textarea.markdownx-editor")  # stored text
     page.click("[data-recovery-restore]")
     assert page.input_value("#id_title") == TITLE
     assert page.input_value("textarea.markdownx-editor") == saved.data["body"]
@@ -191,14 +198,13 @@ def test_the_editor_journey(live_server, transactional_db, editor, media_root, c
     page.click("input[name=_draft]")
     page.locator(".messagelist .success", has_text="draft").wait_for()
     article = Article.objects.get(title=TITLE)
-    assert article.status == Article.Status.DRAFT and article.author == editor
-    assert not EditorAutosave.objects.filter(user=editor).exists()  # saving supersedes it
+    assert article.pk == draft.pk and article.status == Article.Status.DRAFT and article.author == editor
+    assert not EditorAutosave.objects.exists()  # saving supersedes it
     assert list(MediaUsage.objects.values_list("media_id", flat=True)) == [media.pk]
     assert "You are" not in page.inner_text("#content")  # no "N hours behind server time" note
     assert EDITOR_ZONE in page.inner_text(".field-published_at")
     tomorrow = timezone.now().astimezone(ZoneInfo(EDITOR_ZONE)).date() + timedelta(days=1)
-    page.fill("#id_published_at_0", tomorrow.isoformat())
-    page.fill("#id_published_at_1", "09:30:00")
+    page.get_by_label("Published at").fill(f"{tomorrow.isoformat()}T09:30")
     page.click("input[name=_schedule]")
     page.locator(".messagelist .success", has_text="Scheduled for").wait_for()
     article.refresh_from_db()
@@ -261,13 +267,14 @@ def test_preview_before_the_first_save_and_the_unsaved_changes_warning(
     assert preview.locator("h1.article-title").inner_text() == "Never saved"
     assert preview.locator(".article-body em").inner_text() == "unsaved"
     assert preview.locator('meta[name=robots][content*="noindex"]').count() == 1
-    assert not Article.objects.exists()
+    # Nothing published (autosave may have made it a draft meanwhile).
+    assert not Article.objects.filter(status=Article.Status.PUBLISHED).exists()
     # Leaving with unsaved changes asks first.
     with page.expect_event("dialog") as asked:
         page.evaluate("setTimeout(() => { location.href = '/admin/'; }, 0)")
     assert asked.value.type == "beforeunload"
     asked.value.dismiss()
-    assert re.search(r"/admin/articles/article/add/$", page.url)
+    assert re.search(r"/admin/articles/article/(add|\d+/change)/$", page.url)
     autosaved(page)
 
 

@@ -9,6 +9,7 @@ from django.utils.safestring import mark_safe
 from blog_project.caching import hole
 
 from ..live import views_html
+from ..markdown import reading_stats
 from ..registry import render_article_sections
 
 register = template.Library()
@@ -83,3 +84,9 @@ def web_url(value: str | None, relative: str = "") -> str:
 def article_views(article) -> str:
     """ "12 views": the rolled-up count plus today's, filled per page from the counters."""
     return mark_safe(views_html(article))
+
+
+@register.filter
+def reading_minutes(fragment: str) -> int:
+    """Minutes to read rendered HTML (0 when it has no words)."""
+    return reading_stats(fragment or "").minutes

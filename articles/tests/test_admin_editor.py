@@ -194,3 +194,39 @@ def test_the_article_list_keeps_view_and_preview_links(staff_client):
     ScheduledFactory(title="Coming soon")
     html = staff_client.get(ARTICLES).content.decode()
     assert "editor/admin.css" in html and "Preview" in html
+
+
+def test_schedule_is_one_labelled_date_time_control_in_the_editors_zone(staff_client):
+    staff_client.cookies[EDITOR_TZ_COOKIE] = "Asia/Kolkata"  # a half-hour offset
+    html = staff_client.get(ARTICLES + "add/").content.decode()
+    assert 'for="id_published_at">' in html
+    assert '<input type="datetime-local" name="published_at"' in html and "published_at_0" not in html
+    zone = ZoneInfo("Asia/Kolkata")
+    tomorrow = timezone.now().astimezone(zone).date() + timedelta(days=1)
+    data = new_article(staff_client, _schedule="1", published_at=f"{tomorrow.isoformat()}T09:30")
+    del data["published_at_0"], data["published_at_1"]
+    staff_client.post(ARTICLES + "add/", data)
+    assert Article.objects.get().published_at == timezone.datetime(
+        tomorrow.year, tomorrow.month, tomorrow.day, 9, 30, tzinfo=zone
+    )
+
+
+def test_schedule_without_choosing_a_time_takes_the_next_full_hour(staff_client):
+    staff_client.cookies[EDITOR_TZ_COOKIE] = "Asia/Kolkata"
+    zone = ZoneInfo("Asia/Kolkata")
+    draft = DraftFactory(author=staff_client.staff_user, published_at=timezone.now() - timedelta(days=3))
+    shown = timezone.localtime(draft.published_at, zone).strftime("%Y-%m-%dT%H:%M:%S")
+    data = new_article(staff_client, title=draft.title, slug=draft.slug, published_at=shown, _schedule="1")
+    data["initial-published_at"] = shown  # as the form rendered it: untouched
+    del data["published_at_0"], data["published_at_1"]
+    before = timezone.now().astimezone(zone)
+    response = staff_client.post(f"{ARTICLES}{draft.pk}/change/", data, follow=True)
+    after = timezone.now().astimezone(zone)
+    draft.refresh_from_db()
+    hours = {
+        (moment.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)) for moment in (before, after)
+    }
+    assert draft.is_scheduled and draft.published_at in hours
+    assert draft.published_at.astimezone(zone).minute == 0  # o'clock where the editor is, not UTC's
+    messages = [str(m) for m in response.context["messages"]]
+    assert any("Scheduled for" in m and "Asia/Kolkata" in m for m in messages)

@@ -120,3 +120,32 @@ def test_new_reader_words_are_translated(client):
     article = ArticleFactory()
     page = client.get(article.category.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
     assert "1 篇文章" in page and 'aria-label="站内搜索"' in page
+
+
+def test_the_default_category_is_named_in_the_page_language(client):
+    from articles.models import DEFAULT_CATEGORY_NAME, Category
+
+    article = ArticleFactory(category=Category.default())
+    english = client.get(article.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    chinese = client.get(article.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert ">Uncategorized</a>" in english and "未分类" not in english
+    assert ">未分类</a>" in chinese and "Uncategorized" not in chinese
+    # Stored once, in English, even when saved back with its Chinese name from a form.
+    category = Category.objects.get(pk=article.category_id)
+    category.name = "未分类"
+    category.save()
+    assert Category.objects.filter(pk=category.pk, name=DEFAULT_CATEGORY_NAME).exists()
+    # Renamed by an editor, it is shown as they named it.
+    Category.objects.filter(pk=category.pk).update(name="Misc")
+    assert str(Category.objects.get(pk=category.pk)) == "Misc"
+
+
+def test_the_editors_javascript_strings_are_in_the_admins_catalogue(staff_client):
+    """editor.js reads its strings from the admin's jsi18n (locale/*/djangojs.po)."""
+    chinese = staff_client.get("/admin/jsi18n/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    import json
+
+    for translated in ("插入图片", "草稿已于 %s 自动保存", "阅读约 %s 分钟", "分享时的样子（社交卡片）"):
+        assert json.dumps(translated)[1:-1] in chinese  # the catalogue is ASCII JSON
+    english = staff_client.get("/admin/jsi18n/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert json.dumps("插入图片")[1:-1] not in english

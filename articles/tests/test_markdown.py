@@ -197,3 +197,47 @@ def test_stored_task_lists_are_rerendered_with_labels(transactional_db):
     executor.migrate(executor.loader.graph.leaf_nodes())
     assert "<label><input" in Article.objects.get(pk=article.pk).body_html
     assert Article.objects.get(pk=plain.pk).body_html == stale  # untouched: no task list
+
+
+def test_a_titled_image_alone_in_its_paragraph_becomes_a_figure_with_its_caption():
+    html = render_markdown('![A cat on a mat](https://img.example/cat.png "Our <b>cat</b>, 2024")').html
+    assert html.strip() == (
+        '<figure><img src="https://img.example/cat.png" alt="A cat on a mat" loading="lazy">'
+        "<figcaption>Our &lt;b&gt;cat&lt;/b&gt;, 2024</figcaption></figure>"
+    )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "![plain](https://img.example/a.png)",  # no title: no caption
+        'Text before ![inline](https://img.example/a.png "t") and after',  # not alone
+        '- ![in a list](https://img.example/a.png "t")',  # a tight list's hidden paragraph
+    ],
+)
+def test_other_images_stay_images(source):
+    html = render_markdown(source).html
+    assert "<figure>" not in html and "<figcaption>" not in html and "<img" in html
+
+
+def test_figures_are_still_sanitised():
+    html = render_markdown(
+        '![x](javascript:alert(1) "a")\n\n<figure onclick="evil()"><figcaption onmouseover="x()">'
+        'Raw</figcaption></figure>\n\n![y](https://img.example/y.png "\\"><script>alert(1)</script>")'
+    ).html
+    assert 'src="javascript' not in html and "onclick" not in html and "onmouseover" not in html
+    assert "<script" not in html
+    assert "<figure><figcaption>Raw</figcaption></figure>" in html
+    assert '<figcaption>"&gt;&lt;script&gt;alert(1)&lt;/script&gt;</figcaption>' in html
+
+
+def test_reading_stats_count_words_and_cjk_characters():
+    from articles.markdown import reading_stats
+
+    assert reading_stats("").minutes == reading_stats("<p> </p>").words == 0
+    english = reading_stats(render_markdown("It's a well-known word. " * 115).html)
+    assert english.words == 460 and english.minutes == 2  # 460 words at 230 a minute
+    chinese = reading_stats(render_markdown("读书使人充实。" * 100).html)
+    assert chinese.words == 600 and chinese.minutes == 2  # 600 characters at 400 a minute
+    short = reading_stats(render_markdown("Just a few words").html)
+    assert short.words == 4 and short.minutes == 1

@@ -152,3 +152,16 @@ def test_the_article_form_picks_a_featured_image(editor_client):
     html = editor_client.get(f"/admin/articles/article/{article.pk}/change/").content.decode()
     assert f'name="featured_image" value="{media.pk}"' in html and media.url in html
     assert Article.objects.get().og_image_url == media.url
+
+
+def test_an_image_in_use_says_by_what_with_links_and_why_it_has_no_delete_button(editor_client, media_root):
+    media = MediaFile.objects.get(pk=upload(editor_client, alt="shared").json()["media"]["id"])
+    article = ArticleFactory(title="Uses it", body=media.markdown())
+    featured = ArticleFactory(title="Features it", featured_image=media)
+    page = PageFactory(title="About", body=media.markdown())
+    html = editor_client.get(f"{ADMIN}{media.pk}/change/").content.decode()
+    assert "In use by" in html
+    for owner, kind in ((article, "article"), (featured, "article"), (page, "page")):
+        assert f'<a href="/admin/articles/{kind}/{owner.pk}/change/">{owner.title}</a>' in html
+    assert "There is no Delete button while it is in use" in html
+    assert f'href="{ADMIN}{media.pk}/delete/"' not in html

@@ -395,3 +395,21 @@ def test_category_counts_mean_the_same_everywhere(client):
             number += 1
         assert len(listed) == len(set(listed)) == int(expected), (slug, listed)
         assert not any("Draft" in title or "Scheduled" in title for title in listed)
+
+
+def test_article_page_shows_reading_time_unless_the_site_turns_it_off(
+    client, django_capture_on_commit_callbacks
+):
+    from articles.models import SiteSettings
+
+    article = ArticleFactory(body="word " * 700)  # 700 words: three minutes
+    assert SiteSettings.load().show_reading_time  # on by default
+    body = client.get(article.get_absolute_url()).content.decode()
+    assert '<p class="reading-time">3 minutes read</p>' in body
+    chinese = client.get(article.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert '<p class="reading-time">阅读约 3 分钟</p>' in chinese
+    site = SiteSettings.load()
+    site.show_reading_time = False
+    with django_capture_on_commit_callbacks(execute=True):  # the pages' generation bump
+        site.save()
+    assert 'class="reading-time"' not in client.get(article.get_absolute_url()).content.decode()

@@ -11,7 +11,24 @@
 
   function $(selector, scope) { return (scope || document).querySelector(selector); }
   function $all(selector, scope) { return Array.prototype.slice.call((scope || document).querySelectorAll(selector)); }
+  // Django's JavaScript catalogue (the admin's jsi18n, loaded before this script).
   function gettext(text) { return window.gettext ? window.gettext(text) : text; }
+  function ngettext(one, many, count) { return window.ngettext ? window.ngettext(one, many, count) : (count === 1 ? one : many); }
+  function interpolate(format, values, named) {
+    if (window.interpolate) return window.interpolate(format, values, named);
+    return named ? format.replace(/%\((\w+)\)s/g, function (_m, key) { return String(values[key]); })
+      : format.replace(/%s/g, function () { return String(values.shift()); });
+  }
+  // Dates and times in the admin's language (the page's lang), not the browser's.
+  function formatTime(date, withDate) {
+    var locale = document.documentElement.lang || undefined;
+    var options = { hour: "2-digit", minute: "2-digit", second: "2-digit" };
+    try {
+      return withDate ? date.toLocaleString(locale) : date.toLocaleTimeString(locale, options);
+    } catch (error) {
+      return withDate ? date.toLocaleString() : date.toLocaleTimeString();
+    }
+  }
 
   function post(url, data, options) {
     var body = data instanceof FormData ? data : new FormData();
@@ -176,7 +193,7 @@
           if (!response.ok || !json.media) {
             // Shown here, in the dialog; nothing is written into the text.
             throw new Error(json.error || (json.image && json.image.join(" ")) ||
-              gettext("The upload failed (the server answered %s).").replace("%s", response.status));
+              interpolate(gettext("The upload failed (the server answered %s)."), [response.status]));
           }
           return json.media;
         });
@@ -315,6 +332,16 @@
           }
         }
       });
+      // Select2's inline search box has no name of its own: give it the field's label.
+      var label = element.id ? $("label[for='" + element.id + "']") : null;
+      var name = label ? label.textContent.replace(/[:：]\s*$/, "").trim() : "";
+      function nameSearchBox() {
+        var container = element.nextElementSibling;
+        var box = container && $(".select2-search__field", container);
+        if (box && name) box.setAttribute("aria-label", name);
+      }
+      nameSearchBox();
+      jq(element).on("change select2:select select2:unselect select2:close", nameSearchBox);
     });
   }
 
@@ -328,6 +355,95 @@
     summary.addEventListener("input", function () { auto.checked = false; reflect(); });
     auto.addEventListener("change", reflect);
     reflect();
+  }
+
+  // --- Word count and reading time, counted from the preview as the article page counts them ---
+
+  var CJK = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]/g;
+  var WORD = /[\p{L}\p{N}\p{M}]+(?:['’-][\p{L}\p{N}\p{M}]+)*/gu;
+
+  function readingStats(text) {
+    var cjk = (text.match(CJK) || []).length;
+    var words = (text.replace(CJK, " ").match(WORD) || []).length;
+    var minutes = words || cjk ? Math.max(1, Math.round(words / 230 + cjk / 400)) : 0;
+    return { words: words + cjk, minutes: minutes };
+  }
+
+  function setUpWordCount(room) {
+    var host = $(".markdownx-preview", room);
+    var counter = $("[data-word-count]", room);
+    if (!host || !counter) return;
+    function update() {
+      var body = host.shadowRoot ? $(".reader-preview", host.shadowRoot) : host;
+      var clone = body.cloneNode(true);
+      $all(".header-anchor", clone).forEach(function (anchor) { anchor.remove(); });
+      var stats = readingStats(clone.textContent || "");
+      counter.textContent = interpolate(ngettext("%s word", "%s words", stats.words), [stats.words]) + " · " +
+        interpolate(ngettext("%s minute read", "%s minutes read", stats.minutes), [stats.minutes]);
+    }
+    room.addEventListener("editor:preview", update);
+    update();
+  }
+
+  // --- Search result and social card previews beside the SEO fields ------------------------------
+
+  function setUpSeoPreview() {
+    var description = $(".form-row.field-seo_description");
+    var config = root.dataset.articleUrl;
+    if (!description || !config) return;
+    var box = document.createElement("div");
+    box.className = "seo-previews";
+    box.innerHTML =
+      '<section class="seo-preview serp-preview" aria-labelledby="serp-preview-title"><h3 id="serp-preview-title"></h3>' +
+      '<div class="serp-card"><span class="serp-url"></span><span class="serp-title"></span><span class="serp-text"></span></div></section>' +
+      '<section class="seo-preview social-preview" aria-labelledby="social-preview-title"><h3 id="social-preview-title"></h3>' +
+      '<div class="social-card"><img class="social-image" alt="" hidden><div class="social-body"><span class="social-host"></span>' +
+      '<span class="social-title"></span><span class="social-text"></span></div></div></section>';
+    $("#serp-preview-title", box).textContent = gettext("In search results");
+    $("#social-preview-title", box).textContent = gettext("When shared (social card)");
+    description.parentNode.insertBefore(box, description.nextSibling);
+
+    var host = "";
+    try { host = new URL(config.replace("__slug__", "x")).host; } catch (error) { host = location.host; }
+    function value(name) { var field = form.elements.namedItem(name); return field ? field.value.trim() : ""; }
+    function cut(text, limit) { return text.length > limit ? text.slice(0, limit - 1).replace(/\s+\S*$/, "") + "…" : text; }
+    function previewText() {
+      var host = $(".markdownx-preview");
+      var body = host && host.shadowRoot ? $(".reader-preview", host.shadowRoot) : null;
+      return body ? (body.textContent || "").replace(/#\s*$/gm, "").replace(/\s+/g, " ").trim() : "";
+    }
+    function update() {
+      var title = value("seo_title") || value("title") || gettext("Untitled");
+      var text = value("seo_description") || value("summary") || previewText();
+      var url = config.replace("__slug__", encodeURIComponent(value("slug") || "…"));
+      $(".serp-url", box).textContent = url;
+      $(".serp-title", box).textContent = cut(title, 60);
+      $(".serp-text", box).textContent = cut(text, 160) || gettext("(no description yet)");
+      $(".social-host", box).textContent = host;
+      $(".social-title", box).textContent = cut(title, 70);
+      $(".social-text", box).textContent = cut(text, 200);
+      var thumb = $(".featured-image-thumb");
+      var image = $(".social-image", box);
+      image.hidden = !(thumb && !thumb.hidden && thumb.getAttribute("src"));
+      if (!image.hidden) image.src = thumb.getAttribute("src");
+    }
+    form.addEventListener("input", update);
+    form.addEventListener("change", update);
+    document.addEventListener("editor:preview", update);
+    update();
+  }
+
+  // --- The sticky action bar never hides text: the page scrolls the panes clear of it --------
+
+  function setUpActionBar() {
+    var bar = $(".submit-row.editor-actions");
+    if (!bar) return;
+    function measure() {
+      document.documentElement.style.setProperty("--editor-bar-height", bar.offsetHeight + "px");
+    }
+    measure();
+    if (window.ResizeObserver) new ResizeObserver(measure).observe(bar);
+    else window.addEventListener("resize", measure);
   }
 
   // --- Autosave, recovery and the unsaved-changes warning ------------------------------------------
@@ -357,6 +473,13 @@
     var pristine = snapshot();
     var submitting = false;
     var saving = false;
+    // The autosave this tab has seen (its version): the server refuses to overwrite a newer
+    // one written by another tab or editor (409), and this tab shows the conflict instead.
+    var state = JSON.parse(($("#editor-autosave") || {}).textContent || "null");
+    var base = state && !state.pending ? state.version : "";
+    var conflict = null;
+    // Text offered back at load: nothing is autosaved over it until it is restored or discarded.
+    var awaitingRecovery = Boolean(state && state.pending);
 
     function say(text) { if (status) status.textContent = text; }
 
@@ -365,33 +488,94 @@
       data.append("csrfmiddlewaretoken", csrfToken);
       data.append("kind", root.dataset.kind);
       data.append("object_id", root.dataset.objectId || "");
+      data.append("base", base);
       var values = fieldValues();
       Object.keys(values).forEach(function (name) { data.append(name, values[name]); });
       return data;
     }
 
+    function fill(fields) {
+      Object.keys(fields).forEach(function (name) {
+        var field = form.elements.namedItem(name);
+        if (!field) return;
+        field.value = fields[name];
+        field.dispatchEvent(new Event("input", { bubbles: true }));
+      });
+    }
+
+    // The first autosave of a new article made it a draft: this tab is now its change form.
+    function adopt(json) {
+      root.dataset.objectId = String(json.object_id);
+      form.action = json.change_url;
+      // The draft's stored state, so saving this form is not taken for a stale one.
+      var lock = form.querySelector("[name=lock_token]");
+      if (lock && json.lock_token) lock.value = json.lock_token;
+      if (window.history && history.replaceState) history.replaceState(null, "", json.change_url);
+    }
+
+    function showConflict(json) {
+      conflict = json;
+      var banner = $("#editor-conflict");
+      if (!banner) return;
+      var when = formatTime(new Date(json.saved_at), true);
+      $("[data-conflict-when]", banner).textContent = json.by
+        ? interpolate(gettext("%(who)s autosaved other text at %(when)s, after this tab was opened."), { who: json.by, when: when }, true)
+        : interpolate(gettext("Other text was autosaved at %(when)s, after this tab was opened."), { when: when }, true);
+      banner.hidden = false;
+      say(gettext("Not autosaved: another tab or editor changed this article."));
+    }
+
+    function resolveConflict(keepMine) {
+      if (!conflict) return;
+      base = conflict.version;
+      if (!keepMine) {
+        fill(conflict.fields || {});
+        lastSaved = JSON.stringify(fieldValues());
+        say(gettext("The other text is loaded: save to keep it."));
+      } else {
+        lastSaved = "";  // autosave this tab's text now, over the other one
+      }
+      conflict = null;
+      $("#editor-conflict").hidden = true;
+      if (keepMine) save();
+    }
+
     function save() {
       var current = JSON.stringify(fieldValues());
-      if (saving || current === lastSaved) return;
+      if (saving || conflict || current === lastSaved) return;
+      if (awaitingRecovery) {
+        say(gettext("Not autosaved yet: restore or discard the recovered changes first."));
+        return;
+      }
       saving = true;
       post(root.dataset.autosaveUrl, payload())
         .then(function (response) {
+          if (response.status === 409) {
+            return response.json().then(function (json) { showConflict(json); return null; });
+          }
           if (!response.ok) throw new Error(String(response.status));
           return response.json();
         })
         .then(function (json) {
+          if (!json) return;
           lastSaved = current;
-          var when = new Date(json.saved_at);
-          say(gettext("Draft autosaved at %s").replace("%s", when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })));
+          base = json.version || base;
+          if (json.change_url) adopt(json);
+          var when = formatTime(new Date(json.saved_at), false);
+          say(json.change_url
+            ? interpolate(gettext("Saved as a draft at %s (listed under Drafts)"), [when])
+            : interpolate(gettext("Draft autosaved at %s"), [when]));
         })
         .catch(function () { say(gettext("Autosave failed; your text is still here. Save to keep it.")); })
         .finally(function () { saving = false; });
     }
 
     setInterval(save, 5000);
-    // A closing tab gets one last try, without waiting for an answer.
+    // A closing tab gets one last try, without waiting for an answer (not while a new
+    // article's first autosave is on its way: that would make a second draft).
     document.addEventListener("visibilitychange", function () {
-      if (document.visibilityState === "hidden" && !submitting && JSON.stringify(fieldValues()) !== lastSaved) {
+      if (document.visibilityState === "hidden" && !submitting && !conflict && !awaitingRecovery &&
+          !(saving && !root.dataset.objectId) && JSON.stringify(fieldValues()) !== lastSaved) {
         navigator.sendBeacon(root.dataset.autosaveUrl, payload());
       }
     });
@@ -407,20 +591,24 @@
       event.returnValue = "";
     });
 
-    // Recovery: a draft autosaved after what the form shows (a crash, a closed tab).
-    var recovered = JSON.parse(($("#editor-autosave") || {}).textContent || "null");
+    var conflictBanner = $("#editor-conflict");
+    if (conflictBanner) {
+      $("[data-conflict-keep]", conflictBanner).addEventListener("click", function () { resolveConflict(true); });
+      $("[data-conflict-load]", conflictBanner).addEventListener("click", function () { resolveConflict(false); });
+    }
+
+    // Recovery: text autosaved after what the form shows (a crash, a closed tab, another tab).
     var banner = $("#editor-recovery");
-    if (recovered && banner) {
-      var when = new Date(recovered.saved_at);
-      $("[data-recovery-when]", banner).textContent = gettext("Autosaved %s.").replace("%s", when.toLocaleString());
+    if (state && state.pending && banner) {
+      var when = formatTime(new Date(state.saved_at), true);
+      $("[data-recovery-when]", banner).textContent = state.by
+        ? interpolate(gettext("Autosaved by %(who)s at %(when)s."), { who: state.by, when: when }, true)
+        : interpolate(gettext("Autosaved at %s."), [when]);
       banner.hidden = false;
       $("[data-recovery-restore]", banner).addEventListener("click", function () {
-        Object.keys(recovered.fields).forEach(function (name) {
-          var field = form.elements.namedItem(name);
-          if (!field) return;
-          field.value = recovered.fields[name];
-          field.dispatchEvent(new Event("input", { bubbles: true }));
-        });
+        fill(state.fields);
+        base = state.version;
+        awaitingRecovery = false;
         banner.hidden = true;
         say(gettext("Recovered text restored: save to keep it."));
       });
@@ -429,6 +617,8 @@
         data.append("kind", root.dataset.kind);
         data.append("object_id", root.dataset.objectId || "");
         post(root.dataset.autosaveDiscardUrl, data);
+        base = "";
+        awaitingRecovery = false;
         banner.hidden = true;
       });
     }
@@ -445,8 +635,11 @@
       syncScroll(room);
       setUpShortcuts(room);
       setUpUploads(room);
+      setUpWordCount(room);
     });
     setUpFeatured();
+    setUpSeoPreview();
+    setUpActionBar();
     setUpSummary();
     setUpAutosave();
     // After Django's own autocomplete script has run (jQuery's ready handlers go in order).
