@@ -36,11 +36,15 @@ def wait_for(condition: Callable[[], object], timeout: float = 20.0, what: str =
 
 
 class RedisServer:
-    """A throwaway redis-server on its own port and directory."""
+    """A throwaway redis-server on its own port and directory: without persistence (a
+    restart starts it empty), or with ``options`` (a config file, flags) before its own."""
 
-    def __init__(self, directory: Path, port: int | None = None) -> None:
+    NO_PERSISTENCE = ("--save", "", "--appendonly", "no")
+
+    def __init__(self, directory: Path, port: int | None = None, options: list[str] | None = None) -> None:
         self.port = port or free_port()
         self.directory = directory
+        self.options = list(self.NO_PERSISTENCE if options is None else options)
         self.process: subprocess.Popen | None = None
 
     def url(self, db: int = 0) -> str:
@@ -48,8 +52,9 @@ class RedisServer:
 
     def start(self) -> RedisServer:
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.directory)],
+            # A config file must come first; flags given later win over the same earlier ones.
+            ["redis-server", *self.options, "--port", str(self.port), "--bind", "127.0.0.1",
+             "--daemonize", "no", "--dir", str(self.directory)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
