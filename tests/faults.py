@@ -108,6 +108,7 @@ class TcpProxy:
         self._sockets: set[socket.socket] = set()
         self._listener: socket.socket | None = None
         self._stopped = False
+        self._cuts = 0  # a connection accepted before a cut must not outlive it
 
     def start(self) -> TcpProxy:
         self._listen()
@@ -118,7 +119,8 @@ class TcpProxy:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
         listener.listen(64)
-        self._listener = listener
+        with self._lock:
+            self._listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def _accept(self, listener: socket.socket) -> None:
@@ -127,9 +129,14 @@ class TcpProxy:
                 client, _address = listener.accept()
             except OSError:
                 return
-            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+            with self._lock:
+                if listener is not self._listener:  # accepted as the proxy was cut
+                    client.close()
+                    return
+                cuts = self._cuts
+            threading.Thread(target=self._serve, args=(client, cuts), daemon=True).start()
 
-    def _serve(self, client: socket.socket) -> None:
+    def _serve(self, client: socket.socket, cuts: int) -> None:
         try:
             upstream = socket.create_connection(self.target, timeout=5)
         except OSError:
@@ -137,6 +144,10 @@ class TcpProxy:
             return
         upstream.settimeout(None)
         with self._lock:
+            if cuts != self._cuts:  # cut while this one was being connected
+                client.close()
+                upstream.close()
+                return
             self._sockets.update((client, upstream))
         try:
             pair = {client: upstream, upstream: client}
@@ -161,10 +172,11 @@ class TcpProxy:
         self._flowing.clear()
 
     def cut(self) -> None:
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
         with self._lock:
+            if self._listener is not None:
+                self._listener.close()
+                self._listener = None
+            self._cuts += 1
             for sock in list(self._sockets):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
