@@ -84,6 +84,16 @@ log "migrating $(sed -E 's#//([^:@/]+):[^@]*@#//\1:***@#' <<<"$DATABASE_URL")"
 # migrate runs the blog's start-up checks first (blog_project/checks.py): a database that
 # does not answer, or MariaDB without its time zone tables, stops here with one line.
 "$PYTHON" manage.py migrate --noinput -v0
+# Today's counters and the queued tasks live only in Redis: one that does not persist loses
+# them when it restarts (README, Operations). Said once here; CONFIG may be disabled (then quiet).
+if [[ $("$PYTHON" -c 'import os, redis
+try:
+    print(redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=2).config_get("appendonly").get("appendonly", ""))
+except redis.RedisError:
+    pass' 2>/dev/null) == no ]]; then
+  log "WARNING: the Redis in REDIS_URL does not persist (appendonly no): a restart loses today's" \
+    "counters and queued tasks; start it with deploy/redis.conf (scripts/services does)"
+fi
 log "collecting static files into $DJANGO_STATIC_ROOT"
 "$PYTHON" manage.py collectstatic --noinput -v0
 
