@@ -191,11 +191,13 @@ class Comment(models.Model):
 
 
 class OutboxMessage(models.Model):
-    """Mail that could not be handed to the broker or the mail server when it was due.
+    """Mail not sent yet: every reply mail from the moment it is queued, and any mail that
+    could not be handed to the broker or the mail server when it was due.
 
-    A periodic task (``comments.tasks.send_waiting_mail``, every few minutes from beat)
-    sends these later, oldest first; a row is deleted once its mail is out. ``kind`` names
-    what to send (see ``notifications.MAIL_KINDS``), ``arguments`` its keyword arguments.
+    The queued task sends its row; a periodic task (``comments.tasks.send_waiting_mail``,
+    every few minutes from beat) sends whatever is left, oldest first (a broker that lost
+    its queue loses no mail). A row is deleted once its mail is out. ``kind`` names what to
+    send (see ``notifications.MAIL_KINDS``), ``arguments`` its keyword arguments.
     """
 
     kind = models.CharField(_("kind"), max_length=40)

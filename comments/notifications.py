@@ -10,9 +10,13 @@ and the outbox that keeps mail which could not be queued or sent.
   RFC 8058 one-click headers.
 - Mail goes out through the process's "mail" circuit breaker: a hung mail server costs one
   ``EMAIL_TIMEOUT`` per interval, then sending fails at once until a probe gets through.
-- What could not be handed to the broker, or failed at the mail server, is kept in
-  ``OutboxMessage`` rows; ``outbox_drain`` (the periodic ``send_waiting_mail`` task) sends
-  them later. Nothing is lost to an outage of Redis, the broker or the mail server.
+- Every reply mail is an ``OutboxMessage`` row before it is queued: the task sends it and
+  deletes the row, and ``outbox_drain`` (the periodic ``send_waiting_mail`` task) sends
+  what is still there: mail the broker could not take, lost with a broker that restarted
+  empty, or that failed at the mail server. A row is claimed under a row lock (skipped by
+  anyone else meanwhile), so the task and the drain never send one mail twice. The digest
+  needs no row: the comments say what is still untold, and the periodic task sends it.
+  Nothing is lost to an outage of Redis, the broker or the mail server.
 
 Tasks (``tasks.py``) call these; this module imports neither the tasks nor the services.
 """
@@ -230,17 +234,55 @@ MAIL_KINDS: dict[str, Callable[..., MailOutcome]] = {
 }
 
 
+def _check_kind(kind: str) -> None:
+    if kind not in MAIL_KINDS:
+        raise ValueError(f"unknown mail kind {kind!r}")
+
+
+def outbox_add(*, kind: str, arguments: dict | None = None) -> OutboxMessage:
+    """A mail about to be queued: kept until it is sent, whatever happens to the queue."""
+    _check_kind(kind)
+    return OutboxMessage.objects.create(kind=kind, arguments=arguments or {})
+
+
 def outbox_keep(
     *, kind: str, arguments: dict | None = None, error: BaseException | None = None
 ) -> OutboxMessage:
     """Keep a mail that could not be queued or sent, for ``outbox_drain``."""
-    if kind not in MAIL_KINDS:
-        raise ValueError(f"unknown mail kind {kind!r}")
+    _check_kind(kind)
     row = OutboxMessage.objects.create(
         kind=kind, arguments=arguments or {}, last_error=repr(error)[:300] if error else ""
     )
     log.warning("Comment mail %s %s kept in the outbox: %r", kind, arguments or "", error)
     return row
+
+
+def outbox_failed(*, pk: int, error: BaseException) -> None:
+    """The mail of row ``pk`` could not be queued or sent now: it waits for ``outbox_drain``."""
+    row = OutboxMessage.objects.filter(pk=pk).first()
+    if row is not None:
+        OutboxMessage.objects.filter(pk=pk).update(attempts=row.attempts + 1, last_error=repr(error)[:300])
+        log.warning("Comment mail %s %s kept in the outbox: %r", row.kind, row.arguments, error)
+
+
+def outbox_send(*, pk: int) -> MailOutcome:
+    """Send the mail of row ``pk`` and delete the row, in one transaction that holds the row
+    locked: the periodic drain skips it meanwhile, and finds it gone after. A row that is
+    gone or being sent by someone else is ``MailOutcome(False, ...)``; one of MAIL_ERRORS
+    leaves the row as it was (rolled back) for the caller to mark."""
+    # SQLite has no row locks; there nothing sends concurrently (tasks run in-process).
+    claiming = transaction.atomic() if connection.features.has_select_for_update else nullcontext()
+    with claiming:
+        row = OutboxMessage.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+        if row is None:
+            return MailOutcome(False, "sent already, or being sent")
+        try:
+            outcome = MAIL_KINDS[row.kind](**row.arguments)
+        except (KeyError, TypeError) as exc:  # a kind or arguments this version does not know
+            log.error("Dropping outbox row %s (%s %s): %r", row.pk, row.kind, row.arguments, exc)
+            outcome = MailOutcome(False, "unknown kind or arguments")
+        OutboxMessage.objects.filter(pk=row.pk).delete()
+    return outcome
 
 
 @dataclass(frozen=True)
@@ -253,17 +295,11 @@ def outbox_drain(*, limit: int = 100) -> DrainResult:
     """Send kept mail, oldest first; stop at the first failure (the server is still down:
     the rest waits for the next run)."""
     done = 0
-    for row in list(OutboxMessage.objects.order_by("pk")[:limit]):
+    for pk in list(OutboxMessage.objects.order_by("pk").values_list("pk", flat=True)[:limit]):
         try:
-            MAIL_KINDS[row.kind](**row.arguments)
+            outbox_send(pk=pk)
         except MAIL_ERRORS as exc:
-            OutboxMessage.objects.filter(pk=row.pk).update(
-                attempts=row.attempts + 1, last_error=repr(exc)[:300]
-            )
+            outbox_failed(pk=pk, error=exc)
             break
-        except (KeyError, TypeError) as exc:  # a kind or arguments this version does not know
-            log.error("Dropping outbox row %s (%s %s): %r", row.pk, row.kind, row.arguments, exc)
-        else:
-            done += 1
-        OutboxMessage.objects.filter(pk=row.pk).delete()
+        done += 1
     return DrainResult(sent=done, waiting=OutboxMessage.objects.count())

@@ -1,8 +1,9 @@
 """Mail about comments, sent by Celery after the comment is committed.
 
 The tasks are thin: ``notifications`` decides and sends. Enqueueing never fails a post:
-``enqueue_*`` publish within a short timeout (``blog_project.broker``), and what the broker
-could not take is kept in the outbox. A mail that fails at the mail server is kept too,
+``enqueue_*`` publish within a short timeout (``blog_project.broker``). A reply mail is an
+outbox row before it is queued, deleted once sent; a digest the broker could not take is
+kept there too. A mail that fails at the mail server stays in the outbox,
 and ``send_waiting_mail`` (every few minutes from beat, see ``schedule.py``) sends the
 outbox and any digest still due. When tasks run eagerly (no broker, the embedded default)
 they run in-process after the commit; a mail sent successfully then also sends what the
@@ -45,11 +46,19 @@ def notify_moderators(comment_id: int | None = None) -> bool:
 
 
 @shared_task(acks_late=True)
-def notify_reply(comment_id: int) -> bool:
+def notify_reply(comment_id: int, outbox_id: int | None = None) -> bool:
+    """The reply mail kept in outbox row ``outbox_id`` (messages queued by older versions
+    have none: their mail is sent, and kept if that fails)."""
     try:
-        outcome = notifications.reply_mail_send(comment_id=comment_id)
+        if outbox_id is None:
+            outcome = notifications.reply_mail_send(comment_id=comment_id)
+        else:
+            outcome = notifications.outbox_send(pk=outbox_id)
     except notifications.MAIL_ERRORS as exc:
-        notifications.outbox_keep(kind="reply", arguments={"comment_id": comment_id}, error=exc)
+        if outbox_id is None:
+            notifications.outbox_keep(kind="reply", arguments={"comment_id": comment_id}, error=exc)
+        else:
+            notifications.outbox_failed(pk=outbox_id, error=exc)
         return False
     _after_success()
     return outcome.sent
@@ -82,4 +91,8 @@ def enqueue_moderation_digest() -> None:
 
 
 def enqueue_reply_mail(comment_id: int) -> None:
-    _enqueue("reply", notify_reply, args=(comment_id,), arguments={"comment_id": comment_id})
+    """The mail is a row first, then a message: if the broker cannot take it, or loses it
+    (restarted without its data), the periodic task still finds the row and sends it."""
+    row = notifications.outbox_add(kind="reply", arguments={"comment_id": comment_id})
+    if not publish(notify_reply, args=(comment_id, row.pk)):
+        notifications.outbox_failed(pk=row.pk, error=ConnectionError("broker unavailable"))

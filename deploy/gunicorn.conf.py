@@ -37,6 +37,10 @@ def cpus(cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
 workers = int(os.environ.get("WEB_CONCURRENCY") or min(4, cpus() * 2))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 worker_class = "sync" if threads == 1 else "gthread"
+# A sync worker is busy for the whole request, reading included: a client that sends its
+# headers slowly holds it until this timeout kills it. Behind nginx that never happens
+# (nginx reads each request whole first); never expose the web port to anything else.
+# Longer than DATABASE_READ_TIMEOUT, so a hung database gets the 503 page, not a kill.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5

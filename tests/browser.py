@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import shutil
+import threading
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -72,3 +75,74 @@ def page(chromium, request):
     yield page
     save_failure_screenshots(request, context.pages)
     context.close()
+
+
+class _OpenRequests:
+    """Counts the connections a live server (Django's ThreadedWSGIServer) accepted and has
+    not finished with: counted when accepted (in the server's one accepting thread), let go
+    when the thread handling it ends."""
+
+    def __init__(self, httpd) -> None:
+        self.count = 0
+        self.changed = threading.Condition()
+        accept, handle = httpd.process_request, httpd.process_request_thread
+
+        def process_request(request, client_address):
+            with self.changed:
+                self.count += 1
+            try:
+                accept(request, client_address)
+            except BaseException:
+                self._done()
+                raise
+
+        def process_request_thread(request, client_address):
+            try:
+                handle(request, client_address)
+            finally:
+                self._done()
+
+        httpd.process_request, httpd.process_request_thread = process_request, process_request_thread
+
+    def _done(self) -> None:
+        with self.changed:
+            self.count -= 1
+            self.changed.notify_all()
+
+    @classmethod
+    def of(cls, httpd) -> _OpenRequests:
+        if getattr(httpd, "_open_requests", None) is None:
+            httpd._open_requests = cls(httpd)
+        return httpd._open_requests
+
+    def drain(self, url: str, timeout: float = 60) -> None:
+        """Wait until every connection accepted so far is answered and closed. One request
+        of our own first: connections are accepted in order, so once it is answered every
+        connection a closed browser left in the queue has been accepted (and counted)."""
+        address = urllib.parse.urlsplit(url)
+        conn = http.client.HTTPConnection(address.hostname, address.port, timeout=timeout)
+        try:
+            conn.request("GET", "/healthz", headers={"Connection": "close"})
+            conn.getresponse().read()
+        finally:
+            conn.close()
+        with self.changed:
+            if not self.changed.wait_for(lambda: self.count == 0, timeout=timeout):
+                raise AssertionError(f"the live server still handles {self.count} connections")
+
+
+@pytest.fixture(autouse=True)
+def _live_server_idle_before_the_flush(request):
+    """A test's browser may leave requests in flight (an autosave, a preview) when its
+    context closes; the live server's threads would still write to the database while
+    ``transactional_db`` empties it (SQLite: "database table is locked" at teardown). Set up
+    after ``transactional_db`` and before any browser context, this waits at teardown, once
+    the contexts are closed, until the live server has answered everything."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    server = request.getfixturevalue("live_server")
+    open_requests = _OpenRequests.of(server.thread.httpd)
+    yield
+    open_requests.drain(server.url)

@@ -36,11 +36,15 @@ def wait_for(condition: Callable[[], object], timeout: float = 20.0, what: str =
 
 
 class RedisServer:
-    """A throwaway redis-server on its own port and directory."""
+    """A throwaway redis-server on its own port and directory: without persistence (a
+    restart starts it empty), or with ``options`` (a config file, flags) before its own."""
 
-    def __init__(self, directory: Path, port: int | None = None) -> None:
+    NO_PERSISTENCE = ("--save", "", "--appendonly", "no")
+
+    def __init__(self, directory: Path, port: int | None = None, options: list[str] | None = None) -> None:
         self.port = port or free_port()
         self.directory = directory
+        self.options = list(self.NO_PERSISTENCE if options is None else options)
         self.process: subprocess.Popen | None = None
 
     def url(self, db: int = 0) -> str:
@@ -48,8 +52,9 @@ class RedisServer:
 
     def start(self) -> RedisServer:
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.directory)],
+            # A config file must come first; flags given later win over the same earlier ones.
+            ["redis-server", *self.options, "--port", str(self.port), "--bind", "127.0.0.1",
+             "--daemonize", "no", "--dir", str(self.directory)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
@@ -103,6 +108,7 @@ class TcpProxy:
         self._sockets: set[socket.socket] = set()
         self._listener: socket.socket | None = None
         self._stopped = False
+        self._cuts = 0  # a connection accepted before a cut must not outlive it
 
     def start(self) -> TcpProxy:
         self._listen()
@@ -113,7 +119,8 @@ class TcpProxy:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
         listener.listen(64)
-        self._listener = listener
+        with self._lock:
+            self._listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def _accept(self, listener: socket.socket) -> None:
@@ -122,9 +129,14 @@ class TcpProxy:
                 client, _address = listener.accept()
             except OSError:
                 return
-            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+            with self._lock:
+                if listener is not self._listener:  # accepted as the proxy was cut
+                    client.close()
+                    return
+                cuts = self._cuts
+            threading.Thread(target=self._serve, args=(client, cuts), daemon=True).start()
 
-    def _serve(self, client: socket.socket) -> None:
+    def _serve(self, client: socket.socket, cuts: int) -> None:
         try:
             upstream = socket.create_connection(self.target, timeout=5)
         except OSError:
@@ -132,6 +144,10 @@ class TcpProxy:
             return
         upstream.settimeout(None)
         with self._lock:
+            if cuts != self._cuts:  # cut while this one was being connected
+                client.close()
+                upstream.close()
+                return
             self._sockets.update((client, upstream))
         try:
             pair = {client: upstream, upstream: client}
@@ -156,10 +172,11 @@ class TcpProxy:
         self._flowing.clear()
 
     def cut(self) -> None:
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
         with self._lock:
+            if self._listener is not None:
+                self._listener.close()
+                self._listener = None
+            self._cuts += 1
             for sock in list(self._sockets):
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)

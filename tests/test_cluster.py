@@ -85,7 +85,7 @@ class Cluster:
     web_ports: list[int]
     pids: list[int]
     process: subprocess.Popen
-    beat_token: str
+    beat_token: str = ""
     logs: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -163,14 +163,25 @@ def _schedule_beat_probe() -> str:
 
 @pytest.fixture(scope="module")
 def cluster(django_db_setup, django_db_blocker, tmp_path_factory):
-    from django.conf import settings
     from django.core.cache import cache
 
     cache.clear()
     with django_db_blocker.unblock():
         beat_token = _schedule_beat_probe()  # committed; the first test's flush removes it
+    try:
+        with run_cluster(tmp_path_factory.mktemp("cluster"), database_url=_database_url()) as started:
+            started.beat_token = beat_token
+            yield started
+    finally:
+        cache.clear()  # the broker's keys too
 
-    base = tmp_path_factory.mktemp("cluster")
+
+@contextlib.contextmanager
+def run_cluster(base: Path, *, database_url: str):
+    """deploy/cluster.sh on free loopback ports, on ``database_url`` and this process's Redis
+    (the same cache keys: one page generation); every process it started is gone after."""
+    from django.conf import settings
+
     nginx_port, *web_ports = _free_ports(4)
     env = {
         k: v
@@ -182,7 +193,7 @@ def cluster(django_db_setup, django_db_blocker, tmp_path_factory):
         CLUSTER_PORT=str(nginx_port),
         CLUSTER_WEB_PORTS=" ".join(map(str, web_ports)),
         WEB_CONCURRENCY="1",
-        DATABASE_URL=_database_url(),
+        DATABASE_URL=database_url,
         REDIS_URL=settings.REDIS_URL,
         BLOG_CACHE_PREFIX=settings.CACHE_KEY_PREFIX,  # the same keys as this process: shared generation
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
@@ -209,9 +220,7 @@ def cluster(django_db_setup, django_db_blocker, tmp_path_factory):
             time.sleep(0.2)
         assert started, f"cluster did not start:\n{(base / 'cluster.out').read_text()[-4000:]}"
         pids = [int(pid) for pid in started["pids"].split()]
-        yield Cluster(
-            dir=base, port=nginx_port, web_ports=web_ports, pids=pids, process=process, beat_token=beat_token
-        )
+        yield Cluster(dir=base, port=nginx_port, web_ports=web_ports, pids=pids, process=process)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
@@ -228,7 +237,6 @@ def cluster(django_db_setup, django_db_blocker, tmp_path_factory):
             time.sleep(0.1)
         assert _group_members(process.pid) == []
         assert survivors == [], f"cluster.sh left processes running after SIGTERM: {survivors}"
-        cache.clear()  # the broker's keys too
 
 
 def _group_members(pgid: int) -> list[int]:

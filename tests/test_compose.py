@@ -142,6 +142,27 @@ def test_nginx_balances_least_conn_over_the_web_service(services):
     assert "proxy_set_header X-Forwarded-Proto $blog_forwarded_proto;" in conf
 
 
+def test_nginx_passes_the_apps_answers_on_and_holds_a_slow_crowd(services):
+    """Only a refused or timed-out connection sends a request to another replica (an app's
+    503 never takes replicas out); the workers and their limits come from nginx-main.conf,
+    in compose as in make cluster (tests/test_front_door.py runs both against the cluster)."""
+    conf = (ROOT / "deploy/nginx.conf").read_text()
+    assert re.findall(r"^\s*proxy_next_upstream\s+([^;]*);", conf, re.M) == ["error timeout"]
+    assert re.search(r"^\s*limit_conn_zone \$blog_client_key zone=(\w+):", conf, re.M)
+    assert re.search(r"^\s*limit_conn blog_per_client \d+;", conf, re.M)
+    for directive in ("client_header_timeout", "client_body_timeout", "send_timeout", "keepalive_timeout"):
+        seconds = re.search(rf"^\s*{directive} (\d+)s;", conf, re.M)
+        assert seconds and int(seconds.group(1)) <= 15, directive
+    assert "./deploy/nginx-main.conf:/etc/nginx/nginx.conf:ro" in services["nginx"]["volumes"]
+    main = (ROOT / "deploy/nginx-main.conf").read_text()
+    assert re.search(r"^worker_processes auto;", main, re.M)
+    files = int(re.search(r"^worker_rlimit_nofile (\d+);", main, re.M).group(1))
+    connections = int(re.search(r"^\s*worker_connections (\d+);", main, re.M).group(1))
+    assert connections >= 4096 and files >= 2 * connections
+    assert services["nginx"]["ulimits"]["nofile"] >= files
+    assert "include /etc/nginx/conf.d/*.conf;" in main
+
+
 def test_the_app_reads_the_client_address_nginx_sets(services):
     """Behind nginx REMOTE_ADDR is nginx: rate limits and visitor hashes need X-Real-IP, which
     nginx overwrites whatever the client sent."""

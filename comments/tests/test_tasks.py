@@ -19,7 +19,7 @@ from blog_project.breaker import breaker
 from comments import services, tasks
 from comments.models import Comment, OutboxMessage
 from comments.tests.conftest import form_data, post_url, set_site
-from tests.faults import SmtpServer, free_port, wait_for
+from tests.faults import RedisServer, SmtpServer, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,6 +73,74 @@ def test_with_the_breaker_open_nothing_is_sent_to_the_broker(article, broker_dow
     monkeypatch.setattr(broker, "PUBLISH_ERRORS", ())  # any publish attempt would now raise
     tasks.enqueue_reply_mail(123)
     assert OutboxMessage.objects.get().arguments == {"comment_id": 123}
+
+
+@pytest.fixture
+def private_broker(tmp_path):
+    """Tasks go through a redis-server of the test's own (no persistence: a restart empties
+    it), with no worker: queued messages wait there."""
+    from blog_project.celery import app
+
+    server = RedisServer(tmp_path).start()
+    eager, url = app.conf.task_always_eager, app.conf.broker_url
+    app.conf.task_always_eager = False
+    app.conf.broker_url = server.url(1)
+    _forget_broker_connections(app)
+    yield server
+    app.conf.task_always_eager, app.conf.broker_url = eager, url
+    _forget_broker_connections(app)
+    server.stop()
+
+
+@pytest.mark.django_db
+def test_a_reply_mail_lost_with_the_broker_is_sent_by_the_periodic_task(
+    article, open_policy, private_broker, django_capture_on_commit_callbacks
+):
+    """The reply's message is queued, then the broker dies before a worker takes it and
+    comes back empty: the mail is still an outbox row, and the periodic task sends it."""
+    import redis
+
+    parent = services.comment_create(
+        article=article, author_name="Ada", author_email="ada@example.com", body="Hi", notify_on_reply=True
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = services.comment_create(
+            article=article,
+            parent=parent,
+            author_name="Bob",
+            author_email="bob@example.com",
+            body="Lost words",
+        )
+    broker = redis.Redis.from_url(private_broker.url(1))
+    assert broker.llen("celery") == 1  # queued, and no worker has taken it
+    assert list(OutboxMessage.objects.values_list("kind", "arguments", "attempts")) == [
+        ("reply", {"comment_id": reply.pk}, 0)
+    ]
+    private_broker.restart()  # killed, started again with nothing
+    assert broker.llen("celery") == 0
+    broker.close()
+    assert mail.outbox == []
+    assert tasks.send_waiting_mail.apply().get() == {"digest": False, "sent": 1, "waiting": 0}
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["ada@example.com"] and "Lost words" in mail.outbox[0].body
+    assert Comment.objects.get(pk=reply.pk).reply_notified_at is not None
+
+
+@pytest.mark.django_db
+def test_the_queued_task_sends_its_outbox_row_once(article, open_policy, django_capture_on_commit_callbacks):
+    """The task sends the row's mail and deletes the row: the periodic task then finds
+    nothing, and a second delivery of the same message sends nothing either."""
+    parent = services.comment_create(
+        article=article, author_name="Ada", author_email="ada@example.com", body="Hi", notify_on_reply=True
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = services.comment_create(
+            article=article, parent=parent, author_name="Bob", author_email="bob@example.com", body="Once"
+        )
+    assert len(mail.outbox) == 1 and not OutboxMessage.objects.exists()
+    assert tasks.notify_reply.apply(args=(reply.pk, 1)).get() is False  # redelivered: gone
+    assert tasks.send_waiting_mail.apply().get() == {"digest": False, "sent": 0, "waiting": 0}
+    assert len(mail.outbox) == 1
 
 
 # --- a real worker ---------------------------------------------------------------------
