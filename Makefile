@@ -71,7 +71,7 @@ test-real: install-dev
 # (a hard-coded date beside a fixture made "now") fails here today. Browser tests drive a
 # separate process whose clock cannot move, so they stay out.
 test-shifted: install-dev
-	BLOG_TEST_CLOCK_SHIFT_DAYS=400 BLOG_VAR_DIR=$(SHIFTED_VAR) $(VENV)/bin/pytest articles comments stats \
+	BLOG_TEST_CLOCK_SHIFT_DAYS=400 BLOG_VAR_DIR=$(SHIFTED_VAR) $(VENV)/bin/pytest articles comments stats transfer \
 	  -m "not browser" -q $(PYTEST_ARGS)
 
 lint: install-dev

@@ -1,0 +1,24 @@
+"""manage.py import_ghost export.json [--media images.tar.gz|folder]"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from transfer.common import ImportFailed
+from transfer.ghost import import_ghost
+
+
+class Command(BaseCommand):
+    help = "Import a Ghost export (JSON): posts, pages, tags, authors and images."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("export", help="the .json file from Settings > Export")
+        parser.add_argument("--media", help="the content/images folder, or a .tar.gz of it")
+
+    def handle(self, *args, export: str, media: str | None, **options) -> None:
+        try:
+            report = import_ghost(export, media=media)
+        except ImportFailed as exc:
+            raise CommandError(str(exc)) from exc
+        for line in report.lines():
+            self.stdout.write(line)

@@ -1,0 +1,24 @@
+"""manage.py import_wordpress export.xml [--media uploads.tar.gz|folder]"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from transfer.common import ImportFailed
+from transfer.wordpress import import_wordpress
+
+
+class Command(BaseCommand):
+    help = "Import a WordPress export (WXR): posts, pages, comments, categories, tags and media."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("export", help="the .xml file from Tools > Export")
+        parser.add_argument("--media", help="the wp-content/uploads folder, or a .tar.gz of it")
+
+    def handle(self, *args, export: str, media: str | None, **options) -> None:
+        try:
+            report = import_wordpress(export, media=media)
+        except ImportFailed as exc:
+            raise CommandError(str(exc)) from exc
+        for line in report.lines():
+            self.stdout.write(line)
