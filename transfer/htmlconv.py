@@ -29,6 +29,7 @@ _BLOCK_START = re.compile(
 _SHORTCODE_ATTR = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
 _CAPTION = re.compile(r"\[caption([^\]]*)\](.*?)\[/caption\]", re.S)
 _GALLERY = re.compile(r"\[gallery([^\]]*)\]")
+_SAFE_URL = re.compile(r"^(?:https?:|mailto:|/|#|\?|[^:/?#]*(?:[/?#]|$))", re.I)
 _PRE = re.compile(r"<pre\b.*?</pre>", re.S | re.I)
 
 
@@ -222,6 +223,11 @@ def html_to_markdown(source: str, *, resolve: ImageResolver, comment: bool = Fal
     for node in soup.find_all(True):
         for attribute in [name for name in node.attrs if name.lower().startswith("on")]:
             del node[attribute]
+    for node in soup.find_all(["a", "img"]):
+        # The renderer would refuse these too; dropped here, they do not linger as text.
+        attribute = "href" if node.name == "a" else "src"
+        if not _SAFE_URL.match((node.get(attribute) or "").strip()):
+            node.unwrap() if node.name == "a" else node.decompose()
     converter = _Converter(
         resolve=resolve,
         heading_style="ATX",
