@@ -38,8 +38,11 @@ def wxr_post(
 
 
 def wxr_comment(comment_id: int, *, parent: int = 0, approved: str = "1", text: str = "Nice.") -> str:
-    return f"""<wp:comment><wp:comment_id>{comment_id}</wp:comment_id><wp:comment_author>Reader {comment_id}</wp:comment_author>
-<wp:comment_author_email>r{comment_id}@example.com</wp:comment_author_email><wp:comment_author_url>https://r.example.com</wp:comment_author_url>
-<wp:comment_date_gmt>2020-01-03 00:00:{comment_id:02d}</wp:comment_date_gmt><wp:comment_content><![CDATA[{text}]]></wp:comment_content>
+    return f"""<wp:comment><wp:comment_id>{comment_id}</wp:comment_id>
+<wp:comment_author>Reader {comment_id}</wp:comment_author>
+<wp:comment_author_email>r{comment_id}@example.com</wp:comment_author_email>
+<wp:comment_author_url>https://r.example.com</wp:comment_author_url>
+<wp:comment_date_gmt>2020-01-03 00:00:{comment_id:02d}</wp:comment_date_gmt>
+<wp:comment_content><![CDATA[{text}]]></wp:comment_content>
 <wp:comment_approved>{approved}</wp:comment_approved><wp:comment_type>comment</wp:comment_type>
 <wp:comment_parent>{parent}</wp:comment_parent><wp:comment_user_id>0</wp:comment_user_id></wp:comment>"""
