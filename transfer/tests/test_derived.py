@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from articles.listings import month_key
-from articles.models import Article, Tag, Tally
+from articles.models import Article, ArticleSearchIndex, Tag, Tally
 from articles.tests.factories import ArticleFactory, CategoryFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +66,11 @@ def test_rows_copied_in_sql_appear_on_category_tag_and_month_pages_after_rebuild
     for url in (parent.get_absolute_url(), tag.get_absolute_url(), f"/archives/{int(year)}/{int(number)}/"):
         page = client.get(url).content.decode()
         assert "Original wordscopy0" in page and "Original wordscopy1" in page, url
-    assert set(Article.objects.search("original").values_list("pk", flat=True)) >= set(copy_ids)
+    # Their search index rows (MariaDB's FULLTEXT sees rows only once committed, so the
+    # rows themselves are checked here; articles' search tests cover the matching).
+    indexed = ArticleSearchIndex.objects.filter(article_id__in=copy_ids)
+    assert indexed.count() == 2
+    assert all("woriginal" in row.title_tokens and row.status == Article.Status.PUBLISHED for row in indexed)
 
 
 def test_rebuild_twice_changes_nothing(user):
