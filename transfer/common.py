@@ -113,10 +113,12 @@ class Importer:
 
     source = ""
 
-    def __init__(self, *, media: MediaSource, report: Report | None = None) -> None:
+    def __init__(self, *, media: MediaSource, report: Report | None = None, progress=None) -> None:
         self.media = media
         self.report = report or Report()
         self._media_by_key: dict[str, MediaFile | None] = {}
+        # progress(done, total): called after each post or page (the admin's progress view).
+        self.progress = progress or (lambda _done, _total: None)
 
     # --- idempotency ---------------------------------------------------------------------
 

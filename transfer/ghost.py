@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -76,8 +76,10 @@ def _str(value) -> str:
 class GhostImporter(Importer):
     source = "ghost"
 
-    def __init__(self, data: dict, *, media: MediaSource, report: Report | None = None) -> None:
-        super().__init__(media=media, report=report)
+    def __init__(
+        self, data: dict, *, media: MediaSource, report: Report | None = None, progress=None
+    ) -> None:
+        super().__init__(media=media, report=report, progress=progress)
         self.data = data
         self.users: dict[str, object] = {}
         self.tags: dict[str, Tag] = {}
@@ -97,11 +99,13 @@ class GhostImporter(Importer):
         for row in sorted(self.rows("posts_tags"), key=lambda r: r.get("sort_order") or 0):
             post_tags[row.get("post_id")].append(row.get("tag_id"))
         meta = {row.get("post_id"): row for row in self.rows("posts_meta")}
-        for post in self.rows("posts"):
+        posts = self.rows("posts")
+        for done, post in enumerate(posts, start=1):
             with transaction.atomic():
                 self._post(
                     post, authors[post.get("id")], post_tags[post.get("id")], meta.get(post.get("id"), {})
                 )
+            self.progress(done, len(posts))
         return self.report
 
     # --- media ---------------------------------------------------------------------------
@@ -268,10 +272,26 @@ class GhostImporter(Importer):
         return True
 
 
-def import_ghost(path: str | Path, *, media: str | Path | None = None) -> Report:
+def preview(path: str | Path) -> dict[str, int]:
+    """What an import of ``path`` would bring, read without writing anything."""
+    data = load(path)
+    counts: Counter = Counter()
+    for post in data.get("posts") or []:
+        if isinstance(post, dict):
+            counts[f"{post.get('type') or 'post'}s ({post.get('status')})"] += 1
+    for tag in data.get("tags") or []:
+        if isinstance(tag, dict):
+            internal = tag.get("visibility") == "internal" or str(tag.get("name", "")).startswith("#")
+            counts["tags (internal, skipped)" if internal else "tags"] += 1
+    counts["authors"] = len([u for u in data.get("users") or [] if isinstance(u, dict)])
+    counts["already imported"] = ImportedItem.objects.filter(source="ghost").count()
+    return dict(sorted(counts.items()))
+
+
+def import_ghost(path: str | Path, *, media: str | Path | None = None, progress=None) -> Report:
     data = load(path)
     source = MediaSource(media)
     try:
-        return GhostImporter(data, media=source).run()
+        return GhostImporter(data, media=source, progress=progress).run()
     finally:
         source.close()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import html
 import posixpath
 import re
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -122,8 +123,10 @@ def load(path: str | Path) -> Element:
 
 
 class WordPressImporter(Importer):
-    def __init__(self, channel: Element, *, media: MediaSource, report: Report | None = None) -> None:
-        super().__init__(media=media, report=report)
+    def __init__(
+        self, channel: Element, *, media: MediaSource, report: Report | None = None, progress=None
+    ) -> None:
+        super().__init__(media=media, report=report, progress=progress)
         self.channel = channel
         self.site = _text(channel, "wp_base_site_url") or _text(channel, "link")
         self.source = f"wordpress:{self.site}"[:200]
@@ -140,11 +143,13 @@ class WordPressImporter(Importer):
         self._authors()
         self._terms()
         self._attachments(items)
+        posts = [item for item in items if _text(item, "wp_post_type") in ("post", "page")]
         for item in items:
             kind = _text(item, "wp_post_type")
             if kind in ("post", "page"):
                 with transaction.atomic():
                     self._post(item) if kind == "post" else self._page(item)
+                self.progress(posts.index(item) + 1, len(posts))
             elif kind not in ("attachment", "nav_menu_item", "revision", "wp_global_styles"):
                 self.report.skipped.append(
                     f"item {_text(item, 'wp_post_id')} of type “{kind}”: not a post or page"
@@ -510,10 +515,37 @@ class WordPressImporter(Importer):
         comment_counts_recount([article.pk])
 
 
-def import_wordpress(path: str | Path, *, media: str | Path | None = None) -> Report:
+def preview(path: str | Path) -> dict[str, int]:
+    """What an import of ``path`` would bring, read without writing anything."""
+    channel = load(path)
+    counts: Counter = Counter()
+    for item in channel.findall("item"):
+        kind, status = _text(item, "wp_post_type"), _text(item, "wp_status")
+        if kind == "attachment":
+            counts["media files"] += 1
+            continue
+        if kind not in ("post", "page"):
+            continue
+        if _raw(item, "wp_post_password"):
+            status = "password-protected"
+        counts[f"{kind}s ({status})"] += 1
+        for comment in item.findall("wp_comment"):
+            approved = _text(comment, "wp_comment_approved")
+            kind_of = _text(comment, "wp_comment_type") or "comment"
+            label = {"1": "approved", "0": "held"}.get(approved, approved)
+            counts[f"comments ({label})" if kind_of == "comment" else f"{kind_of}s (skipped)"] += 1
+    counts["categories"] = len({_text(e, "wp_category_nicename") for e in channel.findall("wp_category")})
+    counts["tags"] = len({_text(e, "wp_tag_slug") for e in channel.findall("wp_tag")})
+    counts["authors"] = len(channel.findall("wp_author"))
+    site = _text(channel, "wp_base_site_url") or _text(channel, "link")
+    counts["already imported"] = ImportedItem.objects.filter(source=f"wordpress:{site}"[:200]).count()
+    return dict(sorted(counts.items()))
+
+
+def import_wordpress(path: str | Path, *, media: str | Path | None = None, progress=None) -> Report:
     channel = load(path)
     source = MediaSource(media)
     try:
-        return WordPressImporter(channel, media=source).run()
+        return WordPressImporter(channel, media=source, progress=progress).run()
     finally:
         source.close()
