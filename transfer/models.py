@@ -3,6 +3,7 @@ same file changes nothing), and the old addresses that now redirect to the new p
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -62,3 +63,47 @@ class LegacyRedirect(models.Model):
         if target is not None:
             return target.get_absolute_url()
         return self.media.url if self.media_id else ""
+
+
+class ImportJob(models.Model):
+    """An import started from the admin: the uploaded files (kept outside the public media
+    folder until the import is done), what the preview found, then progress and report."""
+
+    class Kind(models.TextChoices):
+        WORDPRESS = "wordpress", _("WordPress export (.xml)")
+        GHOST = "ghost", _("Ghost export (.json)")
+
+    class State(models.TextChoices):
+        PREVIEW = "preview", _("Ready to import")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PREVIEW)
+    export_file = models.CharField(_("export file"), max_length=300)
+    media_file = models.CharField(_("media archive"), max_length=300, blank=True)
+    original_names = models.CharField(_("uploaded files"), max_length=600, blank=True)
+    preview = models.JSONField(_("preview"), default=dict, blank=True)
+    done = models.PositiveIntegerField(_("items done"), default=0)
+    total = models.PositiveIntegerField(_("items"), default=0)
+    report = models.JSONField(_("report"), default=list, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}" if self.created_at else self.kind
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING)
