@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 from articles.admin_site import SuperuserOnlyMixin
 
 from . import jobs
-from .common import ImportFailed
+from .common import TransferError
 from .models import ImportedItem, ImportJob, LegacyRedirect
 from .site import site_export
 
@@ -83,7 +83,7 @@ class ImportJobAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
                     media=form.cleaned_data.get("media"),
                     user=request.user,
                 )
-            except ImportFailed as exc:
+            except TransferError as exc:
                 form.add_error("export", str(exc).replace(str(jobs.import_dir()), "…"))
             else:
                 return HttpResponseRedirect(reverse("admin:transfer_importjob_change", args=[job.pk]))

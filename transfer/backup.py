@@ -30,7 +30,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from .common import ImportFailed
+from .common import TransferError
 
 DUMP_TIMEOUT = 3600
 
@@ -59,15 +59,15 @@ def _run(command: list[str], **kwargs) -> None:
     try:
         subprocess.run(command, check=True, timeout=DUMP_TIMEOUT, **kwargs)  # noqa: S603 - our arguments
     except FileNotFoundError as exc:
-        raise ImportFailed(f"{command[0]} is not installed.") from exc
+        raise TransferError(f"{command[0]} is not installed.") from exc
     except subprocess.CalledProcessError as exc:
-        raise ImportFailed(f"{command[0]} failed (exit status {exc.returncode}).") from exc
+        raise TransferError(f"{command[0]} failed (exit status {exc.returncode}).") from exc
 
 
 def backup_create(directory: str | Path) -> dict:
     root = Path(directory)
     if root.exists() and any(root.iterdir()):
-        raise ImportFailed(f"{root} is not empty: back up into a new or empty folder.")
+        raise TransferError(f"{root} is not empty: back up into a new or empty folder.")
     root.mkdir(parents=True, exist_ok=True)
     db = connection.settings_dict
     summary = {"created_at": timezone.now().isoformat(), "vendor": connection.vendor}
@@ -87,7 +87,7 @@ def backup_create(directory: str | Path) -> dict:
         finally:
             target.close()
     else:
-        raise ImportFailed(f"Backups of {connection.vendor} databases are not supported.")
+        raise TransferError(f"Backups of {connection.vendor} databases are not supported.")
     media_root = Path(settings.MEDIA_ROOT)
     with tarfile.open(root / "media.tar.gz", "w:gz") as archive:
         if media_root.is_dir():
@@ -114,10 +114,10 @@ def backup_restore(directory: str | Path) -> dict:
     root = Path(directory)
     meta_path = root / "backup.json"
     if not meta_path.is_file():
-        raise ImportFailed(f"{root} is not a backup: no backup.json in it.")
+        raise TransferError(f"{root} is not a backup: no backup.json in it.")
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     if meta.get("vendor") != connection.vendor:
-        raise ImportFailed(
+        raise TransferError(
             f"This backup is of a {meta.get('vendor')} database; this site uses {connection.vendor}."
         )
     db = connection.settings_dict

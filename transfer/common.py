@@ -29,8 +29,9 @@ from .models import ImportedItem, LegacyRedirect
 MAX_MEDIA_BYTES = 50 * 1024 * 1024
 
 
-class ImportFailed(Exception):
-    """The file cannot be imported at all (not an export, unreadable): a clear message."""
+class TransferError(Exception):
+    """The file or folder cannot be imported, exported or restored at all (not an export,
+    unreadable, not empty): a clear message for the command or the admin."""
 
 
 @dataclass
@@ -53,9 +54,10 @@ class Report:
                 "Already imported, left unchanged: "
                 + ", ".join(f"{n} {kind}" for kind, n in sorted(self.unchanged.items()))
             )
-        out += [f"Renamed: {line}" for line in self.renamed]
-        out += [f"Skipped: {line}" for line in self.skipped]
-        out += [f"Note: {line}" for line in self.notes]
+        # A missing image shown by several posts is one line.
+        out += [f"Renamed: {line}" for line in dict.fromkeys(self.renamed)]
+        out += [f"Skipped: {line}" for line in dict.fromkeys(self.skipped)]
+        out += [f"Note: {line}" for line in dict.fromkeys(self.notes)]
         return out
 
 
@@ -72,11 +74,11 @@ class MediaSource:
         if self.path.is_dir():
             return
         if not self.path.is_file():
-            raise ImportFailed(f"No media file or folder at {self.path}.")
+            raise TransferError(f"No media file or folder at {self.path}.")
         try:
             self._tar = tarfile.open(self.path)  # noqa: SIM115 - kept open while importing
         except (tarfile.TarError, OSError) as exc:
-            raise ImportFailed(f"{self.path} is not a tar archive: {exc}") from exc
+            raise TransferError(f"{self.path} is not a tar archive: {exc}") from exc
         for member in self._tar.getmembers():
             if member.isfile():
                 self._members[posixpath.normpath(member.name).lstrip("./")] = member

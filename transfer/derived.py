@@ -23,7 +23,7 @@ from articles.fulltext import build_tokens
 from articles.markdown import plain_text, render_markdown
 from articles.models import Article, ArticleSearchIndex, MediaUsage, build_search_text
 from blog_project.caching import bump_on_commit
-from comments.services import _lock_articles, _recount
+from comments.services import comment_counts_recount
 from stats.services import article_traffic_rebuild
 
 BATCH = 500
@@ -37,9 +37,7 @@ def _ids_in_batches() -> list[list[int]]:
 
 def comment_counts_rebuild(progress: Progress) -> None:
     for batch in _ids_in_batches():
-        with transaction.atomic():
-            _lock_articles(batch)
-            _recount(batch)
+        comment_counts_recount(article_ids=batch)
         progress("comment counts", len(batch))
 
 

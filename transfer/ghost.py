@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from articles.models import Article, Category, MediaFile, Page, Tag
 
-from .common import Importer, ImportFailed, MediaSource, Report
+from .common import Importer, MediaSource, Report, TransferError
 from .htmlconv import html_to_markdown
 from .models import ImportedItem
 
@@ -43,19 +43,19 @@ MAX_EXPORT_BYTES = 200 * 1024 * 1024
 def load(path: str | Path) -> dict:
     try:
         if Path(path).stat().st_size > MAX_EXPORT_BYTES:
-            raise ImportFailed(f"{path} is larger than {MAX_EXPORT_BYTES // 1024 // 1024} MB.")
+            raise TransferError(f"{path} is larger than {MAX_EXPORT_BYTES // 1024 // 1024} MB.")
         with open(path, encoding="utf-8") as handle:
             document = json.load(handle)
     except (OSError, UnicodeDecodeError) as exc:
-        raise ImportFailed(f"Cannot read {path}: {exc}") from exc
+        raise TransferError(f"Cannot read {path}: {exc}") from exc
     except json.JSONDecodeError as exc:
-        raise ImportFailed(f"{path} is not JSON: {exc}") from exc
+        raise TransferError(f"{path} is not JSON: {exc}") from exc
     db = document.get("db") if isinstance(document, dict) else None
     if isinstance(db, list) and db and isinstance(db[0], dict):
         document = db[0]
     data = document.get("data") if isinstance(document, dict) else None
     if not isinstance(data, dict) or not isinstance(data.get("posts"), list):
-        raise ImportFailed(f"{path} is not a Ghost export: no data.posts in it.")
+        raise TransferError(f"{path} is not a Ghost export: no data.posts in it.")
     return data
 
 

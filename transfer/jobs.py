@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import ghost, wordpress
-from .common import ImportFailed
+from .common import TransferError
 from .models import ImportJob
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def _store(folder: Path, upload: UploadedFile, name: str) -> str:
 
 
 def job_create(*, kind: str, export: UploadedFile, media: UploadedFile | None, user) -> ImportJob:
-    """Store the uploads and read the preview; ImportFailed (nothing kept) for a file that
+    """Store the uploads and read the preview; TransferError (nothing kept) for a file that
     is not an export of that kind."""
     folder = import_dir() / uuid.uuid4().hex
     folder.mkdir(parents=True)
@@ -97,7 +97,7 @@ def job_run(*, job_id: int) -> None:
 
     try:
         report = IMPORTS[job.kind](job.export_file, media=job.media_file or None, progress=progress)
-    except ImportFailed as exc:
+    except TransferError as exc:
         state, lines, error = ImportJob.State.FAILED, [], str(exc)
     except Exception as exc:  # recorded for the admin; the traceback goes to the log
         log.exception("Import %s failed", job_id)

@@ -36,11 +36,11 @@ from PIL import Image, UnidentifiedImageError
 from articles.media import FORMATS
 from articles.models import Article, Category, MediaFile, Page, SiteSettings, Tag
 from comments.models import Comment
-from comments.services import _recount as comment_counts_recount
+from comments.services import comment_counts_recount
 from stats.models import ArticleDailyStat, DailyStat, FillState
 from stats.services import article_traffic_rebuild
 
-from .common import Importer, ImportFailed, MediaSource, Report
+from .common import Importer, MediaSource, Report, TransferError
 from .models import ImportedItem
 
 FORMAT = "blog-site-export"
@@ -67,7 +67,7 @@ def site_export(directory: str | Path) -> dict[str, int]:
     """Write the site into ``directory`` (created; must be empty if it exists)."""
     root = Path(directory)
     if root.exists() and any(root.iterdir()):
-        raise ImportFailed(f"{root} is not empty: export into a new or empty folder.")
+        raise TransferError(f"{root} is not empty: export into a new or empty folder.")
     for sub in ("articles", "pages", "media"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     counts = {}
@@ -216,7 +216,7 @@ def _load_json(root: Path, name: str, default):
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ImportFailed(f"{path} is not readable JSON: {exc}") from exc
+        raise TransferError(f"{path} is not readable JSON: {exc}") from exc
 
 
 def _when(value) -> datetime | None:
@@ -245,9 +245,9 @@ class SiteImporter(Importer):
     def run(self) -> Report:
         meta = _load_json(self.root, "site.json", None)
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise ImportFailed(f"{self.root} is not a site export: no site.json of format {FORMAT}.")
+            raise TransferError(f"{self.root} is not a site export: no site.json of format {FORMAT}.")
         if meta.get("version") != VERSION:
-            raise ImportFailed(
+            raise TransferError(
                 f"{self.root} is version {meta.get('version')}; this site reads version {VERSION}."
             )
         users = {
@@ -518,7 +518,7 @@ class SiteImporter(Importer):
             self.remember(ImportedItem.Kind.COMMENT, source_id, comment)
             self.report.imported["comments"] += 1
         if touched:
-            comment_counts_recount(touched)
+            comment_counts_recount(article_ids=touched)
 
     def _stats(self) -> None:
         data = _load_json(self.root, "stats.json", {})
@@ -563,7 +563,7 @@ class SiteImporter(Importer):
 def site_import(directory: str | Path) -> Report:
     root = Path(directory)
     if not root.is_dir():
-        raise ImportFailed(f"No export folder at {root}.")
+        raise TransferError(f"No export folder at {root}.")
     importer = SiteImporter(root)
     try:
         return importer.run()

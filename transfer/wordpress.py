@@ -36,9 +36,9 @@ from django.utils import timezone
 from articles.models import Article, Category, MediaFile, Page, Tag
 from articles.timezones import site_zone
 from comments.models import Comment
-from comments.services import _recount as comment_counts_recount
+from comments.services import comment_counts_recount
 
-from .common import Importer, ImportFailed, MediaSource, Report
+from .common import Importer, MediaSource, Report, TransferError
 from .htmlconv import expand_shortcodes, html_to_markdown, wpautop
 from .models import ImportedItem
 
@@ -108,17 +108,17 @@ def load(path: str | Path) -> Element:
     try:
         tree = safe_parse(str(path))
     except DefusedXmlException as exc:
-        raise ImportFailed(f"{path}: refused, the XML declares entities or a DTD ({exc}).") from exc
+        raise TransferError(f"{path}: refused, the XML declares entities or a DTD ({exc}).") from exc
     except ParseError as exc:
-        raise ImportFailed(f"{path} is not well-formed XML: {exc}") from exc
+        raise TransferError(f"{path} is not well-formed XML: {exc}") from exc
     except OSError as exc:
-        raise ImportFailed(f"Cannot read {path}: {exc}") from exc
+        raise TransferError(f"Cannot read {path}: {exc}") from exc
     root = tree.getroot()
     for element in root.iter():
         element.tag = _plain(element.tag)
     channel = root.find("channel")
     if root.tag != "rss" or channel is None or channel.find("wp_wxr_version") is None:
-        raise ImportFailed(f"{path} is not a WordPress export (WXR): no <wp:wxr_version> in its channel.")
+        raise TransferError(f"{path} is not a WordPress export (WXR): no <wp:wxr_version> in its channel.")
     return channel
 
 
@@ -427,6 +427,11 @@ class WordPressImporter(Importer):
             self.report.skipped.append(f"page {post_id} “{title}”: {'; '.join(exc.messages)}")
             return
         page.save()
+        if item.findall("wp_comment"):
+            count = len(item.findall("wp_comment"))
+            self.report.skipped.append(
+                f"{count} comments on page {post_id} “{title}”: pages take no comments here"
+            )
         self.remember(ImportedItem.Kind.PAGE, post_id, page)
         self.report.imported["pages"] += 1
         if page.is_published:
@@ -512,7 +517,7 @@ class WordPressImporter(Importer):
             made[comment_id] = comment
             self.remember(ImportedItem.Kind.COMMENT, comment_id, comment)
             self.report.imported[f"comments ({comment.status})"] += 1
-        comment_counts_recount([article.pk])
+        comment_counts_recount(article_ids=[article.pk])
 
 
 def preview(path: str | Path) -> dict[str, int]:

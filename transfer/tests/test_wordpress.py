@@ -9,7 +9,7 @@ from django.utils import timezone
 from articles.models import Article, Category, MediaFile, Page, Tag
 from articles.tests.factories import ArticleFactory
 from comments.models import Comment
-from transfer.common import ImportFailed
+from transfer.common import TransferError
 from transfer.models import ImportedItem
 from transfer.wordpress import import_wordpress
 
@@ -104,6 +104,9 @@ def test_old_permalinks_redirect_and_imported_pages_render(client):
     response = client.get("/2019/06/30/migrating-from-mysql-5-7-to-postgresql/")
     assert response.status_code == 301
     assert response["Location"] == article.get_absolute_url()
+    kyoto = Article.objects.get(title__startswith="京都")
+    response = client.get("/2022/11/10/京都相册-kyoto-photo-gallery/")
+    assert response.status_code == 301 and response["Location"] == kyoto.get_absolute_url()
     team = Page.objects.get(title="The team / 团队")
     assert client.get("/about/team/")["Location"] == team.get_absolute_url()
     for obj in [*Article.objects.published(), *Page.objects.published()]:
@@ -164,11 +167,11 @@ def test_a_reply_to_a_missing_comment_is_reported_and_skipped():
 
 def test_entities_and_broken_files_are_refused_with_a_clear_error(tmp_path):
     bomb = '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]><rss>&b;</rss>'
-    with pytest.raises(ImportFailed, match="entities"):
+    with pytest.raises(TransferError, match="entities"):
         import_wordpress(_write(bomb))
-    with pytest.raises(ImportFailed, match="not well-formed"):
+    with pytest.raises(TransferError, match="not well-formed"):
         import_wordpress(_write("<rss><channel>"))
-    with pytest.raises(ImportFailed, match="not a WordPress export"):
+    with pytest.raises(TransferError, match="not a WordPress export"):
         import_wordpress(_write("<rss><channel></channel></rss>"))
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_wordpress", str(tmp_path / "missing.xml"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from transfer.backup import backup_create
-from transfer.common import ImportFailed
+from transfer.common import TransferError
 
 
 class Command(BaseCommand):
@@ -17,6 +17,6 @@ class Command(BaseCommand):
     def handle(self, *args, directory: str, **options) -> None:
         try:
             summary = backup_create(directory)
-        except (ImportFailed, OSError) as exc:
+        except (TransferError, OSError) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"Backed up into {directory}: database, media, {summary['redis keys']} Redis keys")

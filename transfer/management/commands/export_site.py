@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from transfer.common import ImportFailed
+from transfer.common import TransferError
 from transfer.site import site_export
 
 
@@ -20,6 +20,6 @@ class Command(BaseCommand):
     def handle(self, *args, directory: str, **options) -> None:
         try:
             counts = site_export(directory)
-        except (ImportFailed, OSError) as exc:
+        except (TransferError, OSError) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write("Exported: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))

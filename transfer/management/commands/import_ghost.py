@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from transfer.common import ImportFailed
+from transfer.common import TransferError
 from transfer.ghost import import_ghost
 
 
@@ -18,7 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args, export: str, media: str | None, **options) -> None:
         try:
             report = import_ghost(export, media=media)
-        except ImportFailed as exc:
+        except TransferError as exc:
             raise CommandError(str(exc)) from exc
         for line in report.lines():
             self.stdout.write(line)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from transfer.common import ImportFailed
+from transfer.common import TransferError
 from transfer.site import site_import
 
 
@@ -17,7 +17,7 @@ class Command(BaseCommand):
     def handle(self, *args, directory: str, **options) -> None:
         try:
             report = site_import(directory)
-        except ImportFailed as exc:
+        except TransferError as exc:
             raise CommandError(str(exc)) from exc
         for line in report.lines():
             self.stdout.write(line)
