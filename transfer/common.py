@@ -34,6 +34,14 @@ class TransferError(Exception):
     unreadable, not empty): a clear message for the command or the admin."""
 
 
+def as_int(value, default: int = 0) -> int:
+    """A number from an export, or ``default`` for anything else (exports are not trusted)."""
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return default
+
+
 @dataclass
 class Report:
     """What an import did: counts per kind, renamed rows, skipped items and notes."""

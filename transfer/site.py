@@ -40,7 +40,7 @@ from comments.services import comment_counts_recount
 from stats.models import ArticleDailyStat, DailyStat, FillState
 from stats.services import article_traffic_rebuild
 
-from .common import Importer, MediaSource, Report, TransferError
+from .common import Importer, MediaSource, Report, TransferError, as_int
 from .models import ImportedItem
 
 FORMAT = "blog-site-export"
@@ -298,7 +298,7 @@ class SiteImporter(Importer):
                         name=name,
                         slug=self.free_slug(Category, slug, what=f"category {name}", max_length=100),
                         description=str(row.get("description") or ""),
-                        order=int(row.get("order") or 0),
+                        order=as_int(row.get("order")),
                         is_hidden=bool(row.get("is_hidden")),
                     )
                     self.report.imported["categories"] += 1
@@ -468,7 +468,7 @@ class SiteImporter(Importer):
         rows = [row for row in _load_json(self.root, "comments.json", []) if isinstance(row, dict)]
         made: dict[int, Comment] = {}
         touched = set()
-        for row in sorted(rows, key=lambda r: (str(r.get("article")), int(r.get("number") or 0))):
+        for row in sorted(rows, key=lambda r: (str(r.get("article")), as_int(r.get("number")))):
             source_id = str(row.get("id"))
             if self.known(ImportedItem.Kind.COMMENT, source_id) is not None:
                 self.report.unchanged["comments"] += 1
@@ -532,7 +532,7 @@ class SiteImporter(Importer):
                 return None
 
         daily = [
-            DailyStat(date=d, pv=int(row.get("pv") or 0), uv=int(row.get("uv") or 0))
+            DailyStat(date=d, pv=max(as_int(row.get("pv")), 0), uv=max(as_int(row.get("uv")), 0))
             for row in data.get("daily") or []
             if isinstance(row, dict) and (d := day(row.get("date")))
         ]
@@ -542,7 +542,10 @@ class SiteImporter(Importer):
             if article is not None and (d := day(row.get("date"))):
                 per_article.append(
                     ArticleDailyStat(
-                        article=article, date=d, pv=int(row.get("pv") or 0), uv=int(row.get("uv") or 0)
+                        article=article,
+                        date=d,
+                        pv=max(as_int(row.get("pv")), 0),
+                        uv=max(as_int(row.get("uv")), 0),
                     )
                 )
         with transaction.atomic():

@@ -38,7 +38,7 @@ from articles.timezones import site_zone
 from comments.models import Comment
 from comments.services import comment_counts_recount
 
-from .common import Importer, MediaSource, Report, TransferError
+from .common import Importer, MediaSource, Report, TransferError, as_int
 from .htmlconv import expand_shortcodes, html_to_markdown, wpautop
 from .models import ImportedItem
 
@@ -417,9 +417,7 @@ class WordPressImporter(Importer):
             slug=self.free_slug(Page, _text(item, "wp_post_name") or title, what=f"page {post_id} “{title}”"),
             body=self._markdown(_raw(item, "content_encoded")),
             is_published=status == "publish" and not _raw(item, "wp_post_password"),
-            order=int(_text(item, "wp_menu_order") or 0)
-            if _text(item, "wp_menu_order").lstrip("-").isdigit()
-            else 0,
+            order=as_int(_text(item, "wp_menu_order")),
         )
         try:
             page.full_clean()
@@ -445,7 +443,7 @@ class WordPressImporter(Importer):
             return
         rows = sorted(
             elements,
-            key=lambda c: (_text(c, "wp_comment_date_gmt"), int(_text(c, "wp_comment_id") or 0)),
+            key=lambda c: (_text(c, "wp_comment_date_gmt"), as_int(_text(c, "wp_comment_id"))),
         )
         made: dict[str, Comment] = {}
         number = 0

@@ -81,3 +81,42 @@ def test_bad_files_give_clear_errors(tmp_path):
         call_command("import_ghost", str(other))
     with pytest.raises(CommandError, match="No media"):
         call_command("import_ghost", str(EXPORT), media=str(tmp_path / "none.tar.gz"))
+
+
+def test_odd_posts_are_imported_or_reported_never_a_crash(tmp_path):
+    odd = {
+        "db": [
+            {
+                "data": {
+                    "posts": [
+                        {"id": "1", "title": None, "slug": None, "html": None, "status": "published"},
+                        {
+                            "id": "2",
+                            "title": "X" * 400,
+                            "status": "published",
+                            "html": "<p onclick='x()'>hi</p>",
+                        },
+                        {
+                            "id": "3",
+                            "title": "Members",
+                            "status": "published",
+                            "visibility": "paid",
+                            "html": "<p>$</p>",
+                        },
+                        {"id": "4", "title": "Weird", "status": "archived"},
+                        "not a post",
+                    ],
+                    "posts_authors": [{"post_id": "1", "author_id": "missing", "sort_order": None}],
+                    "tags": [{"id": "t", "name": "#hidden", "slug": "hash-hidden", "visibility": "internal"}],
+                }
+            }
+        ]
+    }
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps(odd), encoding="utf-8")
+    report = import_ghost(path)
+    assert Article.objects.filter(title="(untitled)", status=Article.Status.PUBLISHED).exists()
+    assert "onclick" not in Article.objects.get(title="X" * 200).body_html
+    assert Article.objects.get(title="Members").status == Article.Status.DRAFT
+    assert any("members only" in line for line in report.notes)
+    assert any("archived" in line for line in report.skipped)

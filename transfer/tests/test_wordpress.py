@@ -190,3 +190,22 @@ def _write(text: str):
     path = Path(tempfile.mkdtemp()) / f"export-{next(_files)}.xml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def test_odd_items_are_imported_or_reported_never_a_crash():
+    odd = (
+        "<item><title></title><wp:post_type>post</wp:post_type><wp:status>publish</wp:status>"
+        "<wp:post_date>not a date</wp:post_date><wp:comment><wp:comment_id>x</wp:comment_id>"
+        "<wp:comment_approved>1</wp:comment_approved><wp:comment_content>hi</wp:comment_content>"
+        "</wp:comment></item>"
+        "<item><title>Menu</title><wp:post_id>7</wp:post_id><wp:post_type>nav_menu_item</wp:post_type></item>"
+        "<item><wp:post_type>page</wp:post_type><wp:post_id>8</wp:post_id><wp:menu_order>x</wp:menu_order>"
+        "<wp:status>publish</wp:status></item>"
+        + wxr_post(9, title="T" * 500, slug="s" * 300, content='[gallery ids="1,2"][caption]x[/caption]')
+    )
+    report = import_wordpress(_write(wxr(odd)))
+    assert Article.objects.filter(title="(untitled)").exists()
+    assert Article.objects.filter(title="T" * 200).exists()
+    assert Page.objects.filter(title="(untitled)").exists()
+    assert any("no such attachment" in line for line in report.skipped)
+    assert not any("nav_menu_item" in line for line in report.lines())  # menus are not content
