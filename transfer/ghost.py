@@ -134,6 +134,16 @@ class GhostImporter(Importer):
         media = self._media(src)
         return (media.url, media.alt_text) if media else None
 
+    def _link(self, href: str) -> str:
+        """Links to the site's own files go to the library; to its pages, a path here
+        (answered by the redirect of the post it was)."""
+        if self._file(href) is not None:
+            found = self._resolve(href)
+            return found[0] if found else href
+        if href.startswith("__GHOST_URL__"):
+            return href[len("__GHOST_URL__") :] or "/"
+        return href
+
     # --- users and tags ------------------------------------------------------------------
 
     def _user(self, row: dict) -> None:
@@ -203,7 +213,7 @@ class GhostImporter(Importer):
         if status == "sent":
             self.report.notes.append(f"{label} was sent as a newsletter only: imported as a draft")
         public = status in ("published", "scheduled") and not members_only
-        body = html_to_markdown(_str(post.get("html")), resolve=self._resolve).markdown
+        body = html_to_markdown(_str(post.get("html")), resolve=self._resolve, link=self._link).markdown
         slug = _str(post.get("slug"))
         if kind == "page":
             page = Page(

@@ -212,9 +212,11 @@ def _code_language(el: Tag) -> str:
     return ""
 
 
-def html_to_markdown(source: str, *, resolve: ImageResolver, comment: bool = False) -> Converted:
+def html_to_markdown(
+    source: str, *, resolve: ImageResolver, link: Callable[[str], str] | None = None
+) -> Converted:
     """Markdown for ``source`` (HTML as the engine stored it, shortcodes already
-    expanded). ``comment``: a reader's comment, which has neither images nor raw HTML."""
+    expanded); ``link`` rewrites each link's address (the old site's own pages and files)."""
     soup = BeautifulSoup(source, "html.parser")
     for node in soup.find_all(string=lambda s: isinstance(s, Comment)):
         node.extract()  # Gutenberg's <!-- wp:... --> and <!--more-->
@@ -228,6 +230,8 @@ def html_to_markdown(source: str, *, resolve: ImageResolver, comment: bool = Fal
         attribute = "href" if node.name == "a" else "src"
         if not _SAFE_URL.match((node.get(attribute) or "").strip()):
             node.unwrap() if node.name == "a" else node.decompose()
+        elif link is not None and node.name == "a" and node.get("href"):
+            node["href"] = link(node["href"].strip())
     converter = _Converter(
         resolve=resolve,
         heading_style="ATX",

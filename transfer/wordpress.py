@@ -318,7 +318,20 @@ class WordPressImporter(Importer):
             content = wpautop(content)
         if not comment:
             content = expand_shortcodes(content, gallery_image=self._gallery_image)
-        return html_to_markdown(content, resolve=self._resolve, comment=comment).markdown
+        return html_to_markdown(content, resolve=self._resolve, link=self._link).markdown
+
+    def _link(self, href: str) -> str:
+        """A link to an upload goes to the library's file; one to the old site's pages
+        becomes a path here, which its redirect answers (the post may come later in the
+        file)."""
+        address = html.unescape(href)
+        if self._uploads_file(address) is not None:
+            found = self._resolve(address)
+            return found[0] if found else href
+        parts, site = urlsplit(address), urlsplit(self.site)
+        if parts.netloc and parts.netloc == site.netloc and parts.path not in ("", "/") and not parts.query:
+            return parts.path + (f"#{parts.fragment}" if parts.fragment else "")
+        return href
 
     # --- posts and pages -----------------------------------------------------------------
 
