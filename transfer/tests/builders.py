@@ -24,7 +24,7 @@ def wxr_post(
     title: str = "A post",
     slug: str = "a-post",
     status: str = "publish",
-    date_gmt: str = "2020-01-02 03:04:05",
+    date_gmt: str = "2020-01-02 03:04:05",  # fixed date: an old post's own date, in the past any day
     content: str = "Hello.",
     comments: str = "",
 ) -> str:

@@ -1,6 +1,7 @@
 """The Ghost importer: the real export's counts, idempotency, cards, redirects and bad files."""
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -22,9 +23,12 @@ pytestmark = pytest.mark.django_db
 def test_real_export_imports_with_the_readme_counts():
     report = import_ghost(EXPORT, media=IMAGES)
     articles = Article.objects.all()
-    assert articles.published().count() == 7
+    # 7 published and 1 scheduled for 2035-02-01 01:00 UTC (whatever today is).
+    assert articles.filter(status=Article.Status.PUBLISHED).count() == 8
+    roadmap = articles.get(slug="roadmap-2035")
+    assert roadmap.status == Article.Status.PUBLISHED
+    assert roadmap.published_at == datetime(2035, 2, 1, 1, 0, tzinfo=UTC)  # fixed date: the fixture's
     assert articles.filter(status=Article.Status.DRAFT).count() == 2
-    assert sum(article.is_scheduled for article in articles) == 1
     assert Page.objects.published().count() == 2
     assert Tag.objects.count() == 4
     assert MediaFile.objects.count() == 14

@@ -4,12 +4,13 @@ comments, media and statistics; a second import changes nothing."""
 import hashlib
 import json
 import shutil
-from datetime import date
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from articles.models import Article, Category, MediaFile, Page, Tag
 from comments.models import Comment
@@ -94,9 +95,10 @@ def test_export_then_import_into_an_empty_site_reproduces_it(tmp_path, media_roo
     import_wordpress(DATA / "wordpress-export.xml", media=DATA / "wordpress-uploads.tar.gz")
     import_ghost(DATA / "ghost-export.json", media=DATA / "ghost-images.tar.gz")
     calm = Article.objects.get(slug="calmer-reading")
-    DailyStat.objects.create(date=date(2024, 3, 13), pv=40, uv=30)
-    ArticleDailyStat.objects.create(article=calm, date=date(2024, 3, 13), pv=12, uv=9)
-    FillState.objects.create(name=FillState.DAILY, filled_through=date(2024, 3, 13))
+    day = timezone.localdate() - timedelta(days=2)
+    DailyStat.objects.create(date=day, pv=40, uv=30)
+    ArticleDailyStat.objects.create(article=calm, date=day, pv=12, uv=9)
+    FillState.objects.create(name=FillState.DAILY, filled_through=day)
     call_command("rebuild_derived", verbosity=0)
     before = _snapshot()
     assert before["views"] and dict(before["views"])["calmer-reading"] == 12

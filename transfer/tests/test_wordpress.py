@@ -1,6 +1,6 @@
 """The WordPress importer: the real export's counts, idempotency, clashes, hostile and broken input."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -31,9 +31,12 @@ def _counts() -> dict:
 def test_real_export_imports_with_the_readme_counts():
     report = import_wordpress(EXPORT, media=UPLOADS)
     articles = Article.objects.all()
-    assert articles.published().count() == 10
+    # 10 published and 1 scheduled for 2035-01-15 08:00 Shanghai time (whatever today is).
+    assert articles.filter(status=Article.Status.PUBLISHED).count() == 11
+    scheduled = articles.get(slug="my-2035-reading-list")
+    assert scheduled.status == Article.Status.PUBLISHED
+    assert scheduled.published_at == datetime(2035, 1, 15, 0, 0, tzinfo=UTC)  # fixed date: the fixture's
     assert articles.filter(status=Article.Status.DRAFT).count() == 4
-    assert sum(article.is_scheduled for article in articles) == 1
     assert articles.filter(is_pinned=True).count() == 1
     assert Page.objects.count() == 3
     assert Category.objects.count() == 9
