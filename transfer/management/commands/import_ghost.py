@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
 
 from transfer.common import TransferError
 from transfer.ghost import import_ghost
@@ -15,10 +16,16 @@ class Command(BaseCommand):
         parser.add_argument("export", help="the .json file from Settings > Export")
         parser.add_argument("--media", help="the content/images folder, or a .tar.gz of it")
 
-    def handle(self, *args, export: str, media: str | None, **options) -> None:
-        try:
-            report = import_ghost(export, media=media)
-        except TransferError as exc:
-            raise CommandError(str(exc)) from exc
+    def handle(self, *args, export: str, media: str | None, verbosity: int = 1, **options) -> None:
+        with tqdm(desc="Importing", unit="post", disable=verbosity == 0) as bar:
+
+            def progress(done: int, total: int) -> None:
+                bar.total = total
+                bar.update(done - bar.n)
+
+            try:
+                report = import_ghost(export, media=media, progress=progress)
+            except TransferError as exc:
+                raise CommandError(str(exc)) from exc
         for line in report.lines():
             self.stdout.write(line)
