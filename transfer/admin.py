@@ -63,6 +63,13 @@ class ImportJobAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
     def progress(self, job: ImportJob) -> str:
         return f"{job.done}/{job.total}" if job.total else "—"
 
+    def delete_model(self, request: HttpRequest, obj: ImportJob) -> None:
+        jobs.job_delete(job=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        for job in queryset:
+            jobs.job_delete(job=job)
+
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [

@@ -107,6 +107,16 @@ def job_run(*, job_id: int) -> None:
     ImportJob.objects.filter(pk=job_id).update(
         state=state, report=lines, error=error, finished_at=timezone.now()
     )
+    _uploads_delete(job)
+
+
+def _uploads_delete(job: ImportJob) -> None:
     folder = Path(job.export_file).parent
     if folder.parent == import_dir():  # only the job's own upload folder
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def job_delete(*, job: ImportJob) -> None:
+    """Forget a job and its uploads (an import that is running keeps going)."""
+    _uploads_delete(job)
+    job.delete()

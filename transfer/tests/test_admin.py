@@ -63,6 +63,17 @@ def test_a_file_that_is_not_an_export_is_a_form_error(staff_client):
     assert not ImportJob.objects.exists()
 
 
+def test_deleting_a_job_that_was_not_run_deletes_its_uploads(staff_client, import_dir):
+    staff_client.post(
+        reverse("admin:transfer_importjob_add"),
+        {"kind": "ghost", "export": _upload("export.json", DATA / "ghost-export.json")},
+    )
+    job = ImportJob.objects.get()
+    assert any(import_dir.iterdir())
+    staff_client.post(reverse("admin:transfer_importjob_delete", args=[job.pk]), {"post": "yes"})
+    assert not ImportJob.objects.exists() and not any(import_dir.iterdir())
+
+
 def test_other_staff_cannot_import_or_download(client):
     editor = UserFactory(is_staff=True)
     client.force_login(editor)
