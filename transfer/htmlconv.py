@@ -30,6 +30,7 @@ _SHORTCODE_ATTR = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
 _CAPTION = re.compile(r"\[caption([^\]]*)\](.*?)\[/caption\]", re.S)
 _GALLERY = re.compile(r"\[gallery([^\]]*)\]")
 _SAFE_URL = re.compile(r"^(?:https?:|mailto:|/|#|\?|[^:/?#]*(?:[/?#]|$))", re.I)
+_YOUTUBE_EMBED = re.compile(r"^https?://(?:www\.)?youtube(?:-nocookie)?\.com/embed/([\w-]+)")
 _PRE = re.compile(r"<pre\b.*?</pre>", re.S | re.I)
 
 
@@ -166,6 +167,9 @@ class _Converter(MarkdownConverter):
             src = f"https:{src}"
         if not src.startswith(("http://", "https://")):
             return ""
+        video = _YOUTUBE_EMBED.match(src)
+        if video:  # the page a reader can open, not the player
+            src = f"https://www.youtube.com/watch?v={video.group(1)}"
         title = el.get("title") or src
         return f"\n\n[{title}]({src})\n\n"
 

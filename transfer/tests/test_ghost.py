@@ -41,7 +41,14 @@ def test_real_export_imports_with_the_readme_counts():
     assert calm.summary.startswith("What happened when we made our reading pages quieter")
     assert calm.featured_image.alt_text == "A calm, mostly empty page"
     assert "<figcaption>Left: 110 characters per line. Right: 65.</figcaption>" in calm.body_html
-    assert "__GHOST_URL__" not in "".join(articles.values_list("body", flat=True))
+    bodies = "\n".join(articles.values_list("body", flat=True))
+    assert "__GHOST_URL__" not in bodies and "kg-" not in bodies
+    # Cards: code with its language, callout, bookmark, toggle, gallery, embed.
+    assert (
+        "```css" in bodies and "> 💡 Tip" in bodies and "[Ghost Themes - Developer Documentation](" in bodies
+    )
+    assert "<details><summary>" in bodies and '<figure class="gallery">' in bodies
+    assert "(https://www.youtube.com/watch?v=aqz-KE-bpKQ)" in bodies
     chinese = Article.objects.get(slug="zai-hang-zhou-de-yi-zhou-xi-hu-long-jing-yu-yu-tian")
     assert chinese.title == "在杭州的一周：西湖、龙井与雨天"
     assert Tag.objects.get(slug="lu-xing").name == "旅行"
