@@ -23,9 +23,13 @@ from markdownify import MarkdownConverter
 ImageResolver = Callable[[str], tuple[str, str] | None]
 
 _DROPPED = ("script", "style", "noscript", "template", "object", "embed", "form", "button", "svg", "input")
-_BLOCK_START = re.compile(
-    r"^\s*<(?:p|div|h[1-6]|ul|ol|li|pre|table|blockquote|figure|hr|dl|section|!--|\[caption)\b", re.I
+_ALL_BLOCKS = (
+    "table|thead|tfoot|caption|colgroup|tbody|tr|td|th|div|dl|dd|dt|ul|ol|li|pre|blockquote|address|"
+    "p|h[1-6]|hr|section|article|aside|header|footer|nav|figure|figcaption|details|summary"
 )
+_BLOCK_OPEN = re.compile(rf"(<(?:{_ALL_BLOCKS})[\s/>])", re.I)
+_BLOCK_CLOSE = re.compile(rf"(</(?:{_ALL_BLOCKS})>)", re.I)
+_BLOCK_START = re.compile(rf"^\s*(?:</?(?:{_ALL_BLOCKS})\b|<!--|\[caption)", re.I)
 _SHORTCODE_ATTR = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
 _CAPTION = re.compile(r"\[caption([^\]]*)\](.*?)\[/caption\]", re.S)
 _GALLERY = re.compile(r"\[gallery([^\]]*)\]")
@@ -50,6 +54,9 @@ def wpautop(text: str) -> str:
         return f"\x00{len(kept) - 1}\x00"
 
     text = _PRE.sub(keep, text.replace("\r\n", "\n"))
+    # As WordPress does: every block-level tag starts and ends a paragraph of its own.
+    text = _BLOCK_OPEN.sub(r"\n\n\1", text)
+    text = _BLOCK_CLOSE.sub(r"\1\n\n", text)
     blocks = []
     for chunk in re.split(r"\n\s*\n", text):
         if not chunk.strip():

@@ -71,6 +71,10 @@ def test_real_export_imports_with_the_readme_counts():
     # Links to the old site's posts become paths here, which their redirects answer.
     assert "](https://blog.example.com/2022/11/10/" not in bodies
     assert "](/2022/11/10/%e4%ba%ac%e9%83%bd" in bodies or "](/2022/11/10/京都" in bodies
+    # Classic posts get their paragraphs without stray line breaks around blocks.
+    kyoto = Article.objects.get(slug="a-week-in-kyoto").body
+    assert "for the bridge.\n\n## Where we ate\n\n- A tiny udon place" in kyoto
+    assert "<figcaption>Maple leaves at Eikan-dō, 7:40 in the morning.</figcaption></figure>" in kyoto
     gallery = Article.objects.get(title__startswith="京都")
     assert gallery.body_html.count("<img") == 4 and 'class="gallery"' in gallery.body_html
     profiling = Article.objects.get(slug="profiling-a-slow-django-view")
