@@ -371,6 +371,12 @@ class WordPressImporter(Importer):
             self.report.notes.append(
                 f"post {post_id} “{title}” is in {len(category_slugs)} categories: kept {category}"
             )
+        for domain, slug in terms:
+            if domain == "post_format":
+                self.report.notes.append(
+                    f"post {post_id} “{title}” has the format “{slug.removeprefix('post-format-')}”: "
+                    "imported as an ordinary article"
+                )
         excerpt = _unescape(re.sub(r"<[^>]+>", "", _raw(item, "excerpt_encoded")))
         featured = self.attachments.get(meta.get("_thumbnail_id", ""))
         article = Article(

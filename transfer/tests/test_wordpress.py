@@ -55,6 +55,7 @@ def test_real_export_imports_with_the_readme_counts():
     assert Article.objects.get(title="Notes to self: password rotation").status == Article.Status.DRAFT
     assert any("password-protected" in note for note in report.notes)
     assert any("private" in note for note in report.notes)
+    assert any("the format “aside”" in note for note in report.notes)
     # The trashed comment and the pingback are not imported, and said so.
     assert any("trash" in line for line in report.skipped)
     assert any("pingback" in line for line in report.skipped)
