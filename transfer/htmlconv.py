@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bs4 import BeautifulSoup, Comment, Tag
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from markdownify import MarkdownConverter
 
 # (src, alt) of an image found in a body -> (new URL, alt text from the library) or None.
@@ -233,6 +233,11 @@ def html_to_markdown(
         node.extract()  # Gutenberg's <!-- wp:... --> and <!--more-->
     for node in soup.find_all(_DROPPED):
         node.decompose()
+    for text in soup.find_all(string=lambda s: "<" in s and not isinstance(s, Comment)):
+        # Text that reads "<div>" is words, not markup: kept as an entity, which Markdown
+        # shows as typed (code spans and blocks show it as typed already).
+        if not text.find_parent(["code", "pre"]):
+            text.replace_with(NavigableString(text.replace("<", "&lt;")))
     for node in soup.find_all(True):
         for attribute in [name for name in node.attrs if name.lower().startswith("on")]:
             del node[attribute]
