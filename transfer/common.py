@@ -241,7 +241,8 @@ class Importer:
         if not path or path == "/" or parts.query or len(path) > 500:
             return
         obj = next(iter(target.values()))
-        if obj.get_absolute_url() == path:
+        if (obj.url if isinstance(obj, MediaFile) else obj.get_absolute_url()) == path:
             return
-        LegacyRedirect.objects.update_or_create(old_path=path, defaults=target)
+        defaults = {"article": None, "page": None, "media": None, **target}
+        LegacyRedirect.objects.update_or_create(old_path=path, defaults=defaults)
         self.report.imported["redirects"] += 1

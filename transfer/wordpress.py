@@ -267,13 +267,19 @@ class WordPressImporter(Importer):
                 "alt": _unescape(meta.get("_wp_attachment_image_alt", "")),
                 "caption": _unescape(_raw(item, "excerpt_encoded")),
                 "author": _text(item, "dc_creator"),
+                "link": _text(item, "link"),
             }
             self.attachments[info["id"]] = info
             if file:
                 self.by_file[file] = info
         for info in self.attachments.values():
             if info["file"]:
-                self._media_for_file(info["file"])
+                new = self.known(ImportedItem.Kind.MEDIA, info["file"]) is None
+                media = self._media_for_file(info["file"])
+                if media is not None and new:
+                    # The file's old address and its attachment page lead to the file.
+                    self.redirect(info["url"], media=media)
+                    self.redirect(info["link"], media=media)
             else:
                 self.report.skipped.append(f"attachment {info['id']}: no file named")
 

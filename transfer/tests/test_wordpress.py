@@ -126,6 +126,9 @@ def test_old_permalinks_redirect_and_imported_pages_render(client):
     assert client.get("/about/team/")["Location"] == team.get_absolute_url()
     for obj in [*Article.objects.published(), *Page.objects.published()]:
         assert client.get(obj.get_absolute_url()).status_code == 200, obj
+    cover = MediaFile.objects.get(alt_text="Flame graph cover image")
+    assert client.get("/wp-content/uploads/2023/04/flamegraph-cover.jpg")["Location"] == cover.url
+    assert client.get("/2023/04/12/profiling-a-slow-django-view/flamegraph-cover/")["Location"] == cover.url
     assert client.get("/no/such/old/path/").status_code == 404
 
 
