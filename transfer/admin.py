@@ -92,6 +92,10 @@ class ImportJobAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
                 )
             except TransferError as exc:
                 form.add_error("export", str(exc).replace(str(jobs.import_dir()), "…"))
+            except OSError as exc:  # the upload folder cannot be written: say so, no 500
+                form.add_error(
+                    None, _("The upload could not be stored: %(error)s") % {"error": exc.strerror or exc}
+                )
             else:
                 return HttpResponseRedirect(reverse("admin:transfer_importjob_change", args=[job.pk]))
         context = {

@@ -88,3 +88,15 @@ def test_superusers_download_the_whole_site_as_a_zip(staff_client, user, setting
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     assert "site.json" in archive.namelist() and "articles/zipped.md" in archive.namelist()
+
+
+def test_an_upload_folder_that_cannot_be_written_is_a_form_error(staff_client, settings, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    settings.BLOG_IMPORT_DIR = str(blocker)
+    response = staff_client.post(
+        reverse("admin:transfer_importjob_add"),
+        {"kind": "ghost", "export": _upload("export.json", DATA / "ghost-export.json")},
+    )
+    assert response.status_code == 200
+    assert "The upload could not be stored" in response.content.decode()
