@@ -143,13 +143,15 @@ class WordPressImporter(Importer):
         self._authors()
         self._terms()
         self._attachments(items)
-        posts = [item for item in items if _text(item, "wp_post_type") in ("post", "page")]
+        total = sum(_text(item, "wp_post_type") in ("post", "page") for item in items)
+        done = 0
         for item in items:
             kind = _text(item, "wp_post_type")
             if kind in ("post", "page"):
                 with transaction.atomic():
                     self._post(item) if kind == "post" else self._page(item)
-                self.progress(posts.index(item) + 1, len(posts))
+                done += 1
+                self.progress(done, total)
             elif kind not in ("attachment", "nav_menu_item", "revision", "wp_global_styles"):
                 self.report.skipped.append(
                     f"item {_text(item, 'wp_post_id')} of type “{kind}”: not a post or page"
