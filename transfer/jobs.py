@@ -18,14 +18,22 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from . import ghost, wordpress
+from . import ghost, site, wordpress
 from .common import TransferError
 from .models import ImportJob
 
 log = logging.getLogger(__name__)
 
-PREVIEWS = {ImportJob.Kind.WORDPRESS: wordpress.preview, ImportJob.Kind.GHOST: ghost.preview}
-IMPORTS = {ImportJob.Kind.WORDPRESS: wordpress.import_wordpress, ImportJob.Kind.GHOST: ghost.import_ghost}
+PREVIEWS = {
+    ImportJob.Kind.WORDPRESS: wordpress.preview,
+    ImportJob.Kind.GHOST: ghost.preview,
+    ImportJob.Kind.SITE: site.preview_zip,
+}
+IMPORTS = {
+    ImportJob.Kind.WORDPRESS: wordpress.import_wordpress,
+    ImportJob.Kind.GHOST: ghost.import_ghost,
+    ImportJob.Kind.SITE: site.import_zip,
+}
 
 
 def import_dir() -> Path:
@@ -34,7 +42,7 @@ def import_dir() -> Path:
 
 def _store(folder: Path, upload: UploadedFile, name: str) -> str:
     suffix = "".join(Path(upload.name or "").suffixes[-2:]).lower()
-    suffix = suffix if suffix in (".xml", ".json", ".tar.gz", ".tgz", ".tar") else ""
+    suffix = suffix if suffix in (".xml", ".json", ".tar.gz", ".tgz", ".tar", ".zip") else ""
     target = folder / f"{name}{suffix}"
     with open(target, "wb") as handle:
         for chunk in upload.chunks():

@@ -72,6 +72,7 @@ class ImportJob(models.Model):
     class Kind(models.TextChoices):
         WORDPRESS = "wordpress", _("WordPress export (.xml)")
         GHOST = "ghost", _("Ghost export (.json)")
+        SITE = "site", _("This blog's site export (.zip)")
 
     class State(models.TextChoices):
         PREVIEW = "preview", _("Ready to import")

@@ -22,6 +22,8 @@ from __future__ import annotations
 import io
 import json
 import posixpath
+import shutil
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -234,9 +236,11 @@ def _when(value) -> datetime | None:
 class SiteImporter(Importer):
     source = "site"
 
-    def __init__(self, root: Path, *, report: Report | None = None) -> None:
+    def __init__(self, root: Path, *, report: Report | None = None, progress=None) -> None:
         super().__init__(
-            media=MediaSource(root / "media" if (root / "media").is_dir() else None), report=report
+            media=MediaSource(root / "media" if (root / "media").is_dir() else None),
+            report=report,
+            progress=progress,
         )
         self.root = root
         self.media_urls: dict[str, str] = {}  # old URL -> new URL
@@ -269,12 +273,12 @@ class SiteImporter(Importer):
             self._categories()
             self._tags()
         self._media()
-        for path in sorted((self.root / "articles").glob("*.md")):
+        articles = sorted((self.root / "articles").glob("*.md"))
+        pages = sorted((self.root / "pages").glob("*.md"))
+        for done, path in enumerate([*articles, *pages], start=1):
             with transaction.atomic():
-                self._article(path)
-        for path in sorted((self.root / "pages").glob("*.md")):
-            with transaction.atomic():
-                self._page(path)
+                self._article(path) if done <= len(articles) else self._page(path)
+            self.progress(done, len(articles) + len(pages))
         with transaction.atomic():
             self._comments()
         self._stats()
@@ -563,12 +567,75 @@ class SiteImporter(Importer):
         article_traffic_rebuild()
 
 
-def site_import(directory: str | Path) -> Report:
+def site_import(directory: str | Path, *, progress=None) -> Report:
     root = Path(directory)
     if not root.is_dir():
         raise TransferError(f"No export folder at {root}.")
-    importer = SiteImporter(root)
+    importer = SiteImporter(root, progress=progress)
     try:
         return importer.run()
     finally:
         importer.media.close()
+
+
+# --- the same as a zip (the admin's download and upload) ---------------------------------
+
+MAX_ZIP_MEMBER = 50 * 1024 * 1024
+MAX_ZIP_TOTAL = 2 * 1024 * 1024 * 1024
+
+
+def _zip_members(path: str | Path) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise TransferError(f"{Path(path).name} is not a zip archive: {exc}") from exc
+    members = [info for info in archive.infolist() if not info.is_dir()]
+    for info in members:
+        name = posixpath.normpath(info.filename)
+        if name.startswith(("/", "..")) or "\\" in info.filename or ":" in name:
+            archive.close()
+            raise TransferError(f"The archive holds a path outside its folder: {info.filename}")
+        if info.file_size > MAX_ZIP_MEMBER:
+            archive.close()
+            raise TransferError(f"{info.filename} is larger than {MAX_ZIP_MEMBER // 1024 // 1024} MB.")
+    if sum(info.file_size for info in members) > MAX_ZIP_TOTAL:
+        archive.close()
+        raise TransferError("The archive unpacks to more than 2 GB.")
+    if "site.json" not in {posixpath.normpath(info.filename) for info in members}:
+        archive.close()
+        raise TransferError("Not a site export: no site.json at the top of the archive.")
+    return archive, members
+
+
+def preview_zip(path: str | Path) -> dict[str, int]:
+    """What a zip from the site download holds, read without writing anything."""
+    archive, members = _zip_members(path)
+    with archive:
+        names = [posixpath.normpath(info.filename) for info in members]
+        counts = {
+            "articles": sum(n.startswith("articles/") and n.endswith(".md") for n in names),
+            "pages": sum(n.startswith("pages/") and n.endswith(".md") for n in names),
+            "media files": sum(n.startswith("media/") for n in names),
+        }
+        for name in ("comments.json", "categories.json", "tags.json"):
+            if name in names:
+                try:
+                    rows = json.loads(archive.read(name))
+                except (ValueError, UnicodeDecodeError) as exc:
+                    raise TransferError(f"{name} in the archive is not JSON: {exc}") from exc
+                counts[name.removesuffix(".json")] = len(rows) if isinstance(rows, list) else 0
+    counts["already imported"] = ImportedItem.objects.filter(source=SiteImporter.source).count()
+    return dict(sorted(counts.items()))
+
+
+def import_zip(path: str | Path, *, media=None, progress=None) -> Report:
+    """Unpack (checked member by member) beside the zip, then ``site_import``."""
+    target = Path(path).parent / "site"
+    archive, members = _zip_members(path)
+    with archive:
+        for info in members:
+            destination = target / posixpath.normpath(info.filename)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(info) as source, open(destination, "wb") as out:
+                shutil.copyfileobj(source, out)
+    return site_import(target, progress=progress)

@@ -100,3 +100,35 @@ def test_an_upload_folder_that_cannot_be_written_is_a_form_error(staff_client, s
     )
     assert response.status_code == 200
     assert "The upload could not be stored" in response.content.decode()
+
+
+def test_a_downloaded_site_zip_is_uploaded_back(staff_client, user, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    Article.objects.create(
+        title="Round trip", body="Hello **there**", author=user, status=Article.Status.PUBLISHED
+    )
+    download = b"".join(staff_client.get(reverse("admin:transfer_export_site")).streaming_content)
+    Article.objects.all().delete()
+    response = staff_client.post(
+        reverse("admin:transfer_importjob_add"),
+        {"kind": "site", "export": SimpleUploadedFile("site.zip", download)},
+    )
+    job = ImportJob.objects.get()
+    assert "<td>1</td>" in staff_client.get(response["Location"]).content.decode()
+    staff_client.post(reverse("admin:transfer_importjob_run", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.DONE, job.error
+    assert Article.objects.get(slug="round-trip").body_html.startswith("<p>Hello <strong>there</strong>")
+
+
+def test_a_zip_with_paths_outside_its_folder_is_refused(staff_client):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("site.json", "{}")
+        archive.writestr("../../evil.md", "x")
+    response = staff_client.post(
+        reverse("admin:transfer_importjob_add"),
+        {"kind": "site", "export": SimpleUploadedFile("site.zip", buffer.getvalue())},
+    )
+    assert response.status_code == 200 and "outside its folder" in response.content.decode()
+    assert not ImportJob.objects.exists()
