@@ -177,10 +177,11 @@ class GhostImporter(Importer):
             tag = Tag.objects.filter(slug=slug).first() or Tag.objects.filter(name=name[:50]).first()
             if tag is None:
                 tag = Tag(
-                    name=name[:50] or slug[:50],
+                    name=name[:50] or slug[:50] or "tag",
                     slug=self.free_slug(Tag, slug or name, what=f"tag {name}", max_length=60),
                 )
-                tag.full_clean()
+                if not self._valid(tag, f"tag “{name}”"):
+                    return
                 tag.save()
                 self.report.imported["tags"] += 1
             self.remember(ImportedItem.Kind.TAG, row.get("id"), tag)

@@ -206,7 +206,8 @@ class WordPressImporter(Importer):
         for slug in categories:
             self._category(slug, categories, created, trail=())
         for slug, data in tags.items():
-            self.tags[slug] = self._tag(slug, data["name"])
+            if tag := self._tag(slug, data["name"]):
+                self.tags[slug] = tag
 
     def _category(self, slug: str, data: dict[str, dict], created: set[str], trail: tuple) -> Category | None:
         if slug in self.categories or slug not in data or slug in trail:
@@ -226,28 +227,36 @@ class WordPressImporter(Importer):
                 self.report.notes.append(f"category “{info['name']}” matched the existing “{category.name}”")
             else:
                 category = Category(
-                    name=info["name"][:100] or decoded,
+                    name=info["name"][:100] or decoded[:100] or "category",
                     slug=self.free_slug(Category, decoded, what=f"category {info['name']}", max_length=100),
                     description=info["description"],
                     parent=parent,
                 )
-                category.full_clean()
+                try:
+                    category.full_clean()
+                except ValidationError as exc:
+                    self.report.skipped.append(f"category “{info['name']}”: {'; '.join(exc.messages)}")
+                    return None
                 category.save()
                 self.report.imported["categories"] += 1
             self.remember(ImportedItem.Kind.CATEGORY, slug, category)
         self.categories[slug] = category
         return category
 
-    def _tag(self, slug: str, name: str) -> Tag:
+    def _tag(self, slug: str, name: str) -> Tag | None:
         tag = self.known_object(ImportedItem.Kind.TAG, slug, Tag)
         if tag is not None:
             self.report.unchanged["tags"] += 1
             return tag
-        name = name[:50] or unquote(slug)[:50]
+        name = name[:50] or unquote(slug)[:50] or "tag"
         tag = Tag.objects.filter(slug=unquote(slug)).first() or Tag.objects.filter(name=name).first()
         if tag is None:
             tag = Tag(name=name, slug=self.free_slug(Tag, unquote(slug), what=f"tag {name}", max_length=60))
-            tag.full_clean()
+            try:
+                tag.full_clean()
+            except ValidationError as exc:
+                self.report.skipped.append(f"tag “{name}”: {'; '.join(exc.messages)}")
+                return None
             tag.save()
             self.report.imported["tags"] += 1
         self.remember(ImportedItem.Kind.TAG, slug, tag)
