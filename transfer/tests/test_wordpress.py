@@ -224,7 +224,8 @@ def test_odd_items_are_imported_or_reported_never_a_crash():
     terms = (
         "<wp:tag><wp:term_id>1</wp:term_id><wp:tag_slug></wp:tag_slug><wp:tag_name></wp:tag_name></wp:tag>"
         f"<wp:category><wp:term_id>2</wp:term_id><wp:category_nicename>{'c' * 300}</wp:category_nicename>"
-        f"<wp:category_parent>nowhere</wp:category_parent><wp:cat_name>{'C' * 300}</wp:cat_name></wp:category>"
+        f"<wp:category_parent>nowhere</wp:category_parent><wp:cat_name>{'C' * 300}</wp:cat_name>"
+        "</wp:category>"
     )
     report = import_wordpress(_write(wxr(odd, extra_channel=terms)))
     assert Tag.objects.filter(name="tag").exists() and Category.objects.filter(name="C" * 100).exists()
