@@ -103,6 +103,13 @@ def test_a_slug_clash_is_renamed_and_reported_never_overwritten(user):
     assert any("migrating-from-mysql-5-7-to-postgresql" in line for line in report.renamed)
 
 
+def test_a_dry_run_says_what_the_export_holds_and_writes_nothing():
+    out = io.StringIO()
+    call_command("import_wordpress", str(EXPORT), dry_run=True, stdout=out)
+    assert "posts (publish): 10" in out.getvalue() and "comments (approved): 9" in out.getvalue()
+    assert Article.objects.count() == 0 and ImportedItem.objects.count() == 0
+
+
 def test_missing_media_is_reported_and_the_posts_still_imported():
     out = io.StringIO()
     call_command("import_wordpress", str(EXPORT), stdout=out, verbosity=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from transfer import wordpress
 from transfer.common import TransferError
 from transfer.wordpress import import_wordpress
 
@@ -14,9 +15,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("export", help="the .xml file from Tools > Export")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="only say what the export holds; write nothing"
+        )
         parser.add_argument("--media", help="the wp-content/uploads folder, or a .tar.gz of it")
 
-    def handle(self, *args, export: str, media: str | None, verbosity: int = 1, **options) -> None:
+    def handle(
+        self, *args, export: str, media: str | None, dry_run: bool = False, verbosity: int = 1, **options
+    ) -> None:
+        if dry_run:
+            try:
+                counts = wordpress.preview(export)
+            except TransferError as exc:
+                raise CommandError(str(exc)) from exc
+            for label, count in counts.items():
+                self.stdout.write(f"{label}: {count}")
+            return
         with tqdm(desc="Importing", unit="post", disable=verbosity == 0) as bar:
 
             def progress(done: int, total: int) -> None:
