@@ -34,7 +34,7 @@ COPY . .
 RUN DJANGO_ENV=production DJANGO_SECRET_KEY=collectstatic-build-step-only BLOG_VAR_DIR=/tmp/build-var \
         python manage.py collectstatic --noinput -v0 \
     && rm -rf /tmp/build-var \
-    && mkdir -p /app/var/media \
+    && mkdir -p /app/var/media /app/var/imports \
     && chown -R blog:blog /app/var
 USER blog
 EXPOSE 8000

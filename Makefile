@@ -17,7 +17,7 @@ REAL_VAR ?= $(CURDIR)/var/test-real
 SHIFTED_VAR ?= $(CURDIR)/var/test-shifted
 PYTEST_ARGS ?=
 
-.PHONY: run dev install install-dev test test-embedded test-real test-shifted lint format demo cluster bench messages clean audit
+.PHONY: run dev install install-dev test test-embedded test-real test-shifted lint format demo cluster bench messages clean audit backup restore
 
 $(RUNTIME_STAMP): requirements.txt
 	@scripts/system-deps
@@ -71,7 +71,7 @@ test-real: install-dev
 # (a hard-coded date beside a fixture made "now") fails here today. Browser tests drive a
 # separate process whose clock cannot move, so they stay out.
 test-shifted: install-dev
-	BLOG_TEST_CLOCK_SHIFT_DAYS=400 BLOG_VAR_DIR=$(SHIFTED_VAR) $(VENV)/bin/pytest articles comments stats \
+	BLOG_TEST_CLOCK_SHIFT_DAYS=400 BLOG_VAR_DIR=$(SHIFTED_VAR) $(VENV)/bin/pytest articles comments stats transfer \
 	  -m "not browser" -q $(PYTEST_ARGS)
 
 lint: install-dev
@@ -109,6 +109,16 @@ bench: install-dev
 messages: install-dev
 	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=bench --ignore=tests --ignore="*/tests/*"
 	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
+
+## Database, media and Redis's not yet rolled-up counters into BACKUP_DIR (default backups/<time>).
+BACKUP_DIR ?= backups/$(shell date -u +%Y%m%d-%H%M%S)
+backup: install
+	$(PY) manage.py backup_site $(BACKUP_DIR)
+
+## Everything from BACKUP_DIR back (stop the web and worker processes first).
+restore: install
+	@test -n "$(BACKUP_DIR)" && test -d "$(BACKUP_DIR)" || { echo "make restore BACKUP_DIR=backups/<time>"; exit 2; }
+	$(PY) manage.py restore_site $(BACKUP_DIR)
 
 clean:
 	rm -rf var/test-embedded var/test-real var/test-shifted var/audit

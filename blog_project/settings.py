@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     "articles",
     "comments",
     "stats",
+    # Import from WordPress and Ghost, export and re-import the site, rebuild derived data.
+    "transfer",
 ]
 
 MIDDLEWARE = [
@@ -117,6 +119,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Old addresses of imported sites: a 301 instead of a 404 (asked only on a 404).
+    "transfer.middleware.LegacyRedirectMiddleware",
     # Last: throttles admin logins (django-axes) per account and per address.
     "axes.middleware.AxesMiddleware",
 ]

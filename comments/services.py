@@ -312,3 +312,12 @@ def comment_unsubscribe(*, email: str) -> int:
     return Comment.objects.filter(author_email=email.strip().lower(), notify_on_reply=True).update(
         notify_on_reply=False
     )
+
+
+def comment_counts_recount(*, article_ids: Iterable[int]) -> None:
+    """Set the articles' comment counts from their approved comments, with the articles
+    locked (imports and ``manage.py rebuild_derived``, which write comments in bulk)."""
+    ids = sorted(set(article_ids))
+    with transaction.atomic():
+        _lock_articles(ids)
+        _recount(ids)

@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["articles", "comments", "stats"]
+APPS = ["articles", "comments", "stats", "transfer"]
 ACCEPTED = {
     ("articles", "0005_lists_and_tallies"): "released before the check",
     ("articles", "0006_search_tokens"): "released before the check",

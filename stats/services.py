@@ -486,3 +486,21 @@ def stats_rollup(
         backend.purge(before=today - timedelta(days=conf.get("STATS_RETENTION_DAYS")))
     log.info("Stats rollup: %s", result.summary())
     return result
+
+
+def article_traffic_rebuild() -> int:
+    """Every per-article sum and most-read list again from the final daily rows, then the
+    view counts from them (``manage.py rebuild_derived``: after a restore, or rows changed
+    in SQL). Runs with the fill state locked, so a rollup waits for it. Returns how many
+    view counts changed."""
+    with transaction.atomic():
+        state = _locked_state()
+        if state.filled_through is not None:
+            _traffic_rebuild(state.filled_through)
+            state.sums_through = state.filled_through
+            state.save(update_fields=["sums_through"])
+            _traffic_tops()
+        changed = _view_counts_from_sums(state.filled_through)
+        bump_on_commit("stats")
+    refresh_final_totals()
+    return changed
