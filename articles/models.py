@@ -13,7 +13,7 @@ from django.db import connection, models
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
@@ -103,9 +103,10 @@ class Category(models.Model):
 
     def get_absolute_url(self) -> str:
         # Kept on the instance: categories come from the cached site structure, and a
-        # sidebar links each of them several times.
-        if getattr(self, "_url_of", None) != self.slug:
-            self._url, self._url_of = reverse("articles:category", args=[self.slug]), self.slug
+        # sidebar links each of them several times. Per language: each has its URLs.
+        key = (self.slug, translation.get_language())
+        if getattr(self, "_url_of", None) != key:
+            self._url, self._url_of = reverse("articles:category", args=[self.slug]), key
         return self._url
 
     @classmethod
@@ -488,10 +489,6 @@ def validate_time_zone(value: str) -> None:
 class SiteSettings(models.Model):
     """The one row of site-wide settings, edited in the admin."""
 
-    class Language(models.TextChoices):
-        ENGLISH = "en", "English"
-        CHINESE = "zh-hans", "简体中文"
-
     class Moderation(models.TextChoices):
         NONE = "none", _("Publish comments at once")
         FIRST_TIME = "first_time", _("Hold comments from first-time commenters")
@@ -507,9 +504,6 @@ class SiteSettings(models.Model):
     footer = models.TextField(_("footer (Markdown)"), blank=True)
     footer_html = models.TextField(editable=False, blank=True)
     posts_per_page = models.PositiveSmallIntegerField(_("posts per page"), default=10)
-    language = models.CharField(
-        _("default language"), max_length=10, choices=Language.choices, default=Language.ENGLISH
-    )
     time_zone = models.CharField(
         _("time zone"),
         max_length=64,

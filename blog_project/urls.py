@@ -1,16 +1,17 @@
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path, re_path
 from django.views.static import serve
 
 from articles import editor, views
-from articles.sitemaps import SITEMAPS
+from articles.sitemaps import SITEMAPS, sitemap_index
 from blog_project.caching import cache_page
 
 from . import health
 
-sitemap_index = cache_page()(sitemap_views.index)
+sitemap_index = cache_page()(sitemap_index)
 SITEMAP_INDEX_OPTIONS = {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"}
 
 urlpatterns = [
@@ -34,10 +35,19 @@ urlpatterns = [
     # Answered by health.HealthCheckMiddleware before sessions and language; named here.
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("comments/", include("comments.urls")),
     path("stats/", include("stats.urls")),
-    path("", include("articles.urls")),
 ]
+
+# Reader pages: one URL per page and language. The default language (DJANGO_LANGUAGE_CODE)
+# keeps the unprefixed URLs, the other is prefixed (/zh-hans/...); LocaleMiddleware takes
+# the language from the path, never from Accept-Language or a cookie. The comment views
+# are here too: a reply form, an error page or the redirect after a post keep the
+# language of the page the reader came from.
+urlpatterns += i18n_patterns(
+    path("comments/", include("comments.urls")),
+    path("", include("articles.urls")),
+    prefix_default_language=False,
+)
 
 if settings.SERVE_MEDIA:
     urlpatterns += [
