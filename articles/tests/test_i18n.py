@@ -305,3 +305,21 @@ def test_new_reader_words_are_translated(client):
     article = ArticleFactory()
     page = client.get(f"/zh-hans{_en(article.category)}").content.decode()
     assert "1 篇文章" in page and 'aria-label="站内搜索"' in page
+
+
+def test_a_comment_posted_from_a_chinese_page_comes_back_to_it(client, django_capture_on_commit_callbacks):
+    from articles.models import SiteSettings
+    from comments.tests.conftest import aged_stamp, form_data, set_site
+
+    set_site(comment_moderation=SiteSettings.Moderation.NONE)
+    article = ArticleFactory()
+    path = _en(article)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/zh-hans/comments/post/{article.pk}/",
+            form_data(stamp=aged_stamp()),
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+    assert response.status_code == 303 and response["Location"] == f"/zh-hans{path}#c-1"
+    page = client.get(response["Location"].split("#")[0]).content.decode()
+    assert '<html lang="zh-hans">' in page and "A thoughtful remark" in page
