@@ -204,6 +204,11 @@ class StaticSitemap(LanguageSitemap):
         return reverse(item)
 
     def lastmod(self, item: str):
+        return self._latest_article_change
+
+    @functools.cached_property
+    def _latest_article_change(self):
+        # Read once for every item and language the section lists.
         return ArticleSitemap().get_latest_lastmod()
 
 
