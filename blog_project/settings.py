@@ -313,8 +313,13 @@ AXES_HANDLER = (
 AXES_VERBOSE = False
 
 # --- I18N -----------------------------------------------------------------------------
-LANGUAGE_CODE = env.str("DJANGO_LANGUAGE_CODE", default="en")
+# The default language: the unprefixed URLs serve it, the others are under their prefix.
+LANGUAGE_CODE = env.str("DJANGO_LANGUAGE_CODE", default="en").lower()
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(
+        f"DJANGO_LANGUAGE_CODE={LANGUAGE_CODE!r}: expected one of {', '.join(dict(LANGUAGES))}."
+    )
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
