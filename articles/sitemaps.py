@@ -27,6 +27,8 @@ from django.utils import timezone, translation
 from django.utils.encoding import iri_to_uri
 from django.utils.http import http_date
 
+from blog_project.languages import hreflang
+
 from . import selectors
 from .models import Article, Page, Tag, Tally
 
@@ -93,6 +95,9 @@ class LanguageSitemap(Sitemap):
             by_language = {alternate["lang_code"]: alternate for alternate in url["alternates"]}
             if "x-default" in by_language:
                 by_language["x-default"]["location"] = by_language[settings.LANGUAGE_CODE]["location"]
+            for code, alternate in by_language.items():
+                if code != "x-default":
+                    alternate["lang_code"] = hreflang(code)  # spelled as on the pages: zh-Hans
         return urls
 
 

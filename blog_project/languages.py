@@ -27,16 +27,16 @@ from django.utils.encoding import iri_to_uri
 # Unprefixed paths whose language is negotiated (the admin and the editor's endpoints).
 NEGOTIATED_PREFIXES = ("/admin/", "/editor/", "/i18n/")
 
-
 _NAMES = {"en": "English", "zh-hans": "简体中文"}
 _OPENGRAPH_LOCALES = {"en": "en_US", "zh-hans": "zh_CN"}
 
 
 class URLLanguageForPageCacheMiddleware:
     """A bridge, placed before the page cache, until the cache takes a page's language
-    from its path: it negotiates from the language cookie and ``Accept-Language``, so on a
-    reader URL both are replaced by the URL's language. The cache then keys, and fills
-    the holes of, each page in the language of its URL. Delete with the negotiation."""
+    from its path. The cache negotiates one from the language cookie and
+    ``Accept-Language``; on a reader URL this hides the cookie and puts the URL's language
+    in the header, so the cache keys each page, and fills its holes, in the language of
+    its URL. Delete it with the cache's negotiation."""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
