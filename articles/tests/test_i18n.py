@@ -323,3 +323,18 @@ def test_a_comment_posted_from_a_chinese_page_comes_back_to_it(client, django_ca
     assert response.status_code == 303 and response["Location"] == f"/zh-hans{path}#c-1"
     page = client.get(response["Location"].split("#")[0]).content.decode()
     assert '<html lang="zh-hans">' in page and "A thoughtful remark" in page
+
+
+def test_below_the_page_cache_reader_pages_do_not_vary_on_accept_language(rf):
+    """LocaleMiddleware: a reader URL's language is its path's; the admin negotiates."""
+    from django.http import HttpResponse
+
+    from blog_project.languages import LocaleMiddleware
+
+    middleware = LocaleMiddleware(lambda request: HttpResponse(translation.get_language()))
+    for path, language in (("/", "en"), ("/zh-hans/", "zh-hans"), ("/article/x/", "en")):
+        response = middleware(rf.get(path, HTTP_ACCEPT_LANGUAGE="zh-CN" if language == "en" else "en"))
+        assert response.content.decode() == response["Content-Language"] == language, path
+        assert "Vary" not in response, path
+    admin = middleware(rf.get("/admin/", HTTP_ACCEPT_LANGUAGE="zh-CN"))
+    assert admin["Content-Language"] == "zh-hans" and admin["Vary"] == "Accept-Language"
