@@ -1,12 +1,11 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path, re_path
 from django.views.static import serve
 
 from articles import editor, views
-from articles.sitemaps import SITEMAPS, sitemap_index
+from articles.sitemaps import SITEMAPS, sitemap_index, sitemap_section
 from blog_project.caching import cache_page
 
 from . import health
@@ -27,7 +26,7 @@ urlpatterns = [
     path("sitemap-index.xml", sitemap_index, SITEMAP_INDEX_OPTIONS),
     path(
         "sitemap-<section>.xml",
-        cache_page()(sitemap_views.sitemap),
+        cache_page()(sitemap_section),
         {"sitemaps": SITEMAPS},
         name="sitemap-section",
     ),
