@@ -94,7 +94,9 @@ def test_sections_are_paginated_and_every_page_is_its_own_cached_or_not(client, 
     for path, (rendered, cached) in pages.items():
         assert rendered == cached, path
         assert len(rendered) == 2, path
-    assert client.get("/sitemap-articles.xml?p=9").status_code == 404
+    for bad in ("/sitemap-articles.xml?p=9", "/sitemap-articles.xml?p=0", "/sitemap-articles.xml?p=x"):
+        assert client.get(bad).status_code == 404, bad
+    assert client.get("/sitemap-nope.xml").status_code == 404
 
 
 def test_an_odd_limit_splits_an_articles_languages_across_pages(client, monkeypatch):
