@@ -10,7 +10,7 @@ from blog_project.caching import cache_page
 
 from . import health
 
-sitemap_index = cache_page()(sitemap_index)
+cached_sitemap_index = cache_page()(sitemap_index)
 SITEMAP_INDEX_OPTIONS = {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"}
 
 urlpatterns = [
@@ -22,8 +22,8 @@ urlpatterns = [
     path("editor/autosave/discard/", editor.autosave_discard, name="editor_autosave_discard"),
     path("i18n/", include("django.conf.urls.i18n")),
     # The index names a section per 10,000 URLs: /sitemap-articles.xml?p=2, ...
-    path("sitemap.xml", sitemap_index, SITEMAP_INDEX_OPTIONS, name="sitemap-index"),
-    path("sitemap-index.xml", sitemap_index, SITEMAP_INDEX_OPTIONS),
+    path("sitemap.xml", cached_sitemap_index, SITEMAP_INDEX_OPTIONS, name="sitemap-index"),
+    path("sitemap-index.xml", cached_sitemap_index, SITEMAP_INDEX_OPTIONS),
     path(
         "sitemap-<section>.xml",
         cache_page()(sitemap_section),
