@@ -405,7 +405,7 @@ class PageAdmin(EditorAdminMixin, MarkdownAdminMixin, admin.ModelAdmin):
 class SiteSettingsAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("title", "tagline", "description", "posts_per_page", "show_reading_time")}),
-        (_("Language and time"), {"fields": ("language", "time_zone")}),
+        (_("Time"), {"fields": ("time_zone",)}),
         (_("Announcement and footer"), {"fields": ("announcement", "footer")}),
         (_("Comments"), {"fields": ("comments_enabled", "comment_moderation")}),
     )

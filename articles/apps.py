@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 from django.contrib.admin import apps as admin_apps
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +16,8 @@ class ArticlesConfig(AppConfig):
 
         caching.register_site_hooks(
             next_publication_at=selectors.next_publication_at,
-            default_language=lambda request: selectors.site_settings(request).language,
+            # A deployment setting (DJANGO_LANGUAGE_CODE): the language of the unprefixed URLs.
+            default_language=lambda request: settings.LANGUAGE_CODE,
         )
         signals.connect()
         widgets.register_core_widgets()

@@ -58,7 +58,8 @@ class LatestArticlesFeed(Feed):
         return site_settings().description or site_settings().tagline
 
     def link(self) -> str:
-        return absolute("/")
+        # The home page in the feed's language (each language has its feeds).
+        return absolute(reverse("articles:home"))
 
     def feed_url(self) -> str:
         return absolute(reverse(self.url_name))

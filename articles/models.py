@@ -106,9 +106,10 @@ class Category(models.Model):
 
     def get_absolute_url(self) -> str:
         # Kept on the instance: categories come from the cached site structure, and a
-        # sidebar links each of them several times.
-        if getattr(self, "_url_of", None) != self.slug:
-            self._url, self._url_of = reverse("articles:category", args=[self.slug]), self.slug
+        # sidebar links each of them several times. Per language: each has its URLs.
+        key = (self.slug, translation.get_language())
+        if getattr(self, "_url_of", None) != key:
+            self._url, self._url_of = reverse("articles:category", args=[self.slug]), key
         return self._url
 
     @classmethod
@@ -519,10 +520,6 @@ def validate_time_zone(value: str) -> None:
 class SiteSettings(models.Model):
     """The one row of site-wide settings, edited in the admin."""
 
-    class Language(models.TextChoices):
-        ENGLISH = "en", "English"
-        CHINESE = "zh-hans", "简体中文"
-
     class Moderation(models.TextChoices):
         NONE = "none", _("Publish comments at once")
         FIRST_TIME = "first_time", _("Hold comments from first-time commenters")
@@ -543,9 +540,6 @@ class SiteSettings(models.Model):
         default=True,
         db_default=True,
         help_text=_("Each article's page says how long it takes to read."),
-    )
-    language = models.CharField(
-        _("default language"), max_length=10, choices=Language.choices, default=Language.ENGLISH
     )
     time_zone = models.CharField(
         _("time zone"),

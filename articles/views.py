@@ -4,13 +4,17 @@ whole pages for anonymous readers are stored and answered by the page cache
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from blog_project.caching import cache_page
+from blog_project.languages import absolute_url, hreflang
 
 from . import highlight, roles, selectors
 from . import search as article_search
@@ -50,10 +54,11 @@ def home(request: HttpRequest) -> HttpResponse:
         "@type": "WebSite",
         "name": site.title,
         "description": site.description or site.tagline,
-        "url": request.build_absolute_uri("/"),
+        "url": absolute_url(reverse("articles:home")),
+        "inLanguage": hreflang(translation.get_language()),
         "potentialAction": {
             "@type": "SearchAction",
-            "target": request.build_absolute_uri("/search/") + "?q={query}",
+            "target": absolute_url(reverse("articles:search")) + "?q={query}",
             "query-input": "required name=query",
         },
     }
@@ -173,8 +178,8 @@ def _article_jsonld(request: HttpRequest, article: Article) -> dict:
         "author": {"@type": "Person", "name": author},
         "articleSection": article.category.name,
         "keywords": [tag.name for tag in article.tags.all()],
-        "mainEntityOfPage": request.build_absolute_uri(article.get_absolute_url()),
-        "inLanguage": getattr(request, "LANGUAGE_CODE", "en"),
+        "mainEntityOfPage": absolute_url(article.get_absolute_url()),
+        "inLanguage": hreflang(translation.get_language()),
     }
 
 
@@ -187,11 +192,15 @@ def page_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 def robots_txt(request: HttpRequest) -> HttpResponse:
+    searches = []
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            searches.append(f"Disallow: {reverse('articles:search')}")
     lines = [
         "User-agent: *",
         "Disallow: /admin/",
         "Disallow: /editor/",
-        "Disallow: /search/",
-        f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
+        *searches,
+        f"Sitemap: {absolute_url(reverse('sitemap-index'))}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

@@ -62,10 +62,11 @@ cat >"$VAR/pages.json" <<EOF
   {"name": "tag", "path": "$TAG"},
   {"name": "archives", "path": "/archives/"},
   {"name": "page", "path": "$PAGE"},
-  {"name": "home-zh", "path": "/", "headers": {"Accept-Language": "zh-CN,zh;q=0.9"}},
+  {"name": "home-zh", "path": "/zh-hans/", "lighthouse": true},
+  {"name": "article-zh", "path": "/zh-hans$ARTICLE", "lighthouse": true},
   {"name": "reply", "path": "/comments/$COMMENT/reply/"},
   {"name": "not-found", "path": "/no-such-page/", "status": 404}
 ]
 EOF
-echo "Auditing $BASE (Lighthouse on home, article, category and search) ..."
+echo "Auditing $BASE (Lighthouse on home, article, category and search; home and article in Chinese) ..."
 node audit/audit.mjs "$BASE" "$VAR/pages.json"

@@ -96,6 +96,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Until the page cache takes the language from the URL: hides the reader's language
+    # cookie and Accept-Language from it on reader URLs (blog_project/languages.py).
+    "blog_project.languages.URLLanguageForPageCacheMiddleware",
     # First: answers cached pages to anonymous readers before anything else runs, with the
     # headers the layers below gave the page when it was rendered (security, policies,
     # framing); decides every request's language; fills holes (blog_project/caching.py).
@@ -113,6 +116,8 @@ MIDDLEWARE = [
     # Counts the page views that were rendered (the page cache counts the ones it answers).
     "stats.middleware.PageViewMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Reader pages: the language of the URL (i18n_patterns); the admin: the editor's.
+    "blog_project.languages.LocaleMiddleware",
     # The site's time zone for reader pages, the editor's own zone in the admin.
     "articles.timezones.SiteTimezoneMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -313,8 +318,13 @@ AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_VERBOSE = False
 
 # --- I18N -----------------------------------------------------------------------------
-LANGUAGE_CODE = env.str("DJANGO_LANGUAGE_CODE", default="en")
+# The default language: the unprefixed URLs serve it, the others are under their prefix.
+LANGUAGE_CODE = env.str("DJANGO_LANGUAGE_CODE", default="en").lower()
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(
+        f"DJANGO_LANGUAGE_CODE={LANGUAGE_CODE!r}: expected one of {', '.join(dict(LANGUAGES))}."
+    )
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
@@ -445,7 +455,9 @@ if IS_PRODUCTION:
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    USE_X_FORWARDED_HOST = env.bool("DJANGO_USE_X_FORWARDED_HOST", default=True)
+    # Off: nginx passes the Host itself, and no link is built from the request's host
+    # (absolute links come from BLOG_SITE_URL), so a forwarded one is never believed.
+    USE_X_FORWARDED_HOST = env.bool("DJANGO_USE_X_FORWARDED_HOST", default=False)
 
 # --- Blog-specific --------------------------------------------------------------------
 BLOG_PAGE_CACHE_TIMEOUT = env.int("BLOG_PAGE_CACHE_TIMEOUT", default=60 * 60 * 24)

@@ -1,16 +1,16 @@
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path, re_path
 from django.views.static import serve
 
 from articles import editor, views
-from articles.sitemaps import SITEMAPS
+from articles.sitemaps import SITEMAPS, sitemap_index, sitemap_section
 from blog_project.caching import cache_page
 
 from . import health
 
-sitemap_index = cache_page()(sitemap_views.index)
+cached_sitemap_index = cache_page()(sitemap_index)
 SITEMAP_INDEX_OPTIONS = {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"}
 
 urlpatterns = [
@@ -22,11 +22,11 @@ urlpatterns = [
     path("editor/autosave/discard/", editor.autosave_discard, name="editor_autosave_discard"),
     path("i18n/", include("django.conf.urls.i18n")),
     # The index names a section per 10,000 URLs: /sitemap-articles.xml?p=2, ...
-    path("sitemap.xml", sitemap_index, SITEMAP_INDEX_OPTIONS, name="sitemap-index"),
-    path("sitemap-index.xml", sitemap_index, SITEMAP_INDEX_OPTIONS),
+    path("sitemap.xml", cached_sitemap_index, SITEMAP_INDEX_OPTIONS, name="sitemap-index"),
+    path("sitemap-index.xml", cached_sitemap_index, SITEMAP_INDEX_OPTIONS),
     path(
         "sitemap-<section>.xml",
-        cache_page()(sitemap_views.sitemap),
+        cache_page()(sitemap_section),
         {"sitemaps": SITEMAPS},
         name="sitemap-section",
     ),
@@ -34,10 +34,19 @@ urlpatterns = [
     # Answered by health.HealthCheckMiddleware before sessions and language; named here.
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("comments/", include("comments.urls")),
     path("stats/", include("stats.urls")),
-    path("", include("articles.urls")),
 ]
+
+# Reader pages: one URL per page and language. The default language (DJANGO_LANGUAGE_CODE)
+# keeps the unprefixed URLs, the other is prefixed (/zh-hans/...); LocaleMiddleware takes
+# the language from the path, never from Accept-Language or a cookie. The comment views
+# are here too: a reply form, an error page or the redirect after a post keep the
+# language of the page the reader came from.
+urlpatterns += i18n_patterns(
+    path("comments/", include("comments.urls")),
+    path("", include("articles.urls")),
+    prefix_default_language=False,
+)
 
 if settings.SERVE_MEDIA:
     urlpatterns += [

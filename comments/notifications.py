@@ -114,7 +114,7 @@ def moderation_digest_send() -> MailOutcome:
         if not recipients:
             return MailOutcome(False, "no moderators")
         site = site_settings()
-        with translation.override(site.language):
+        with translation.override(settings.LANGUAGE_CODE):
             listed = waiting[:DIGEST_LISTED]
             context = {
                 "site": site,
@@ -194,7 +194,7 @@ def reply_mail_send(*, comment_id: int) -> MailOutcome:
     site = site_settings()
     token = unsubscribe_token(parent.author_email)
     unsubscribe_url = _absolute(reverse("comments:unsubscribe", args=[token]))
-    with translation.override(site.language):
+    with translation.override(settings.LANGUAGE_CODE):
         context = {
             "reply": reply,
             "parent": parent,

@@ -40,6 +40,8 @@ ACCEPTED = {
     # During the update an old pod's autosave by a second editor of the same article is
     # refused by the new constraint (that autosave only; the form's save is unaffected).
     ("articles", "0016_one_autosave_per_article"): "one autosave per article: old pods' second editor only",
+    # Expand: the column stays, with a database default; only the models forget it.
+    ("articles", "0017_site_language_is_a_deployment_setting"): "the language column stays (expand)",
 }
 
 

@@ -100,13 +100,13 @@ def test_a_scheduled_article_appears_when_its_time_comes_without_any_write(
 
 
 def test_the_csrf_token_is_a_hole_filled_per_request_and_works(settings):
-    ArticleFactory()
-    Client().get("/")  # stores the page
+    path = ArticleFactory().get_absolute_url()  # the comment form's page
+    Client().get(path)  # stores the page
     strict = Client(enforce_csrf_checks=True)
-    first = strict.get("/")
+    first = strict.get(path)
     assert first["X-Page-Cache"] == "hit"
     assert "csrftoken" in first.cookies, "a new reader gets the cookie the token belongs to"
-    second = strict.get("/")
+    second = strict.get(path)
     assert "csrftoken" not in second.cookies, "a returning reader's cookie is not sent again"
     body = second.content.decode()
     assert hole("csrf") not in body
@@ -118,28 +118,26 @@ def test_the_csrf_token_is_a_hole_filled_per_request_and_works(settings):
     assert strict.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"}).status_code == 403
 
 
-def test_a_language_switcher_stays_in_the_page_cache(client):
+def test_a_reader_with_a_language_cookie_stays_in_the_page_cache(client):
     ArticleFactory()
     client.get("/")
-    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
-    assert '<html lang="zh-hans">' in client.get("/").content.decode()
-    chinese = client.get("/")
+    client.get("/zh-hans/")
+    client.cookies["django_language"] = "zh-hans"  # set by the old switch, ignored now
+    english, chinese = client.get("/"), client.get("/zh-hans/")
+    assert english["X-Page-Cache"] == "hit" and '<html lang="en">' in english.content.decode()
     assert chinese["X-Page-Cache"] == "hit" and '<html lang="zh-hans">' in chinese.content.decode()
 
 
-def test_languages_are_cached_apart_and_the_default_comes_from_the_site_settings(
-    client, django_capture_on_commit_callbacks
-):
+def test_languages_are_cached_apart_by_url_whatever_the_browser_asks(client):
     ArticleFactory()
-    english = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    chinese = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").content.decode()
-    assert '<html lang="en">' in english and '<html lang="zh-hans">' in chinese
-    assert client.get("/", HTTP_ACCEPT_LANGUAGE="fr;q=1, zh-TW;q=0.5")["Content-Language"] == "zh-hans"
-    with django_capture_on_commit_callbacks(execute=True):
-        site = SiteSettings.load()
-        site.language = "zh-hans"
-        site.save()
-    assert '<html lang="zh-hans">' in client.get("/").content.decode(), "no preference: the site's"
+    english = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
+    chinese = client.get("/zh-hans/", HTTP_ACCEPT_LANGUAGE="en")
+    assert '<html lang="en">' in english.content.decode()
+    assert '<html lang="zh-hans">' in chinese.content.decode()
+    for accept in ("en", "zh-CN", "ZH-cn", "fr;q=1, zh-TW;q=0.5", ""):
+        again = client.get("/", HTTP_ACCEPT_LANGUAGE=accept)
+        assert again["X-Page-Cache"] == "hit" and again["Content-Language"] == "en", accept
+        assert client.get("/zh-hans/", HTTP_ACCEPT_LANGUAGE=accept)["Content-Language"] == "zh-hans"
 
 
 def test_only_the_page_parameters_make_separate_entries(client):
@@ -218,7 +216,7 @@ def test_live_and_shared_widgets_are_filled_per_request(client, settings, django
         calls.clear()
         assert "live #1" in client.get("/").content.decode()
         assert "live #1" in client.get("/archives/").content.decode(), "reused for a minute"
-        assert "live #2" in client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode(), "per language"
+        assert "live #2" in client.get("/zh-hans/").content.decode(), "per language"
         with django_capture_on_commit_callbacks(execute=True):
             ArticleFactory()  # a new generation: rendered again at once
         assert "live #3" in client.get("/").content.decode()

@@ -224,3 +224,13 @@ def test_env_example_holds_no_secret():
     for line in (ROOT / ".env.example").read_text().splitlines():
         if re.match(r"^(DJANGO_SECRET_KEY|MARIADB_PASSWORD)=", line):
             assert line.split("=", 1)[1] == "", line
+
+
+def test_the_default_language_must_be_one_the_site_speaks(tmp_path):
+    spelled = _python(
+        "import django; django.setup(); from django.conf import settings; print(settings.LANGUAGE_CODE)",
+        _env(tmp_path, DJANGO_LANGUAGE_CODE="zh-Hans"),
+    )
+    assert spelled.returncode == 0 and spelled.stdout.strip() == "zh-hans", spelled.stderr
+    unknown = _python("import django; django.setup()", _env(tmp_path, DJANGO_LANGUAGE_CODE="fr"))
+    assert unknown.returncode != 0 and "DJANGO_LANGUAGE_CODE='fr'" in unknown.stderr

@@ -6,7 +6,9 @@ from django import template
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from blog_project import languages
 from blog_project.caching import hole
+from blog_project.languages import absolute_url, language_versions
 
 from ..live import views_html
 from ..markdown import reading_stats
@@ -34,8 +36,21 @@ def article_sections(context, article) -> str:
 
 
 @register.filter
-def absolute(path: str, request) -> str:
-    return request.build_absolute_uri(path) if request else path
+def absolute(path: str, _request=None) -> str:
+    """``path`` on ``BLOG_SITE_URL``, never on the request's (forgeable) Host."""
+    return absolute_url(path) if path else ""
+
+
+@register.filter
+def opengraph_locale(code: str) -> str:
+    """og:locale for a language code: "zh-hans" -> "zh_CN"."""
+    return languages.opengraph_locale(code)
+
+
+@register.simple_tag(takes_context=True)
+def page_languages(context, or_home: bool = False) -> list:
+    """This page in every language (``LanguageVersion``s), for hreflang and the switch."""
+    return language_versions(context.get("request"), or_home=or_home)
 
 
 _JSON_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}

@@ -9,7 +9,10 @@ from articles.tests.factories import ArticleFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_article_meta_uses_seo_texts_and_the_featured_image(client, django_capture_on_commit_callbacks):
+def test_article_meta_uses_seo_texts_and_the_featured_image(
+    client, settings, django_capture_on_commit_callbacks
+):
+    settings.SITE_URL = "http://testserver"
     media = MediaFile.objects.create(
         file="uploads/cover.png", alt_text="A cover", width=1200, height=630, size=9
     )

@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -142,7 +143,7 @@ def test_article_page_content(client):
     assert 'class="toc"' in body and 'href="#one"' in body
     assert '<span class="hl-n">x</span>' in body
     assert '"@type": "BlogPosting"' in body
-    assert '<link rel="canonical" href="http://testserver/article/' in body
+    assert f'<link rel="canonical" href="{settings.SITE_URL}/article/' in body  # never the Host
     assert '<meta property="og:type" content="article">' in body
 
 
@@ -219,7 +220,8 @@ def test_search_page_is_noindex(client):
 
 def test_robots_txt_and_health(client):
     robots = client.get("/robots.txt")
-    assert robots.status_code == 200 and "Sitemap: http://testserver/sitemap.xml" in robots.content.decode()
+    assert robots.status_code == 200
+    assert f"Sitemap: {settings.SITE_URL}/sitemap.xml" in robots.content.decode()
     assert client.get("/healthz").content == b"ok\n"
 
 
