@@ -62,7 +62,7 @@ def review_mail_send() -> bool:
     if not waiting or not recipients:
         return False
     site = site_settings()
-    with translation.override(site.language):
+    with translation.override(settings.LANGUAGE_CODE):
         entries = [
             {
                 "article": article,

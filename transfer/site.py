@@ -82,7 +82,7 @@ def site_export(directory: str | Path) -> dict[str, int]:
         root / "categories.json",
         [
             {
-                "name": c.name,
+                "name": str(c.name),
                 "slug": c.slug,
                 "description": c.description,
                 "parent": c.parent.slug if c.parent_id else None,
