@@ -17,7 +17,7 @@ REAL_VAR ?= $(CURDIR)/var/test-real
 SHIFTED_VAR ?= $(CURDIR)/var/test-shifted
 PYTEST_ARGS ?=
 
-.PHONY: run dev install install-dev test test-embedded test-real test-shifted lint format demo cluster bench messages clean audit backup restore
+.PHONY: run dev install install-dev test test-embedded test-real test-shifted lint format docs demo cluster bench messages clean audit backup restore
 
 $(RUNTIME_STAMP): requirements.txt
 	@scripts/system-deps
@@ -82,6 +82,13 @@ lint: install-dev
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
 	$(VENV)/bin/yamllint --strict .
 	$(PY) scripts/check_migrations.py
+
+## The documentation site (mkdocs.yml, docs/) into site/ (git-ignored). --strict: a warning,
+## a page missing from the nav, a link to a missing page or heading fails; so does a
+## configuration reference that no longer matches .env.example.
+docs: install-dev
+	$(PY) scripts/config_table.py --check
+	$(VENV)/bin/mkdocs build --strict
 
 format: install-dev
 	$(VENV)/bin/ruff format .

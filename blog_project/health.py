@@ -6,7 +6,7 @@
   also finds a connection the server dropped) and every Redis the site uses (a ``PING``
   within ``BLOG_REDIS_TIMEOUT``). 503 when the database does not answer: pages cannot be
   served. 200 otherwise; "degraded" when a Redis is down (pages are still served, from the
-  database; counts and queued mail wait, see README "Faults"). The body says which check
+  database; counts and queued mail wait, see docs/production.md "Faults"). The body says which check
   failed (the error's class only: this URL is public).
 
 compose.yaml's web health check and deploy/cluster.sh use ``/readyz``.

@@ -354,7 +354,7 @@ SERVE_MEDIA = env.bool("BLOG_SERVE_MEDIA", default=not IS_PRODUCTION)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-# --- Media on S3-compatible object storage (README "Kubernetes") ----------------------
+# --- Media on S3-compatible object storage (docs/kubernetes.md) ---------------------
 # Pods on several nodes cannot share MEDIA_ROOT (a ReadWriteOnce volume fails with
 # Multi-Attach): BLOG_MEDIA_STORAGE=s3 keeps uploads in a bucket, written through
 # default_storage and fetched by readers from BLOG_MEDIA_URL (the bucket's public origin or

@@ -11,7 +11,7 @@ Content-Disposition, Cache-Control, Content-Encoding, Content-Language, Expires)
   refused, so nothing a browser would run as a page (HTML, SVG) can land in the bucket;
 - ``Content-Disposition: inline`` with a fixed file name, and the same 30-day
   ``Cache-Control`` as nginx's ``expires 30d``;
-- nosniff and the CSP cannot be stored on an object: README "Kubernetes" says how a CDN
+- nosniff and the CSP cannot be stored on an object: docs/kubernetes.md says how a CDN
   in front of the bucket adds them, and why the bucket is served from its own origin.
 """
 

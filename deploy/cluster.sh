@@ -85,7 +85,7 @@ log "migrating $(sed -E 's#//([^:@/]+):[^@]*@#//\1:***@#' <<<"$DATABASE_URL")"
 # does not answer, or MariaDB without its time zone tables, stops here with one line.
 "$PYTHON" manage.py migrate --noinput -v0
 # Today's counters and the queued tasks live only in Redis: one that does not persist loses
-# them when it restarts (README, Operations). Said once here; CONFIG may be disabled (then quiet).
+# them when it restarts (docs/production.md, Operations). Said once here; CONFIG may be disabled (then quiet).
 if [[ $("$PYTHON" -c 'import os, redis
 try:
     print(redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=2).config_get("appendonly").get("appendonly", ""))

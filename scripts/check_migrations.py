@@ -6,7 +6,7 @@ release's migrate Job has already changed (deploy/k8s, compose's `up`). So a mig
 must not drop or rename a column or table the old code reads, nor add a NOT NULL column
 without a database default the old code's INSERTs would miss. django-migration-linter reads
 the SQL of every migration of our apps (`sqlmigrate`) and names what is not backward
-compatible; README "Kubernetes" says how to split such a change into an expand and a
+compatible; docs/kubernetes.md says how to split such a change into an expand and a
 contract release.
 
 Usage: scripts/check_migrations.py [APP ...]   (default: articles comments stats)
@@ -62,7 +62,7 @@ def main(apps: list[str]) -> int:
     )
     linter.lint_all_migrations()
     if linter.has_errors:
-        print("Backward-incompatible migration: split it (README, Kubernetes: expand, then contract).")
+        print("Backward-incompatible migration: split it (docs/kubernetes.md: expand, then contract).")
         return 1
     print(f"Migrations of {', '.join(apps)}: backward compatible ({len(ACCEPTED)} accepted by name).")
     return 0

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Print README's configuration table from .env.example (the one list of variables).
+"""Make the configuration reference's table (docs/configuration.md) from .env.example, the
+one list of variables.
 
     python3 scripts/config_table.py           # print it
-    python3 scripts/config_table.py --write   # replace the table in README.md
+    python3 scripts/config_table.py --write   # replace the table in docs/configuration.md
+    python3 scripts/config_table.py --check   # fail if the committed page is not the one made
 
 tests/test_settings.py checks that the code reads no variable .env.example misses and that
-the README's table lists every one of them.
+the committed page is the one this script makes (so it lists every variable), and `make docs`
+runs --check before building the site.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_EXAMPLE = ROOT / ".env.example"
-README = ROOT / "README.md"
+PAGE = ROOT / "docs" / "configuration.md"
 HEADER = "| Variable | Default | What it does |\n|---|---|---|"
 
 
@@ -48,21 +51,23 @@ def table() -> str:
     return HEADER + "\n" + "\n".join(rows(ENV_EXAMPLE.read_text().splitlines()))
 
 
-def write_readme() -> None:
-    """Swap the table under README's "## Configuration" heading for a fresh one."""
-    text = README.read_text()
-    start = text.index(HEADER, text.index("## Configuration"))
+def page() -> str:
+    """docs/configuration.md with the table under its "# Configuration" heading made afresh."""
+    text = PAGE.read_text()
+    start = text.index(HEADER, text.index("# Configuration"))
     end = start
-    lines = text[start:].splitlines(keepends=True)
-    for line in lines:
+    for line in text[start:].splitlines(keepends=True):
         if not line.startswith("|"):
             break
         end += len(line)
-    README.write_text(text[:start] + table() + "\n" + text[end:])
+    return text[:start] + table() + "\n" + text[end:]
 
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--write"]:
-        write_readme()
+        PAGE.write_text(page())
+    elif sys.argv[1:] == ["--check"]:
+        if PAGE.read_text() != page():
+            sys.exit(f"{PAGE.relative_to(ROOT)} is not made from .env.example: run {sys.argv[0]} --write")
     else:
         print(table())

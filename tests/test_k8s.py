@@ -1,9 +1,9 @@
 """The Kubernetes manifests (deploy/k8s), validated offline: the base, the production overlay
 and the overlay with the ReadWriteMany media volume render with `kubectl kustomize`, every
-document passes kubernetes-validate's strict schemas for the versions README names, and
-they hold together with each other, with our URLs and settings and with compose.yaml: one
-beat, no web pod that migrates, probes that keep cached pages served during a database
-outage, only the proxy reaching the web pods, and no secret in git."""
+document passes kubernetes-validate's strict schemas for the versions docs/kubernetes.md
+names, and they hold together with each other, with our URLs and settings and with
+compose.yaml: one beat, no web pod that migrates, probes that keep cached pages served during
+a database outage, only the proxy reaching the web pods, and no secret in git."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from tests.test_settings import _documented_variables
 
 ROOT = Path(__file__).resolve().parent.parent
 K8S = ROOT / "deploy/k8s"
-# The versions README "Kubernetes" names: the oldest upstream still supports, and the newest.
+# The versions docs/kubernetes.md names: the oldest upstream still supports, and the newest.
 KUBERNETES_VERSIONS = ("1.35", "1.37")
 SECRET_KEYS = {"DJANGO_SECRET_KEY", "DATABASE_URL", "AWS_SECRET_ACCESS_KEY", "EMAIL_URL"}
 # Files and subprocesses only, the same on either backend: the embedded pass runs them once.
@@ -47,12 +47,13 @@ def renderings(tmp_path_factory) -> dict[str, list[dict]]:
     copy of deploy/k8s whose secret.env is the committed example (an operator's own file
     never enters git)."""
     kubectl = shutil.which("kubectl")
-    assert kubectl, "install kubectl to render the manifests (README, Kubernetes: Validation)"
+    assert kubectl, "install kubectl to render the manifests (docs/kubernetes.md, Validation)"
     tree = tmp_path_factory.mktemp("k8s") / "k8s"
     shutil.copytree(K8S, tree, ignore=shutil.ignore_patterns("secret.env"))
     overlay = tree / "overlays/production"
     shutil.copy(overlay / "secret.env.example", overlay / "secret.env")
-    # README's way to the volume instead of the bucket: the component added to the overlay.
+    # docs/kubernetes.md's way to the volume instead of the bucket: the component added to
+    # the overlay.
     rwx = tree / "overlays/rwx-media"
     shutil.copytree(overlay, rwx)
     with (rwx / "kustomization.yaml").open("a") as kustomization:
@@ -134,9 +135,7 @@ def test_every_document_passes_the_strict_schemas(renderings, version):
                 kubernetes_validate.validate(doc, version, strict=True)
             except kubernetes_validate.ValidationError as exc:
                 pytest.fail(f"{label}: {exc.message}")
-    readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("## Kubernetes") :]
-    assert f"Kubernetes {version}" in section[: section.index("\n## ", 3)]
+    assert f"Kubernetes {version}" in (ROOT / "docs/kubernetes.md").read_text()
 
 
 def test_the_topology_of_compose(renderings):

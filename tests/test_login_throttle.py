@@ -51,7 +51,7 @@ def test_a_stranger_cannot_lock_an_editor_out(admins):
 
 
 def test_a_pause_survives_a_flushed_cache_and_axes_reset_lifts_it(admins):
-    """The worst a page-cache flood can do is empty the cache: the pause holds. The README's
+    """The worst a page-cache flood can do is empty the cache: the pause holds. docs/production.md's
     way out works with the settings of every mode."""
     for n in range(3):
         _log_in(f"guess{n}", "wrong")

@@ -98,7 +98,7 @@ def bucket(s3_endpoint, settings, tmp_path):
         aws_secret_access_key="testing",
     )
     client.create_bucket(Bucket=name)
-    # Readers fetch objects unsigned: the bucket policy README "Kubernetes" gives.
+    # Readers fetch objects unsigned: the bucket policy docs/kubernetes.md gives.
     client.put_bucket_policy(Bucket=name, Policy=json.dumps(public_read_policy(name)))
     configured = _settings_from_environment(tmp_path, _s3_env(s3_endpoint, name))
     settings.STORAGES = {**settings.STORAGES, "default": configured["default"]}

@@ -1,5 +1,5 @@
 """Redis keeps what exists nowhere else (today's PV/UV counters, the broker's queue) across
-a restart, wherever the README runs it: a redis-server started with the options
+a restart, wherever the docs run it: a redis-server started with the options
 scripts/services uses (deploy/redis.conf) is killed and started again, and the counters and
 the queued message are still there. compose.yaml passes the same settings as flags."""
 

@@ -1,9 +1,11 @@
 """Settings from the environment: production refuses to start without a secret and passes
 `check --deploy`; the embedded default keeps a private key; MySQL runs utf8mb4 and strict;
-.env.example documents every variable the code reads."""
+.env.example documents every variable the code reads, and the configuration reference
+(docs/configuration.md) is made from it."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -213,11 +215,21 @@ def test_env_example_documents_every_variable_with_a_comment():
     assert undocumented == [], "variables without an explanatory comment"
 
 
-def test_readme_configuration_table_lists_every_variable():
-    readme = (ROOT / "README.md").read_text()
-    table = readme[readme.index("## Configuration") :]
-    listed = set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)` \|", table, re.M))
-    assert _documented_variables().keys() - listed == set(), "README's table is missing variables"
+def test_configuration_reference_lists_every_variable():
+    page = (ROOT / "docs/configuration.md").read_text()
+    listed = set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)` \|", page, re.M))
+    documented = _documented_variables().keys()
+    assert documented - listed == set(), "docs/configuration.md is missing variables"
+    assert listed - documented == set(), "docs/configuration.md lists variables .env.example does not"
+
+
+def test_configuration_reference_is_the_one_made_from_env_example():
+    """The committed page is what scripts/config_table.py makes, so it cannot drift."""
+    spec = importlib.util.spec_from_file_location("config_table", ROOT / "scripts/config_table.py")
+    config_table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(config_table)
+    committed = (ROOT / "docs/configuration.md").read_text()
+    assert committed == config_table.page(), "run: python3 scripts/config_table.py --write"
 
 
 def test_env_example_holds_no_secret():
