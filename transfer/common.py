@@ -25,7 +25,7 @@ from PIL import Image, UnidentifiedImageError
 from articles.media import FORMATS, media_create
 from articles.models import MediaFile, unique_slug
 
-from .models import ImportedItem, LegacyRedirect
+from .models import ImportedItem, LegacyRedirect, legacy_path_key
 
 MAX_MEDIA_BYTES = 50 * 1024 * 1024
 
@@ -244,6 +244,6 @@ class Importer:
         obj = next(iter(target.values()))
         if (obj.url if isinstance(obj, MediaFile) else obj.get_absolute_url()) == path:
             return
-        defaults = {"article": None, "page": None, "media": None, **target}
-        LegacyRedirect.objects.update_or_create(old_path=path, defaults=defaults)
+        defaults = {"old_path": path, "article": None, "page": None, "media": None, **target}
+        LegacyRedirect.objects.update_or_create(path_key=legacy_path_key(path), defaults=defaults)
         self.report.imported["redirects"] += 1

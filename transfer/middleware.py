@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpResponsePermanentRedirect
 
-from .models import LegacyRedirect
+from .models import LegacyRedirect, legacy_path_key
 
 MAX_PATH = LegacyRedirect._meta.get_field("old_path").max_length
 
@@ -24,7 +24,9 @@ class LegacyRedirectMiddleware:
         if response.status_code != 404 or request.method not in ("GET", "HEAD"):
             return response
         found = (
-            LegacyRedirect.objects.filter(old_path__in=_candidates(request.path))
+            LegacyRedirect.objects.filter(
+                path_key__in=[legacy_path_key(c) for c in _candidates(request.path)]
+            )
             .select_related("article", "page", "media")
             .first()
         )

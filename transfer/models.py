@@ -3,6 +3,8 @@ same file changes nothing), and the old addresses that now redirect to the new p
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -41,12 +43,19 @@ class ImportedItem(models.Model):
         return f"{self.source} {self.kind} {self.source_id} -> {self.object_id}"
 
 
+def legacy_path_key(path: str) -> str:
+    return hashlib.sha256(path.encode()).hexdigest()
+
+
 class LegacyRedirect(models.Model):
     """An old address (a WordPress permalink, a Ghost slug) answered with a 301 to the
     article, page or file it became. Looked up only when a request would be a 404
     (``transfer.middleware``), so it costs readers of existing pages nothing."""
 
-    old_path = models.CharField(_("old path"), max_length=500, unique=True)
+    old_path = models.CharField(_("old path"), max_length=500)
+    # Unique by a digest: a unique index on 500 utf8mb4 characters is past what MySQL
+    # promises for an index key (Django's mysql.W003), and old paths can be that long.
+    path_key = models.CharField(max_length=64, unique=True, editable=False)
     article = models.ForeignKey(Article, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     page = models.ForeignKey(Page, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     media = models.ForeignKey(MediaFile, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
@@ -57,6 +66,10 @@ class LegacyRedirect(models.Model):
 
     def __str__(self) -> str:
         return self.old_path
+
+    def save(self, *args, **kwargs) -> None:
+        self.path_key = legacy_path_key(self.old_path)
+        super().save(*args, **kwargs)
 
     def target_url(self) -> str:
         target = self.article or self.page

@@ -33,7 +33,8 @@ class Migration(migrations.Migration):
             name='LegacyRedirect',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('old_path', models.CharField(max_length=500, unique=True, verbose_name='old path')),
+                ('old_path', models.CharField(max_length=500, verbose_name='old path')),
+                ('path_key', models.CharField(editable=False, max_length=64, unique=True)),
                 ('article', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='articles.article')),
                 ('media', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='articles.mediafile')),
                 ('page', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='articles.page')),
