@@ -17,22 +17,30 @@ REAL_VAR ?= $(CURDIR)/var/test-real
 SHIFTED_VAR ?= $(CURDIR)/var/test-shifted
 PYTEST_ARGS ?=
 
-.PHONY: run dev install install-dev test test-embedded test-real test-shifted lint format docs demo cluster bench messages clean audit backup restore
+.PHONY: run dev install install-dev lock test test-embedded test-real test-shifted lint format docs demo cluster bench messages clean audit backup restore
 
+# Every file checked against the hashes in the lock (requirements*.txt, made by `make lock`).
 $(RUNTIME_STAMP): requirements.txt
 	@scripts/system-deps
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	@$(VENV)/bin/pip install -q --disable-pip-version-check --require-hashes -r requirements.txt
 	@touch $@
 
 $(DEV_STAMP): requirements.txt requirements-dev.txt
 	@scripts/system-deps --all
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@$(VENV)/bin/pip install -q --disable-pip-version-check --require-hashes -r requirements-dev.txt
 	@touch $(RUNTIME_STAMP) $@
 
 install: $(RUNTIME_STAMP)
 install-dev: $(DEV_STAMP)
+
+## Recompile requirements.txt and requirements-dev.txt after editing requirements*.in (uv,
+## from PyPI); locked versions stay unless UPGRADE="-P name" (one package) or UPGRADE=-U.
+UPGRADE ?=
+lock:
+	@test -x $(VENV)/bin/uv || $(MAKE) --no-print-directory install-dev
+	scripts/lock $(UPGRADE)
 
 # Links in mails and feeds point where `make run` serves, unless BLOG_SITE_URL is set (in
 # the environment or in .env).
@@ -76,6 +84,7 @@ test-shifted: install-dev
 
 lint: install-dev
 	scripts/check_test_dates.py
+	scripts/lock --check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -67,23 +69,36 @@ def client_network_for_axes(request: HttpRequest) -> str:
     return client_network(request)
 
 
+def content_security_policy(config: Mapping[str, Any] | None) -> str:
+    """The Content-Security-Policy header for ``CONTENT_SECURITY_POLICY`` (django-csp's
+    settings format, ``{"DIRECTIVES": {name: [source, ...]}}``): directives in the order
+    written, a source given once; ``True`` gives a bare directive
+    (``upgrade-insecure-requests``), ``None`` or ``False`` leaves it out. No nonces."""
+    parts = []
+    for name, sources in ((config or {}).get("DIRECTIVES") or {}).items():
+        if sources is True:
+            parts.append(name)
+        elif sources is not None and sources is not False:
+            values = [sources] if isinstance(sources, str) else sources
+            parts.append(" ".join([name, *dict.fromkeys(values)]))
+    return "; ".join(parts)
+
+
 class PolicyHeadersMiddleware:
-    """Sets the Content-Security-Policy (``CONTENT_SECURITY_POLICY``, django-csp's format)
-    and the Permissions-Policy (``PERMISSIONS_POLICY``) on every response that has none.
+    """Sets the Content-Security-Policy (``CONTENT_SECURITY_POLICY``) and the
+    Permissions-Policy (``PERMISSIONS_POLICY``) on every response that has none.
 
     It sits near the top of MIDDLEWARE, so responses answered early (static files, the
     page cache) get them too. The policies use no nonce, so the header strings are built
-    once, when the process starts, not for every response (django-csp's middleware
-    rebuilds the policy per response: a fifth of a cached page's cost)."""
+    once, when the process starts, not for every response (django-csp's middleware,
+    which this replaces, rebuilt the policy per response: a fifth of a cached page's cost)."""
 
     def __init__(self, get_response) -> None:
-        from csp.constants import HEADER
-        from csp.utils import build_policy
-
         self.get_response = get_response
         self.headers = {}
-        if getattr(settings, "CONTENT_SECURITY_POLICY", None):
-            self.headers[HEADER] = build_policy()
+        policy = content_security_policy(getattr(settings, "CONTENT_SECURITY_POLICY", None))
+        if policy:
+            self.headers["Content-Security-Policy"] = policy
         if getattr(settings, "PERMISSIONS_POLICY", ""):
             self.headers["Permissions-Policy"] = settings.PERMISSIONS_POLICY
 

@@ -86,7 +86,6 @@ INSTALLED_APPS = [
     "reversion",
     "django_celery_beat",
     "axes",
-    "csp",
     "blog_project.apps.BlogProjectConfig",
     "articles",
     "comments",
@@ -426,7 +425,8 @@ SESSION_COOKIE_HTTPONLY = True
 # No inline script anywhere (reader pages, the admin, the editor): scripts come from this
 # origin only. JSON-LD blocks are data, not scripts. Inline styles stay allowed (aligned
 # table cells in rendered Markdown carry a style attribute). Gravatar and images that
-# articles link from other sites may load.
+# articles link from other sites may load. django-csp's settings format; the header is built
+# once per process by blog_project/security.py.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

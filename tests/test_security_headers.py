@@ -11,6 +11,7 @@ from django.test import Client
 
 from articles.models import SiteSettings
 from articles.tests.factories import ArticleFactory, TagFactory, UserFactory
+from blog_project.security import content_security_policy
 from comments.services import comment_create
 from comments.tests.conftest import set_site
 from comments.tests.factories import CommentFactory
@@ -30,6 +31,21 @@ def _assert_headers(response, path: str) -> None:
     assert "'unsafe-inline'" not in _script_sources(policy) and "'unsafe-eval'" not in policy
     assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
     assert "camera=()" in response.get("Permissions-Policy", ""), path
+
+
+def test_the_policy_keeps_the_settings_order_and_reads_true_as_a_bare_directive():
+    directives = {
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "https:", "'self'"],
+        "sandbox": None,
+        "block-all-mixed-content": False,
+        "upgrade-insecure-requests": True,
+        "report-uri": "/csp-report/",
+    }
+    assert content_security_policy({"DIRECTIVES": directives}) == (
+        "default-src 'self'; img-src 'self' https:; upgrade-insecure-requests; report-uri /csp-report/"
+    )
+    assert content_security_policy(None) == content_security_policy({}) == ""
 
 
 def test_the_header_middleware_sits_right_after_security_under_the_page_cache():
