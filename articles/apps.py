@@ -12,10 +12,7 @@ class ArticlesConfig(AppConfig):
 
         from . import checks, live, selectors, signals, widgets  # noqa: F401 - checks registers itself
 
-        caching.register_site_hooks(
-            next_publication_at=selectors.next_publication_at,
-            default_language=lambda request: selectors.site_settings(request).language,
-        )
+        caching.register_site_hooks(next_publication_at=selectors.next_publication_at)
         signals.connect()
         widgets.register_core_widgets()
         live.register()

@@ -26,7 +26,7 @@ urlpatterns = [
     path("sitemap-index.xml", sitemap_index, SITEMAP_INDEX_OPTIONS),
     path(
         "sitemap-<section>.xml",
-        cache_page()(sitemap_views.sitemap),
+        cache_page(params=("p",))(sitemap_views.sitemap),
         {"sitemaps": SITEMAPS},
         name="sitemap-section",
     ),
