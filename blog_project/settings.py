@@ -96,7 +96,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: answers cached pages to anonymous readers before anything else runs, with the
     # headers the layers below gave the page when it was rendered (security, policies,
-    # framing); decides every request's language; fills holes (blog_project/caching.py).
+    # framing), in the language of the URL; fills holes (blog_project/caching/).
     "blog_project.caching.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Right after security, before anything that may answer early (static files): every
@@ -111,6 +111,7 @@ MIDDLEWARE = [
     # Counts the page views that were rendered (the page cache counts the ones it answers).
     "stats.middleware.PageViewMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     # The site's time zone for reader pages, the editor's own zone in the admin.
     "articles.timezones.SiteTimezoneMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -88,6 +88,10 @@ class PageCacheMiddleware:
             self._fill_holes(request, response)
             return response
         language = page_language(request)
+        # A URL is one page in one language: what LocaleMiddleware (below) could negotiate
+        # from is put aside, so that it settles on the URL's language too.
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        request.COOKIES.pop(settings.LANGUAGE_COOKIE_NAME, None)
         with translation.override(language):
             request.LANGUAGE_CODE = language
             return self._serve(request, language)
