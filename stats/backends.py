@@ -15,8 +15,6 @@ Both backends give the same answers through the same small interface:
   days not rolled up yet among ``days``, in one read (live view counts on pages and in the
   admin); ``knows_final_days`` says whether the backend leaves out the rolled-up days
   itself (the database, in the same query) or must be given only the others (Redis);
-- ``unrecord(day=, article_id=)`` takes back the page views of a view the page cache
-  counted ahead of a page that was then not served;
 - ``salt(day)`` is the day's random visitor salt, gone after the day (``visitors``);
 - ``lock(name, timeout)`` is a context manager yielding whether the lock was taken;
 - ``purge(before=)`` forgets counters older than the retention window.
@@ -52,7 +50,7 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, DateField, F, Subquery, Sum, Value
+from django.db.models import Count, DateField, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from redis.exceptions import LockError, ResponseError
 
@@ -134,14 +132,6 @@ class RedisBackend:
     def expire_at(day: date) -> int:
         """When a day's counters go: the retention window after the end of the day."""
         return int(day_end(day).timestamp()) + conf.get("STATS_RETENTION_DAYS") * 86400
-
-    def unrecord(self, *, day: date, article_id: int | None = None) -> None:
-        """Take back the page views of one view counted ahead of a page that was then not
-        served (unique visitors stay: a HyperLogLog cannot forget one)."""
-        commands = [("DECR", self._key(day, "pv"))]
-        if article_id:
-            commands.append(("ZINCRBY", self._key(day, "articles"), -1, article_id))
-        guarded(lambda: roundtrip(self.client, commands))
 
     def salt(self, day: date) -> str:
         """The day's visitor salt, random, shared by every process, and gone at the end of
@@ -311,10 +301,6 @@ class DatabaseBackend:
                 [LiveVisitor(date=day, article_id=page, visitor=digest) for page in pages],
                 ignore_conflicts=True,
             )
-
-    def unrecord(self, *, day: date, article_id: int | None = None) -> None:
-        pages = [SITE, article_id] if article_id else [SITE]
-        LiveCounter.objects.filter(date=day, article_id__in=pages, pv__gt=0).update(pv=F("pv") - 1)
 
     @staticmethod
     def _increment(day: date, pages: list[int]) -> None:

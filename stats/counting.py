@@ -165,21 +165,8 @@ class PageViewCounter:
             return []
         return backend.view_commands(reader.day, reader.visitor, article_id)
 
-    def settle(self, reader: Reader, article_id: int | None, replies: list) -> None:
-        errors = [reply for reply in replies if isinstance(reply, Exception)]
-        if errors:
-            losses.lost_one(errors[0])
-        else:
-            losses.recovered()
-
     def count(self, reader: Reader, article_id: int | None) -> None:
         count(reader, article_id)
-
-    def uncount(self, reader: Reader, article_id: int | None) -> None:
-        try:
-            get_backend().unrecord(day=reader.day, article_id=article_id)
-        except Exception as exc:
-            losses.lost_one(exc)
 
     def is_countable_page(self, request: HttpRequest, response: HttpResponse) -> bool:
         return is_countable_page(request, response)

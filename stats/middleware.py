@@ -2,9 +2,9 @@
 counts the ones it answers, in its own round trip, with the same rules (``counting``).
 
 It sits below the page cache in ``MIDDLEWARE``, above the session and the view, so it
-sees every rendered page's response (before the page cache fills its holes). A view the
-page cache already counted with its lookup (``request.view_counted``) is not counted
-again. No cookie is set: a visitor is the day's keyed hash (``visitors``).
+sees every rendered page's response (before the page cache fills its holes); the page
+cache counts only the pages it answers from its copies. No cookie is set: a visitor is
+the day's keyed hash (``visitors``).
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ class PageViewMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if getattr(request, "view_counted", False):
-            return response
         try:
             counted = is_countable_page(request, response) and is_counted_reader(request)
             reader = reader_for(request) if counted else None

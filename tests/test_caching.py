@@ -514,3 +514,29 @@ def test_with_redis_down_a_process_serves_its_fresh_copies_for_a_while(
     rendered = client.get("/")
     assert rendered.status_code == 200 and "X-Page-Cache" not in rendered
     assert b"Kept in this process" in rendered.content
+
+
+@pytest.mark.real_backends
+def test_a_warm_hit_is_counted_in_its_one_round_trip_and_a_stale_copy_once(client, settings, monkeypatch):
+    """The view is counted with the lookup only if this process's copy is current: a
+    stale copy's view is counted once, by the render, never counted ahead and taken back."""
+    from django.utils import timezone as tz
+
+    from stats import backends
+
+    settings.STATS_BACKEND, settings.STATS_REDIS_URL = "redis", ""
+    article = ArticleFactory()
+    url = article.get_absolute_url()
+    client.get(url, HTTP_USER_AGENT=BROWSER)  # rendered, counted by the stats middleware
+    trips = []
+    for module in (stores, backends):
+        real = module.roundtrip
+        monkeypatch.setattr(
+            module, "roundtrip", lambda c, cmds, real=real: trips.append(cmds) or real(c, cmds)
+        )
+    hit = client.get(url, HTTP_USER_AGENT=BROWSER)
+    assert hit["X-Page-Cache"] == "hit" and len(trips) == 1, "generation and counting: one round trip"
+    bump("comments")  # another process wrote: this process's copy is stale
+    assert client.get(url, HTTP_USER_AGENT=BROWSER)["X-Page-Cache"] == "miss"
+    snapshot = backends.get_backend().snapshot(tz.localdate())
+    assert snapshot.site.pv == 3 and snapshot.articles[article.pk].pv == 3

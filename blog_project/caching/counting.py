@@ -14,17 +14,11 @@ class ViewCounter(Protocol):
         """This reader's counting identity, or None when their views are not counted."""
 
     def commands(self, reader: object, article_id: int | None) -> list[tuple]:
-        """Redis commands that count the view, sent with the page lookup ([]: it counts
-        elsewhere, with ``count``)."""
-
-    def settle(self, reader: object, article_id: int | None, replies: list) -> None:
-        """Called with the replies of ``commands``."""
+        """Redis commands that count the view, run with the page lookup if the page is
+        answered from this process's copy ([]: it counts elsewhere, with ``count``)."""
 
     def count(self, reader: object, article_id: int | None) -> None:
-        """Count in a round trip of its own."""
-
-    def uncount(self, reader: object, article_id: int | None) -> None:
-        """Take back a view counted with a lookup whose page was then not served."""
+        """Count in a round trip of its own (the lookup did not count it)."""
 
     def is_countable_page(self, request: HttpRequest, response: HttpResponse) -> bool:
         """Whether this rendered response is a page view (as opposed to a feed, ...)."""

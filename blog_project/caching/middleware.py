@@ -4,7 +4,8 @@ and ``cache_page`` lets a view's responses be stored.
 1. The middleware is first in ``MIDDLEWARE``. For an anonymous GET of a cached view it
    builds the page key (``keys``) and asks the store, in ONE round trip, for the page
    generation, the page (unless this process holds a copy of it) and, when this process
-   holds a countable copy, the stats app's commands that count the view. A current copy
+   holds a countable copy, to run the stats app's commands that count the view if that
+   copy is current (so a view is never counted ahead, then taken back). A current copy
    is answered there and then, in the language of its URL: no session, auth, URL
    resolving or view runs, and the holes are filled (``holes``).
 2. On a miss the request goes down the stack with only the page's declared query
@@ -73,7 +74,6 @@ class _Miss:
     key: str
     query: str
     generation: Generation
-    counted: tuple | None  # (reader, article id) counted with the lookup
 
 
 class PageCacheMiddleware:
@@ -104,16 +104,10 @@ class PageCacheMiddleware:
         local = local_pages.get(key)
         counter = counting.counter
         reader = counter.reader(request) if counter is not None else None
-        ahead = (
-            (reader, local.article_id)
-            if reader is not None and local is not None and local.countable
-            else None
-        )
-        lookup = store().lookup(key if local is None else None, counter.commands(*ahead) if ahead else [])
-        counted = None
-        if ahead and lookup.replies is not None:
-            counter.settle(*ahead, lookup.replies)
-            counted = ahead
+        count_if_current = None
+        if reader is not None and local is not None and local.countable:
+            count_if_current = (local.generation, counter.commands(reader, local.article_id))
+        lookup = store().lookup(key if local is None else None, count_if_current)
         generation = lookup.generation
         if generation is None:  # the store cannot be read (Redis hung or down)
             if (
@@ -124,11 +118,11 @@ class PageCacheMiddleware:
                 # current a moment ago, beats rendering every page from the database.
                 return self._respond(request, local, hit=True)
             return self._render(request, None)
-        if generation.is_due():
+        if generation.is_due(lookup.at):
             bump("articles")  # a scheduled article has come due: everything is stale
             request._cache_versions = None
             fresh = store().lookup(None).generation
-            return self._render(request, _Miss(key, query, fresh, counted) if fresh else None)
+            return self._render(request, _Miss(key, query, fresh) if fresh else None)
         entry = None
         if local is not None and local.generation == generation.value:
             entry = local
@@ -141,8 +135,8 @@ class PageCacheMiddleware:
             else:
                 entry = None
         if entry is None:
-            return self._render(request, _Miss(key, query, generation, counted))
-        if reader is not None and entry.countable and counted is None:
+            return self._render(request, _Miss(key, query, generation))
+        if reader is not None and entry.countable and not lookup.counted:
             counter.count(reader, entry.article_id)
         return self._respond(request, entry, hit=True)
 
@@ -153,13 +147,9 @@ class PageCacheMiddleware:
             # The page may depend on its declared parameters only.
             request.GET = QueryDict(miss.query)
             request.META["QUERY_STRING"] = miss.query
-            if miss.counted:
-                request.view_counted = True  # the stats middleware must not count it again
-        response = self.get_response(request)
+        response = self.get_response(request)  # counted below, if a page view, by stats
         timeout = getattr(response, "page_cache_timeout", None)
         if miss is None or timeout is None:
-            if miss is not None and miss.counted:
-                counter.uncount(*miss.counted)  # not served as a page after all
             self._fill_holes(request, response)
             return response
         entry = Entry(
@@ -178,8 +168,6 @@ class PageCacheMiddleware:
         entry.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         store().put(miss.key, entry.dump(), timeout)
         local_pages.put(miss.key, entry)
-        if miss.counted and not entry.countable:
-            counter.uncount(*miss.counted)
         filled = self._respond(request, entry, hit=False)
         for name, morsel in response.cookies.items():
             filled.cookies[name] = morsel

@@ -10,8 +10,9 @@ answers "cannot be read" at once, and pages are rendered from the database, unst
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -32,7 +33,27 @@ GENERATION = "pc:generation"
 class Lookup:
     generation: versions.Generation | None  # None: the store could not be read
     entry: bytes | None = None
-    replies: list | None = field(default=None)  # of the extra commands (None: not sent)
+    counted: bool = False  # the commands given to count the view were run
+    at: float = 0.0  # the time the generation was checked against (is_due)
+
+
+# Runs the commands that count a view only if the page generation is still the one this
+# process's copy of the page was rendered under and no scheduled article has come due:
+# exactly when that copy is answered. So a view is never counted ahead and taken back.
+# ARGV: the generation, now, then each command as its length and its words.
+_COUNT_IF_CURRENT = """
+local stamp, due = string.match(redis.call('GET', KEYS[1]) or '', '^(%d+):(.+)$')
+if stamp ~= ARGV[1] then return 0 end
+local due_at = tonumber(due)
+if due_at and due_at > 0 and due_at <= tonumber(ARGV[2]) then return 0 end
+local i = 3
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  redis.call(unpack(ARGV, i + 1, i + n))
+  i = i + n + 1
+end
+return 1
+"""
 
 
 def _due_at_or_none() -> float | None:
@@ -46,13 +67,13 @@ def _due_at_or_none() -> float | None:
 
 
 class CacheStore:
-    """Any Django cache: keys through the cache API (extra commands are not sent)."""
+    """Any Django cache: keys through the cache API (views are counted apart)."""
 
-    def lookup(self, key: str | None, extra: list[tuple] = ()) -> Lookup:
+    def lookup(self, key: str | None, count_if_current: tuple[int, list[tuple]] | None = None) -> Lookup:
         found = cache.get_many([GENERATION, key] if key else [GENERATION])
         raw = found.get(GENERATION)
         generation = versions.Generation(*raw) if raw else self._initialise()
-        return Lookup(generation, found.get(key) if key else None)
+        return Lookup(generation, found.get(key) if key else None, at=time.time())
 
     def _initialise(self) -> versions.Generation | None:
         # Emptied (or first use): nothing cached can be trusted; start every scope afresh.
@@ -105,15 +126,25 @@ class RedisStore:
             return None
         return replies
 
-    def lookup(self, key: str | None, extra: list[tuple] = ()) -> Lookup:
+    def lookup(self, key: str | None, count_if_current: tuple[int, list[tuple]] | None = None) -> Lookup:
+        """The generation, the page at ``key`` (unless None) and, given a generation and
+        the commands that count a view, those commands run if that generation is current."""
         commands = [("GET", self._key(GENERATION))]
         if key:
             commands.append(("GET", self._key(key)))
-        replies = self._send(commands + list(extra))
-        if replies is None or any(isinstance(reply, Exception) for reply in replies[: len(commands)]):
+        now = time.time()
+        if count_if_current:
+            generation, counting = count_if_current
+            words = [word for command in counting for word in (len(command), *command)]
+            commands.append(("EVAL", _COUNT_IF_CURRENT, 1, self._key(GENERATION), generation, now, *words))
+        replies = self._send(commands)
+        if replies is None or any(isinstance(reply, Exception) for reply in replies[: 1 + bool(key)]):
             return Lookup(None)
+        if count_if_current and isinstance(replies[-1], Exception):
+            log.warning("Page cache: the view could not be counted with the lookup: %r", replies[-1])
         generation = self._parse_generation(replies[0]) or self._initialise()
-        return Lookup(generation, replies[1] if key else None, replies[len(commands) :] if extra else None)
+        counted = bool(count_if_current) and replies[-1] == 1
+        return Lookup(generation, replies[1] if key else None, counted, at=now)
 
     @staticmethod
     def _parse_generation(raw: bytes | None) -> versions.Generation | None:

@@ -31,8 +31,8 @@ class Generation:
     value: int
     due_at: float
 
-    def is_due(self) -> bool:
-        return bool(self.due_at) and self.due_at <= time.time()
+    def is_due(self, now: float | None = None) -> bool:
+        return bool(self.due_at) and self.due_at <= (time.time() if now is None else now)
 
 
 def new_version() -> int:
