@@ -19,7 +19,7 @@ from .holes import forget_shared_fillings, hole, register_hole
 from .middleware import PageCacheMiddleware, cache_page
 from .pages import local_pages
 from .values import forget_values, fragment, value
-from .versions import bump, bump_on_commit, next_due, page_generation, register_site_hooks, versions
+from .versions import bump, bump_on_commit, next_due, page_generation, register_site_hooks
 
 __all__ = [
     "PageCacheMiddleware",
@@ -35,7 +35,6 @@ __all__ = [
     "register_site_hooks",
     "register_view_counter",
     "value",
-    "versions",
 ]
 
 

@@ -31,14 +31,16 @@ class Entry:
     checked_at: float = field(default_factory=time.monotonic, repr=False)  # found current then
     # This process's copies with shared holes filled, by the hole cookies a reader lacks.
     layers: dict[tuple[str, ...], ReaderLayer] = field(default_factory=dict, repr=False)
+    _hole_cookies: tuple[str, ...] | None = field(default=None, repr=False)
 
     _HEADER = b"PC1 "
 
     def hole_cookies(self) -> tuple[str, ...]:
-        """The cookies this page's holes depend on."""
-        return tuple(
-            dict.fromkeys(cookie for name, _arg in self.segments[1::2] if (cookie := cookie_of(name)))
-        )
+        """The cookies this page's holes depend on (worked out once per copy)."""
+        if self._hole_cookies is None:
+            names = (cookie_of(name) for name, _arg in self.segments[1::2])
+            self._hole_cookies = tuple(dict.fromkeys(name for name in names if name))
+        return self._hole_cookies
 
     def dump(self) -> bytes:
         meta = {"g": self.generation, "t": self.content_type, "a": self.article_id, "c": self.countable}
