@@ -528,6 +528,17 @@ def test_a_warm_hit_is_counted_in_its_one_round_trip_and_a_stale_copy_once(clien
     article = ArticleFactory()
     url = article.get_absolute_url()
     client.get(url, HTTP_USER_AGENT=BROWSER)  # rendered, counted by the stats middleware
+    # As after a Redis restart: the script is not loaded (a variant no Redis has seen);
+    # this hit is counted apart and loads it for the next.
+    import hashlib
+    import secrets
+
+    script = stores._COUNT_IF_CURRENT + f"-- {secrets.token_hex(8)}\n"
+    monkeypatch.setattr(stores, "_COUNT_IF_CURRENT", script)
+    monkeypatch.setattr(
+        stores, "_COUNT_IF_CURRENT_SHA", hashlib.sha1(script.encode(), usedforsecurity=False).hexdigest()
+    )
+    assert client.get(url, HTTP_USER_AGENT=BROWSER)["X-Page-Cache"] == "hit"
     trips = []
     for module in (stores, backends):
         real = module.roundtrip
@@ -539,4 +550,4 @@ def test_a_warm_hit_is_counted_in_its_one_round_trip_and_a_stale_copy_once(clien
     bump("comments")  # another process wrote: this process's copy is stale
     assert client.get(url, HTTP_USER_AGENT=BROWSER)["X-Page-Cache"] == "miss"
     snapshot = backends.get_backend().snapshot(tz.localdate())
-    assert snapshot.site.pv == 3 and snapshot.articles[article.pk].pv == 3
+    assert snapshot.site.pv == 4 and snapshot.articles[article.pk].pv == 4

@@ -9,6 +9,7 @@ answers "cannot be read" at once, and pages are rendered from the database, unst
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Iterable
@@ -18,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from blog_project.cache_client import guarded, roundtrip
 
@@ -54,6 +55,7 @@ while i <= #ARGV do
 end
 return 1
 """
+_COUNT_IF_CURRENT_SHA = hashlib.sha1(_COUNT_IF_CURRENT.encode(), usedforsecurity=False).hexdigest()
 
 
 def _due_at_or_none() -> float | None:
@@ -141,7 +143,11 @@ class RedisStore:
         if replies is None or any(isinstance(reply, Exception) for reply in replies[: 1 + bool(key)]):
             return Lookup(None)
         if count_if_current and isinstance(replies[-1], Exception):
-            log.warning("Page cache: the view could not be counted with the lookup: %r", replies[-1])
+            # Redis restarted or flushed its scripts (NOSCRIPT): loaded for the next view;
+            # this one is counted apart, as a view the lookup did not count.
+            if not isinstance(replies[-1], NoScriptError):
+                log.warning("Page cache: the view could not be counted with the lookup: %r", replies[-1])
+            self._send([("SCRIPT", "LOAD", _COUNT_IF_CURRENT)])
         generation = self._parse_generation(replies[0]) or self._initialise()
         counted = bool(count_if_current) and replies[-1] == 1
         return Lookup(generation, replies[1] if key else None, counted, at=now)
