@@ -138,7 +138,9 @@ class RedisStore:
         if count_if_current:
             generation, counting = count_if_current
             words = [word for command in counting for word in (len(command), *command)]
-            commands.append(("EVAL", _COUNT_IF_CURRENT, 1, self._key(GENERATION), generation, now, *words))
+            commands.append(
+                ("EVALSHA", _COUNT_IF_CURRENT_SHA, 1, self._key(GENERATION), generation, now, *words)
+            )
         replies = self._send(commands)
         if replies is None or any(isinstance(reply, Exception) for reply in replies[: 1 + bool(key)]):
             return Lookup(None)
