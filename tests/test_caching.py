@@ -179,6 +179,20 @@ def test_a_prefixed_url_is_its_languages_page_and_cached_apart(client, settings)
     assert '<html lang="zh-hans">' in client.get("/").content.decode()
 
 
+@pytest.mark.urls("tests.i18n_urls")
+def test_a_language_prefix_in_another_letter_case_is_no_page_and_no_entry(client, monkeypatch):
+    ArticleFactory()
+    puts = []
+    real = type(stores.store()).put
+    monkeypatch.setattr(
+        type(stores.store()), "put", lambda self, *args: puts.append(args[0]) or real(self, *args)
+    )
+    assert client.get("/zh-hans/").status_code == 200
+    for variant in ("/ZH-HANS/", "/zh-Hans/", "/zh_hans/"):
+        assert client.get(variant).status_code == 404, variant
+    assert puts == ["pc:page:/zh-hans/"]
+
+
 def test_only_the_page_parameters_make_separate_entries(client):
     ArticleFactory()
     client.get("/?utm_source=a")
