@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.conf import settings
 from django.contrib.admin import apps as admin_apps
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
@@ -14,11 +13,7 @@ class ArticlesConfig(AppConfig):
 
         from . import checks, live, selectors, signals, widgets  # noqa: F401 - checks registers itself
 
-        caching.register_site_hooks(
-            next_publication_at=selectors.next_publication_at,
-            # A deployment setting (DJANGO_LANGUAGE_CODE): the language of the unprefixed URLs.
-            default_language=lambda request: settings.LANGUAGE_CODE,
-        )
+        caching.register_site_hooks(next_publication_at=selectors.next_publication_at)
         signals.connect()
         widgets.register_core_widgets()
         live.register()

@@ -46,7 +46,7 @@ def _list_page(request: HttpRequest, articles: selectors.ArticleList, **context)
 
 
 @require_safe
-@cache_page()
+@cache_page(params=("page",))
 def home(request: HttpRequest) -> HttpResponse:
     site = selectors.site_settings(request)
     jsonld = {
@@ -66,7 +66,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@cache_page()
+@cache_page(params=("page",))
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     category = selectors.category_by_slug(slug, request)
     if category is None:
@@ -79,7 +79,7 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
-@cache_page()
+@cache_page(params=("page",))
 def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(Tag, slug=slug)
     articles = selectors.list_articles(f"t:{tag.pk}", selectors.tag_count(tag, request))
@@ -96,7 +96,7 @@ def archive_index(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@cache_page()
+@cache_page(params=("page",))
 def archive_month(request: HttpRequest, year: int, month: int) -> HttpResponse:
     try:
         start, _end = month_bounds(year, month)
@@ -109,7 +109,7 @@ def archive_month(request: HttpRequest, year: int, month: int) -> HttpResponse:
 
 
 @require_safe
-@cache_page(timeout=SEARCH_CACHE_SECONDS)
+@cache_page(params=("q", "page"), timeout=SEARCH_CACHE_SECONDS)
 def search(request: HttpRequest) -> HttpResponse:
     query = article_search.clean_query(request.GET.get("q", ""))
     context = {"query": query, "heading": _("Search"), "is_search": True}
@@ -130,7 +130,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@cache_page()
+@cache_page(params=("page",))  # the comment thread's pages
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     article = get_object_or_404(Article.objects.for_detail(), slug=slug)
     if not article.is_public and not roles.may_view_article(request.user, article):

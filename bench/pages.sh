@@ -10,9 +10,14 @@
 # same deploy/gunicorn.conf.py as the blog. Every blog row is a counted page view (a
 # browser's User-Agent: a request without one is a bot and would not be counted):
 #
-#   *-new        a first visit: no cookies (gets the CSRF and visitor cookies)
-#   *-reader     a returning reader: the visitor cookie of an earlier day and a CSRF cookie
+#   *-new        a first visit: no cookies (a reader page sets none; the article page
+#                sets csrftoken, for its comment form)
+#   *-reader     a returning reader: the CSRF cookie an article page gave them (and an old
+#                `blog_vid` visitor cookie, which is ignored)
 #   *-commenter  a returning reader who commented: also the remembered-author cookie
+#
+# Rows: home, article, category and search, each as all three, then a tag and a month as a
+# returning reader.
 #
 # Before and after, today's page-view counter is read from Redis: the difference must be
 # the number of requests wrk completed on counted rows (warm-ups included), give or take
@@ -166,19 +171,12 @@ EOF
 }
 
 # name, path, headers kind (hello / new / reader / commenter)
-ROWS=(
-  "hello /hello/ hello"
-  "home-new / new"
-  "home-reader / reader"
-  "home-commenter / commenter"
-  "article-new $ARTICLE new"
-  "article-reader $ARTICLE reader"
-  "article-commenter $ARTICLE commenter"
-  "category-reader $CATEGORY reader"
-  "tag-reader $TAG reader"
-  "month-reader $MONTH reader"
-  "search-reader /search/?q=redis reader"
-)
+ROWS=("hello /hello/ hello")
+for page in "home /" "article $ARTICLE" "category $CATEGORY" "search /search/?q=redis"; do
+  read -r page_name page_path <<<"$page"
+  for kind in new reader commenter; do ROWS+=("$page_name-$kind $page_path $kind"); done
+done
+ROWS+=("tag-reader $TAG reader" "month-reader $MONTH reader")
 if [[ -n ${BENCH_ROWS:-} ]]; then
   selected=()
   for spec in "${ROWS[@]}"; do
@@ -214,6 +212,7 @@ for spec in "${ROWS[@]}"; do  # every page is rendered and stored once before an
   [[ $kind == hello ]] || curl -fs -o /dev/null -A "$UA" "http://127.0.0.1:$BLOG_PORT$path"
 done
 before=$(counted_views)
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A SUM_RPS=() WORST_P99=() WORST_P50=() WORST_RATIO=() RUNS=()
 for round in $(seq "$BENCH_ROUNDS"); do
   for spec in "${ROWS[@]}"; do
@@ -243,6 +242,7 @@ hello_rps=$((SUM_RPS[hello] / BENCH_ROUNDS))
   echo "gunicorn (deploy/gunicorn.conf.py) with $BENCH_WORKERS sync workers on CPU $BENCH_SERVER_CPU, wrk -t1"
   echo "-c$BENCH_CONNECTIONS -d$BENCH_DURATION (after $BENCH_WARMUP of warm-up) on CPU $BENCH_WRK_CPU; mean of $BENCH_ROUNDS rounds."
   echo "Code: $(git rev-parse --short HEAD 2>/dev/null || echo '?') ($(git status --porcelain 2>/dev/null | wc -l) files changed in the work tree)."
+  echo "Load average before / after: $LOAD_BEFORE / $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the figures)."
   echo
   echo "| row | req/s (each round) | % of plain hello | p50 ms (worst) | p99 ms (worst) | p99/p50 (worst run) |"
   echo "|---|---:|---:|---:|---:|---:|"

@@ -546,6 +546,7 @@ def seed_live_views(day: date, *, article_ids: list[int], views: int, seed: int 
     least once, when there are enough views) through the configured counters, fast: Redis
     commands go out in pipelines of a few thousand views, the database backend in batches.
     Returns how many were counted."""
+    from blog_project.cache_client import roundtrip
     from stats.backends import DatabaseBackend, get_backend
 
     rng = random.Random(seed)
@@ -559,19 +560,10 @@ def seed_live_views(day: date, *, article_ids: list[int], views: int, seed: int 
                 backend.record(day=day, visitor=rng.choice(visitors), article_id=article_id)
         return len(targets)
     for start in range(0, len(targets), BATCH):
-        pipe = backend.client.pipeline(transaction=False)
-        settles = []
+        commands = []
         for article_id in targets[start : start + BATCH]:
-            before = len(pipe)
-            settles.append(
-                (
-                    before,
-                    backend.queue_view(pipe, day=day, visitor=rng.choice(visitors), article_id=article_id),
-                )
-            )
-        replies = pipe.execute()
-        for before, settle in settles:
-            settle(replies[before:])
+            commands += backend.view_commands(day, rng.choice(visitors), article_id)
+        roundtrip(backend.client, commands)
     return len(targets)
 
 

@@ -12,7 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-NEW_BAR, READER_BAR, TAIL_BAR = 0.75, 0.70, 3.0
+READER_BAR, COMMENTER_BAR, TAIL_BAR = 0.75, 0.65, 3.0  # new and returning readers; commenters
+KINDS = ("new", "reader", "commenter")
 QUERY_BAR, MS_BAR, SAME_BAR, RSS_BAR, SEARCH_BAR = 10, 50.0, 1.20, 20.0, 30.0
 WRITES = ("after article edit", "after approved comment")
 
@@ -37,7 +38,13 @@ def pages_table(run: Path) -> list[str]:
         ]
         for row in rows:
             share = row["rps"] / row["hello_rps"] if row["hello_rps"] else 0
-            bar = None if row["row"] == "hello" else NEW_BAR if row["row"].endswith("-new") else READER_BAR
+            bar = (
+                None
+                if row["row"] == "hello"
+                else COMMENTER_BAR
+                if row["row"].endswith("-commenter")
+                else READER_BAR
+            )
             ok = bar is None or share >= bar
             tail_ok = row["row"] == "hello" or row["p99_over_p50"] <= TAIL_BAR
             bar_text = "" if bar is None else f"≥ {bar:.0%}"
@@ -45,6 +52,30 @@ def pages_table(run: Path) -> list[str]:
                 f"| {row['row']} | {row['rps']:,} | {share:.0%}{mark(ok)} | {bar_text} "
                 f"| {row['p50_ms']} | {row['p99_ms']} | {row['p99_over_p50']}{mark(tail_ok)} |"
             )
+        lines += readers_matrix(rows)
+    return lines
+
+
+def readers_matrix(rows: list[dict]) -> list[str]:
+    """Each page as a new reader, a returning reader and a remembered commenter, as a
+    share of the plain hello of the same run."""
+    shares: dict[str, dict[str, str]] = {}
+    for row in rows:
+        page, _sep, kind = row["row"].rpartition("-")
+        if kind in KINDS and row["hello_rps"]:
+            bar = COMMENTER_BAR if kind == "commenter" else READER_BAR
+            share = row["rps"] / row["hello_rps"]
+            shares.setdefault(page, {})[kind] = f"{share:.0%}{mark(share >= bar)}"
+    pages = [page for page, found in shares.items() if len(found) == len(KINDS)]
+    if not pages:
+        return []
+    hello = next((row["rps"] for row in rows if row["row"] == "hello"), 0)
+    lines = [
+        f"\nShare of the plain hello ({hello:,} req/s) in the same run:\n",
+        "| page | new reader (≥ 75%) | returning reader (≥ 75%) | remembered commenter (≥ 65%) |",
+        "|---|---:|---:|---:|",
+    ]
+    lines += [f"| {page} | " + " | ".join(shares[page][kind] for kind in KINDS) + " |" for page in pages]
     return lines
 
 

@@ -31,24 +31,6 @@ _NAMES = {"en": "English", "zh-hans": "简体中文"}
 _OPENGRAPH_LOCALES = {"en": "en_US", "zh-hans": "zh_CN"}
 
 
-class URLLanguageForPageCacheMiddleware:
-    """A bridge, placed before the page cache, until the cache takes a page's language
-    from its path. The cache negotiates one from the language cookie and
-    ``Accept-Language``; on a reader URL this hides the cookie and puts the URL's language
-    in the header, so the cache keys each page, and fills its holes, in the language of
-    its URL. Delete it with the cache's negotiation."""
-
-    def __init__(self, get_response) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path_info.startswith(NEGOTIATED_PREFIXES):
-            request.COOKIES.pop(settings.LANGUAGE_COOKIE_NAME, None)
-            language = translation.get_language_from_path(request.path_info)
-            request.META["HTTP_ACCEPT_LANGUAGE"] = language or settings.LANGUAGE_CODE
-        return self.get_response(request)
-
-
 class LocaleMiddleware(locale.LocaleMiddleware):
     """Django's LocaleMiddleware (reader URLs: the path's language, the default one when
     unprefixed), without its ``Vary: Accept-Language`` on reader pages, which the header

@@ -95,12 +95,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Until the page cache takes the language from the URL: hides the reader's language
-    # cookie and Accept-Language from it on reader URLs (blog_project/languages.py).
-    "blog_project.languages.URLLanguageForPageCacheMiddleware",
     # First: answers cached pages to anonymous readers before anything else runs, with the
     # headers the layers below gave the page when it was rendered (security, policies,
-    # framing); decides every request's language; fills holes (blog_project/caching.py).
+    # framing), in the language of the URL; fills holes (blog_project/caching/).
     "blog_project.caching.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Right after security, before anything that may answer early (static files): every

@@ -26,7 +26,7 @@ urlpatterns = [
     path("sitemap-index.xml", cached_sitemap_index, SITEMAP_INDEX_OPTIONS),
     path(
         "sitemap-<section>.xml",
-        cache_page()(sitemap_section),
+        cache_page(params=("p",))(sitemap_section),
         {"sitemaps": SITEMAPS},
         name="sitemap-section",
     ),

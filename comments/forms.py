@@ -56,7 +56,12 @@ class CommentForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
     )
     notify_on_reply = forms.BooleanField(label=_("E-mail me replies"), required=False)
-    remember = forms.BooleanField(label=_("Remember my name and e-mail in this browser"), required=False)
+    remember = forms.BooleanField(
+        label=_("Remember my name and e-mail in this browser"),
+        help_text=_("Only if ticked: a cookie keeps them here for a year. Untick it to forget them."),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"aria-describedby": "remember-help"}),
+    )
     parent = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
     stamp = forms.CharField(required=False, widget=forms.HiddenInput)
     # The honeypot: hidden from people (CSS and aria-hidden), irresistible to form-filling bots.

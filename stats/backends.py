@@ -15,20 +15,21 @@ Both backends give the same answers through the same small interface:
   days not rolled up yet among ``days``, in one read (live view counts on pages and in the
   admin); ``knows_final_days`` says whether the backend leaves out the rolled-up days
   itself (the database, in the same query) or must be given only the others (Redis);
-- ``unrecord(day=, article_id=)`` takes back the page views of a view the page cache
-  counted ahead of a page that was then not served;
+- ``salt(day)`` is the day's random visitor salt, gone after the day (``visitors``);
 - ``lock(name, timeout)`` is a context manager yielding whether the lock was taken;
 - ``purge(before=)`` forgets counters older than the retention window.
 
-Every Redis call goes through the "redis" circuit breaker (``guarded``): a hung or dead
-Redis costs one short wait per process per interval, then ``CountersUnavailable`` at once.
+Every Redis call goes through the "redis" circuit breaker (``cache_client.guarded``): a
+hung or dead Redis costs one short wait per process per interval, then
+``CountersUnavailable`` at once.
 
-Redis: one pipeline per page view (INCR for the site's PV, PFADD into a HyperLogLog for
+Redis: one round trip per page view (INCR for the site's PV, PFADD into a HyperLogLog for
 its UV, ZINCRBY into the day's sorted set of articles by PV and PFADD for the article),
-every key expiring a fixed number of days after the end of its day (EXPIREAT, so
-repeating it is harmless). HyperLogLog is exact in practice for small numbers and within
-~1% beyond. (Before the sorted set, per-article PV was a hash, ``apv``: a day counted
-partly by the older code is folded into the sorted set when it is first read.)
+every key expiring a fixed number of days after the end of its day (EXPIREAT with every
+view, so whichever view creates a key gives it its expiry). HyperLogLog is exact in
+practice for small numbers and within ~1% beyond. (Before the sorted set, per-article PV
+was a hash, ``apv``: a day counted partly by the older code is folded into the sorted set
+when it is first read.)
 
 Database: an atomic upsert of the PV rows and an insert-or-ignore of one row per visitor,
 day and page; UV is the number of those rows. Exact, and fine for a single machine.
@@ -40,36 +41,30 @@ import contextlib
 import functools
 import logging
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, DateField, F, Subquery, Sum, Value
+from django.db.models import Count, DateField, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from redis.exceptions import LockError, RedisError, ResponseError
+from redis.exceptions import LockError, ResponseError
 
-from blog_project.breaker import breaker
-from blog_project.cache_client import OUTAGE_ERRORS
+from blog_project.cache_client import RedisUnavailable, guarded, roundtrip
 
 from . import conf
-from .models import SITE, FillState, LiveCounter, LiveVisitor
+from .models import SITE, FillState, LiveCounter, LiveVisitor, VisitorSalt
 from .visitors import visitor_digest
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
-class CountersUnavailable(RedisError):
-    """Redis did not answer, or its breaker is open: the live counters cannot be used now."""
-
-    def __repr__(self) -> str:  # redis-py's own repr drops the message
-        return f"CountersUnavailable({str(self)!r})"
+# Redis did not answer, or its breaker is open: the live counters cannot be used now.
+CountersUnavailable = RedisUnavailable
 
 
 @dataclass(frozen=True)
@@ -90,30 +85,6 @@ def day_end(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
-def guarded(call: Callable[[], T]) -> T:
-    """``call()`` (which talks to Redis) through the "redis" breaker."""
-    guard = breaker("redis")
-    if not guard.allow():
-        raise CountersUnavailable("Redis is not answering (circuit breaker open)")
-    try:
-        result = call()
-    except OUTAGE_ERRORS as exc:
-        guard.failure(exc)
-        raise CountersUnavailable(f"{type(exc).__name__}: {exc}") from exc
-    except BaseException:
-        guard.success()  # Redis answered (an error reply), or a local error
-        raise
-    guard.success()
-    return result
-
-
-def _is_one(reply) -> bool:
-    try:
-        return float(reply) == 1
-    except (TypeError, ValueError):
-        return False
-
-
 class RedisBackend:
     name = "redis"
 
@@ -125,55 +96,53 @@ class RedisBackend:
         return f"{self.prefix}:{day.isoformat()}:{part}"
 
     def record(self, *, day: date, visitor: str, article_id: int | None = None) -> None:
-        """Count one view in one round trip (see ``queue_view``)."""
-        pipe = self.client.pipeline(transaction=False)
-        settle = self.queue_view(pipe, day=day, visitor=visitor, article_id=article_id)
-        settle(guarded(pipe.execute))
+        """Count one view in one round trip (see ``view_commands``)."""
+        replies = guarded(lambda: roundtrip(self.client, self.view_commands(day, visitor, article_id)))
+        errors = [reply for reply in replies if isinstance(reply, Exception)]
+        if errors:
+            raise errors[0]
 
-    def queue_view(
-        self, pipe, *, day: date, visitor: str, article_id: int | None = None
-    ) -> Callable[[list], None]:
-        """Queue the commands that count one view on ``pipe`` (which may carry other
-        commands before them: the page cache sends its own in the same round trip), and
-        return ``settle(replies)``, to be called with the replies from this call's first
-        command on.
-
-        INCR the day's PV, PFADD the visitor to its UV, and the same per article. A day's
-        keys get their expiry from the view that creates them (the counter comes back as
-        1), in one more round trip once per key and day, so the common view sends only its
-        counting commands. No MULTI/EXEC: nothing reads these keys between the commands."""
-        pv, uv, article_pvs = self._key(day, "pv"), self._key(day, "uv"), self._key(day, "articles")
-        article_uv = self._key(day, f"auv:{article_id}") if article_id else ""
-        pipe.incr(pv)
-        pipe.pfadd(uv, visitor)
+    def view_commands(self, day: date, visitor: str, article_id: int | None = None) -> list[tuple]:
+        """The commands that count one view (the page cache sends them with its lookup):
+        INCR the day's PV, PFADD the visitor to its UV, the same per article, and EXPIREAT
+        on every key they touch, so each of a day's keys expires whichever view created it
+        (repeating it costs Redis next to nothing, and needs no reply read). No MULTI/EXEC:
+        nothing reads these keys between the commands."""
+        expire_at = self.expire_at(day)
+        pv, uv = self._key(day, "pv"), self._key(day, "uv")
+        commands = [
+            ("INCR", pv),
+            ("PFADD", uv, visitor),
+            ("EXPIREAT", pv, expire_at),
+            ("EXPIREAT", uv, expire_at),
+        ]
         if article_id:
             # A sorted set (not a hash): the dashboard reads a day's most read articles
             # without reading them all.
-            pipe.zincrby(article_pvs, 1, str(article_id))
-            pipe.pfadd(article_uv, visitor)
+            article_pvs, article_uv = self._key(day, "articles"), self._key(day, f"auv:{article_id}")
+            commands += [
+                ("ZINCRBY", article_pvs, 1, article_id),
+                ("PFADD", article_uv, visitor),
+                ("EXPIREAT", article_pvs, expire_at),
+                ("EXPIREAT", article_uv, expire_at),
+            ]
+        return commands
 
-        def settle(replies: list) -> None:
-            # ZINCRBY answers a score: 1.0 through redis-py, b"1" through a raw connection.
-            new_keys = [pv, uv, article_pvs] if _is_one(replies[0]) else []
-            if article_id and _is_one(replies[2]):
-                new_keys.append(article_uv)
-            if new_keys:
-                expire_at = int(day_end(day).timestamp()) + conf.get("STATS_RETENTION_DAYS") * 86400
-                expiry = self.client.pipeline(transaction=False)
-                for key in new_keys:
-                    expiry.expireat(key, expire_at)
-                guarded(expiry.execute)
+    @staticmethod
+    def expire_at(day: date) -> int:
+        """When a day's counters go: the retention window after the end of the day."""
+        return int(day_end(day).timestamp()) + conf.get("STATS_RETENTION_DAYS") * 86400
 
-        return settle
-
-    def unrecord(self, *, day: date, article_id: int | None = None) -> None:
-        """Take back the page views of one view counted ahead of a page that was then not
-        served (unique visitors stay: a HyperLogLog cannot forget one)."""
-        pipe = self.client.pipeline(transaction=False)
-        pipe.decr(self._key(day, "pv"))
-        if article_id:
-            pipe.zincrby(self._key(day, "articles"), -1, str(article_id))
-        guarded(pipe.execute)
+    def salt(self, day: date) -> str:
+        """The day's visitor salt, random, shared by every process, and gone at the end of
+        the day (EXAT): after that no hash counted that day can be tied to an address."""
+        key = self._key(day, "salt")
+        expire_at = int(day_end(day).timestamp())
+        commands = [("SET", key, secrets.token_hex(16), "NX", "EXAT", expire_at), ("GET", key)]
+        replies = guarded(lambda: roundtrip(self.client, commands))
+        if isinstance(replies[-1], Exception) or not replies[-1]:
+            raise CountersUnavailable(f"no salt for {day}: {replies!r}")
+        return replies[-1].decode()
 
     knows_final_days = False
 
@@ -307,7 +276,17 @@ class RedisBackend:
                     log.warning("The %s lock expired before the work was done (timeout %ss).", name, timeout)
 
     def purge(self, *, before: date) -> None:
-        """Nothing to do: every key expires by itself."""
+        """Delete the keys of days before ``before`` (each expires by itself too; this
+        catches those an older version left without an expiry)."""
+        pattern = f"{self.prefix}:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]:*"
+        cut = len(self.prefix) + 1
+        old = [
+            key
+            for key in guarded(lambda: list(self.client.scan_iter(match=pattern, count=1000)))
+            if key[cut : cut + 10].decode() < before.isoformat()
+        ]
+        for start in range(0, len(old), 500):
+            guarded(lambda batch=old[start : start + 500]: self.client.unlink(*batch))
 
 
 class DatabaseBackend:
@@ -322,10 +301,6 @@ class DatabaseBackend:
                 [LiveVisitor(date=day, article_id=page, visitor=digest) for page in pages],
                 ignore_conflicts=True,
             )
-
-    def unrecord(self, *, day: date, article_id: int | None = None) -> None:
-        pages = [SITE, article_id] if article_id else [SITE]
-        LiveCounter.objects.filter(date=day, article_id__in=pages, pv__gt=0).update(pv=F("pv") - 1)
 
     @staticmethod
     def _increment(day: date, pages: list[int]) -> None:
@@ -451,6 +426,15 @@ class DatabaseBackend:
     def purge(self, *, before: date) -> None:
         LiveCounter.objects.filter(date__lt=before).delete()
         LiveVisitor.objects.filter(date__lt=before).delete()
+
+    def salt(self, day: date) -> str:
+        """The day's visitor salt, random, shared by every process; the salts of days
+        before are deleted when a day's is made (no hash of theirs can be tied to an
+        address after that)."""
+        salt, created = VisitorSalt.objects.get_or_create(date=day, defaults={"salt": secrets.token_hex(16)})
+        if created:
+            VisitorSalt.objects.filter(date__lt=day).delete()
+        return salt.salt
 
 
 @functools.lru_cache(maxsize=4)

@@ -25,8 +25,6 @@ DEFAULTS = {
     "STATS_COUNTED_NAMESPACES": ["articles"],
     # ... except these URL names (feeds are not pages).
     "STATS_EXCLUDED_URL_NAMES": ["rss", "atom"],
-    "STATS_VISITOR_COOKIE": "blog_vid",
-    "STATS_VISITOR_COOKIE_AGE": 365 * 24 * 60 * 60,
     # Views by logged-in staff (editors checking their own posts) are not counted.
     "STATS_COUNT_STAFF": False,
     # Without a broker there is no beat: the first counted view of a day rolls up the days

@@ -1,6 +1,6 @@
 """Deciding whether a view is a page view, and counting it: for rendered pages
-(``middleware.PageViewMiddleware``) and for pages the page cache answers, which counts
-them in its own round trip through ``PageViewCounter`` (registered in ``apps.py``).
+(``middleware.PageViewMiddleware``) and for pages the page cache answers, which sends
+``PageViewCounter``'s commands (registered in ``apps.py``) in its own round trip.
 
 Counted: GET requests answered 200 with HTML by a reader page (a view of the ``articles``
 namespace other than the feeds). Not counted: the admin, static and media files, feeds,
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
@@ -24,7 +23,7 @@ from django.http import HttpRequest, HttpResponse
 
 from . import conf
 from .backends import RedisBackend, get_backend
-from .visitors import is_bot, is_prefetch, visitor_for
+from .visitors import daily_hash, is_bot, is_prefetch
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +84,7 @@ losses = LossReport()
 @dataclass(frozen=True)
 class Reader:
     day: date
-    visitor: str
-    new_cookie: str | None
+    visitor: str  # the day's keyed hash (``visitors.daily_hash``)
 
 
 class _StatsDay:
@@ -114,10 +112,15 @@ class _StatsDay:
 stats_day = _StatsDay()
 
 
-def reader_for(request: HttpRequest) -> Reader:
+def reader_for(request: HttpRequest) -> Reader | None:
+    """The reader's identity for today, or None when the day's salt cannot be had (the
+    counters' store is down: the view is lost, as it could not be counted either)."""
     today = stats_day.today()
-    visitor, new_cookie = visitor_for(request, today)
-    return Reader(today, visitor, new_cookie)
+    try:
+        return Reader(today, daily_hash(request, today))
+    except Exception as exc:
+        losses.lost_one(exc)
+        return None
 
 
 def count(reader: Reader, article_id: int | None) -> bool:
@@ -130,20 +133,8 @@ def count(reader: Reader, article_id: int | None) -> bool:
     return True
 
 
-def set_visitor_cookie(response: HttpResponse, reader: Reader) -> None:
-    if reader.new_cookie:
-        response.set_cookie(
-            conf.get("STATS_VISITOR_COOKIE"),
-            reader.new_cookie,
-            max_age=conf.get("STATS_VISITOR_COOKIE_AGE"),
-            secure=settings.SESSION_COOKIE_SECURE,
-            httponly=True,
-            samesite="Lax",
-        )
-
-
 class PageViewCounter:
-    """The page cache's view counter (``blog_project.caching.ViewCounter``)."""
+    """The page cache's view counter (``blog_project.caching.counting.ViewCounter``)."""
 
     def reader(self, request: HttpRequest) -> Reader | None:
         try:
@@ -167,32 +158,15 @@ class PageViewCounter:
             self._shared_backend = backend if isinstance(backend, RedisBackend) else None
         return self._shared_backend
 
-    def queue(self, pipe, reader: Reader, article_id: int | None) -> Callable[[list], None] | None:
+    def commands(self, reader: Reader, article_id: int | None) -> list[tuple]:
         """Only when the counters live in the cache's own Redis (no STATS_REDIS_URL)."""
         backend = self._backend_in_cache_redis()
         if backend is None:
-            return None
-        settle = backend.queue_view(pipe, day=reader.day, visitor=reader.visitor, article_id=article_id)
-
-        def settled(replies: list) -> None:
-            try:
-                settle(replies)
-            except Exception as exc:  # the expiry round trip: the view itself was counted
-                losses.lost_one(exc)
-
-        return settled
+            return []
+        return backend.view_commands(reader.day, reader.visitor, article_id)
 
     def count(self, reader: Reader, article_id: int | None) -> None:
         count(reader, article_id)
 
-    def uncount(self, reader: Reader, article_id: int | None) -> None:
-        try:
-            get_backend().unrecord(day=reader.day, article_id=article_id)
-        except Exception as exc:
-            losses.lost_one(exc)
-
     def is_countable_page(self, request: HttpRequest, response: HttpResponse) -> bool:
         return is_countable_page(request, response)
-
-    def finish(self, request: HttpRequest, response: HttpResponse, reader: Reader) -> None:
-        set_visitor_cookie(response, reader)

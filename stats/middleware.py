@@ -1,9 +1,10 @@
 """Counts the page views that were rendered; the page cache (``blog_project.caching``)
 counts the ones it answers, in its own round trip, with the same rules (``counting``).
 
-It sits right under the page cache in ``MIDDLEWARE``, so it sees the final response of
-every rendered page. A view the page cache counted ahead (``request.view_counted``) is
-not counted again.
+It sits below the page cache in ``MIDDLEWARE``, above the session and the view, so it
+sees every rendered page's response (before the page cache fills its holes); the page
+cache counts only the pages it answers from its copies. No cookie is set: a visitor is
+the day's keyed hash (``visitors``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import date, timedelta
 from django.http import HttpRequest, HttpResponse
 
 from . import conf
-from .counting import count, is_countable_page, is_counted_reader, reader_for, set_visitor_cookie
+from .counting import count, is_countable_page, is_counted_reader, reader_for
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,6 @@ class PageViewMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if getattr(request, "view_counted", False):
-            return response
         try:
             counted = is_countable_page(request, response) and is_counted_reader(request)
             reader = reader_for(request) if counted else None
@@ -35,7 +34,6 @@ class PageViewMiddleware:
             log.exception("Stats: could not decide whether to count %s", request.path)
             return response
         if reader is not None and count(reader, getattr(request, "viewed_article_id", None)):
-            set_visitor_cookie(response, reader)
             self.catch_up(reader.day)
         return response
 

@@ -180,3 +180,18 @@ class LiveVisitor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} #{self.article_id}: {self.visitor}"
+
+
+class VisitorSalt(models.Model):
+    """The database backend's random salt of one day's visitor hashes (Redis keeps it as
+    a key expiring at the end of the day). Deleted once the next day's is made."""
+
+    date = models.DateField(_("date"), unique=True)
+    salt = models.CharField(_("salt"), max_length=64)
+
+    class Meta:
+        verbose_name = _("visitor salt")
+        verbose_name_plural = _("visitor salts")
+
+    def __str__(self) -> str:
+        return str(self.date)

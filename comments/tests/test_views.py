@@ -145,6 +145,17 @@ def test_a_chinese_name_is_remembered_in_an_ascii_cookie(client, article, open_p
     assert response.status_code == 200 and 'value="小明 🐼"' in _text(response)
 
 
+def test_the_remember_box_says_it_sets_a_cookie_and_none_is_set_unless_it_is_ticked(
+    client, article, open_policy
+):
+    page = client.get(article.get_absolute_url())
+    assert set(page.cookies) == {"csrftoken"}, "reading sets only the comment form's CSRF cookie"
+    text = _text(page)
+    assert 'aria-describedby="remember-help"' in text and "a cookie keeps them here for a year" in text
+    client.post(post_url(article), form_data(remember=None))
+    assert not client.cookies.get(AUTHOR_COOKIE) or client.cookies[AUTHOR_COOKIE].value == ""
+
+
 def test_unticking_remember_forgets_and_a_forged_cookie_is_ignored(client, article, open_policy):
     client.post(post_url(article), form_data())
     client.post(post_url(article), form_data(body="Second", remember=None))

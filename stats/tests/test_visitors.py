@@ -1,5 +1,5 @@
-"""Visitor identity: bots and prefetches are recognised; the id is a random cookie or a
-daily-salted hash that never holds the address; a new visitor counts once."""
+"""Visitor identity: bots and prefetches are recognised; the id is a daily-salted hash
+that never holds the address, without any cookie; the salt lives for its day only."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from stats import visitors
+from stats.models import VisitorSalt
 
 from .conftest import CHROME, FIREFOX, GOOGLEBOT
 
@@ -73,42 +74,11 @@ def _request(ip="198.51.100.4", agent=CHROME, cookie=None, **headers):
     return request
 
 
-def test_a_new_visitor_gets_a_random_cookie_dated_today_and_is_counted_by_the_daily_hash():
-    today = TODAY
-    visitor, cookie = visitors.visitor_for(_request(), today)
+def test_a_visitor_is_the_days_hash_and_an_old_visitor_cookie_changes_nothing():
+    visitor = visitors.daily_hash(_request(), TODAY)
     assert visitor.startswith("h:")
-    assert re.fullmatch(rf"{TODAY:%Y%m%d}\.[A-Za-z0-9_-]{{16}}", cookie)
-    other_visitor, other_cookie = visitors.visitor_for(_request(), today)
-    assert other_visitor == visitor, "a client refusing cookies stays one visitor all day"
-    assert other_cookie != cookie, "cookies are random, not derived from the address"
-
-
-def test_on_the_day_it_was_issued_the_cookie_counts_as_the_first_cookieless_view():
-    today = TODAY
-    first, cookie = visitors.visitor_for(_request(), today)
-    second, new_cookie = visitors.visitor_for(_request(cookie=cookie), today)
-    assert second == first, "the new visitor's first and second views are one unique visitor"
-    assert new_cookie is None
-
-
-def test_from_the_next_day_on_the_cookie_is_the_visitor_id():
-    first_day, next_day = TODAY, TOMORROW
-    _visitor, cookie = visitors.visitor_for(_request(), first_day)
-    on_phone = visitors.visitor_for(_request(cookie=cookie, ip="192.0.2.99", agent=SAFARI_IPHONE), next_day)
-    at_home = visitors.visitor_for(_request(cookie=cookie), next_day)
-    assert on_phone == at_home == ("c:" + cookie.split(".", 1)[1], None)
-
-
-@pytest.mark.parametrize("bad", ["", "junk", "2026.short", "20261123.has spaces in it!!", "x" * 300])
-def test_a_malformed_cookie_is_replaced(bad):
-    visitor, cookie = visitors.visitor_for(_request(cookie=bad), TODAY)
-    assert visitor.startswith("h:") and cookie is not None
-
-
-@pytest.mark.parametrize("headers", [{"HTTP_DNT": "1"}, {"HTTP_SEC_GPC": "1"}])
-def test_do_not_track_gets_no_cookie_but_is_still_counted_once_a_day(headers):
-    visitor, cookie = visitors.visitor_for(_request(**headers), TODAY)
-    assert visitor.startswith("h:") and cookie is None
+    assert visitors.daily_hash(_request(), TODAY) == visitor, "one visitor all day"
+    assert visitors.daily_hash(_request(cookie="20261123.abcdefghijklmnopqrstuv"), TODAY) == visitor
 
 
 def test_the_hash_holds_no_address_and_changes_every_day():
@@ -121,14 +91,17 @@ def test_the_hash_holds_no_address_and_changes_every_day():
     assert visitors.daily_hash(_request(agent=FIREFOX), TODAY) != monday
 
 
-def test_the_daily_salt_is_random_and_shared_through_the_cache():
-    from django.core.cache import cache
-
+def test_the_daily_salt_is_random_shared_and_deleted_once_the_next_day_has_one(settings):
+    settings.STATS_BACKEND = "database"
+    visitors._salts.clear()
     salt = visitors.daily_salt(TODAY)
-    assert cache.get(f"stats:salt:{TODAY.isoformat()}") == salt
-    visitors._salts.clear()  # another process: reads the same salt from the cache
+    assert re.fullmatch(r"[0-9a-f]{32}", salt)
+    assert VisitorSalt.objects.get(date=TODAY).salt == salt
+    visitors._salts.clear()  # another process: reads the same salt
     assert visitors.daily_salt(TODAY) == salt
     assert visitors.daily_salt(TOMORROW) != salt
+    assert list(VisitorSalt.objects.values_list("date", flat=True)) == [TOMORROW], "the day's salt is gone"
+    visitors._salts.clear()
 
 
 def test_the_client_address_comes_from_the_proxy_header_only_when_configured(settings):

@@ -1,0 +1,46 @@
+"""The read path's cache: versions, fragments, whole pages, the per-reader holes.
+
+The rest of the code calls only what is imported here; README "How a page reaches a
+reader" has the picture. One module per idea:
+
+- ``versions``: scope versions and the page generation (``bump``, ``bump_on_commit``);
+- ``values``: fragments and small values cached under those versions;
+- ``keys``: which requests are answered from the cache, and under which key;
+- ``pages``: a stored page, and this process's copies;
+- ``holes``: the per-reader parts of a cached page, filled per request;
+- ``gzip``: compressing a page once per process, not per request;
+- ``stores``: the Django cache or Redis, one round trip per page;
+- ``counting``: the view counter the stats app plugs in;
+- ``middleware``: ``PageCacheMiddleware`` and ``cache_page``.
+"""
+
+from .counting import register_view_counter
+from .holes import forget_shared_fillings, hole, register_hole
+from .middleware import PageCacheMiddleware, cache_page
+from .pages import local_pages
+from .values import forget_values, fragment, value
+from .versions import bump, bump_on_commit, next_due, page_generation, register_site_hooks
+
+__all__ = [
+    "PageCacheMiddleware",
+    "bump",
+    "bump_on_commit",
+    "cache_page",
+    "forget_process_copies",
+    "fragment",
+    "hole",
+    "next_due",
+    "page_generation",
+    "register_hole",
+    "register_site_hooks",
+    "register_view_counter",
+    "value",
+]
+
+
+def forget_process_copies() -> None:
+    """Drop this process's copies of pages, values and shared hole fillings (tests; the
+    shared cache still holds them under their versions)."""
+    local_pages.clear()
+    forget_values()
+    forget_shared_fillings()

@@ -1,0 +1,208 @@
+"""The page cache: ``PageCacheMiddleware`` answers cached pages at the edge of the stack,
+and ``cache_page`` lets a view's responses be stored.
+
+1. The middleware is first in ``MIDDLEWARE``. For an anonymous GET of a cached view it
+   builds the page key (``keys``) and asks the store, in ONE round trip, for the page
+   generation, the page (unless this process holds a copy of it) and, when this process
+   holds a countable copy, to run the stats app's commands that count the view if that
+   copy is current (so a view is never counted ahead, then taken back). A current copy
+   is answered there and then, in the language of its URL: no session, auth, URL
+   resolving or view runs, and the holes are filled (``holes``).
+2. On a miss the request goes down the stack with only the page's declared query
+   parameters; the page is stored under the generation read *before* the view ran (so a
+   write that commits meanwhile can never be hidden by an older page).
+3. The store cannot be read (Redis down): this process's copy, current a moment ago, is
+   answered for ``BLOG_PAGE_CACHE_OUTAGE_SECONDS``; then pages render from the database.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.utils import translation
+
+from . import counting
+from .gzip import GZIP_MIN_BYTES, accepts_gzip, gzipped
+from .holes import HOLE_START, fillings, joined, reader_layer, render, segments, send_csrf_cookie
+from .keys import bypasses_cache, page_key, page_language, passes_through
+from .pages import Entry, local_pages
+from .stores import store
+from .versions import Generation, bump
+
+# Not stored among a page's headers: those of one response only, and the content type
+# (an entry keeps it apart).
+_UNSTORED_HEADERS = frozenset(
+    {"content-type", "content-length", "content-encoding", "vary", "set-cookie", "x-page-cache", "date"}
+)
+
+
+def cache_page(*, params: tuple[str, ...] = (), timeout: int | None = None) -> Callable:
+    """Let the page cache store this view's responses to anonymous readers (200, not
+    streamed, no cookie set by the view, not private). ``params``: the query parameters
+    the view reads; it is given no others."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and callable(response.render):
+                response = response.render()
+            private = "private" in response.get("Cache-Control", "")
+            if (
+                response.status_code == 200
+                and not response.streaming
+                and not response.cookies
+                and not private
+            ):
+                response.page_cache_timeout = timeout or settings.BLOG_PAGE_CACHE_TIMEOUT
+            return response
+
+        wrapper.__name__ = getattr(view, "__name__", "view")
+        wrapper.__doc__ = view.__doc__
+        wrapper.__wrapped__ = view
+        wrapper.page_cache_params = tuple(params)
+        return wrapper
+
+    return decorator
+
+
+@dataclass
+class _Miss:
+    key: str
+    query: str
+    generation: Generation
+
+
+class PageCacheMiddleware:
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if passes_through(request):
+            return self.get_response(request)
+        if bypasses_cache(request):
+            response = self.get_response(request)
+            self._fill_holes(request, response)
+            return response
+        language = page_language(request)
+        # A URL is one page in one language: what LocaleMiddleware (below) could negotiate
+        # from is put aside, so that it settles on the URL's language too.
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        request.COOKIES.pop(settings.LANGUAGE_COOKIE_NAME, None)
+        with translation.override(language):
+            request.LANGUAGE_CODE = language
+            return self._serve(request, language)
+
+    def _serve(self, request: HttpRequest, language: str) -> HttpResponse:
+        keyed = page_key(request, language)
+        if keyed is None:
+            return self._render(request, None)
+        key, query = keyed
+        local = local_pages.get(key)
+        counter = counting.counter
+        reader = counter.reader(request) if counter is not None else None
+        count_if_current = None
+        if reader is not None and local is not None and local.countable:
+            count_if_current = (local.generation, counter.commands(reader, local.article_id))
+        lookup = store().lookup(key if local is None else None, count_if_current)
+        generation = lookup.generation
+        if generation is None:  # the store cannot be read (Redis hung or down)
+            if (
+                local is not None
+                and local.checked_at > time.monotonic() - settings.BLOG_PAGE_CACHE_OUTAGE_SECONDS
+            ):
+                # No other process's write can reach us now anyway: this process's copy,
+                # current a moment ago, beats rendering every page from the database.
+                return self._respond(request, local, hit=True)
+            return self._render(request, None)
+        if generation.is_due(lookup.at):
+            bump("articles")  # a scheduled article has come due: everything is stale
+            request._cache_versions = None
+            fresh = store().lookup(None).generation
+            return self._render(request, _Miss(key, query, fresh) if fresh else None)
+        entry = None
+        if local is not None and local.generation == generation.value:
+            entry = local
+            entry.checked_at = time.monotonic()
+        else:
+            raw = lookup.entry if local is None else store().lookup(key).entry  # ours is stale
+            entry = Entry.load(raw) if raw else None
+            if entry is not None and entry.generation == generation.value:
+                local_pages.put(key, entry)
+            else:
+                entry = None
+        if entry is None:
+            return self._render(request, _Miss(key, query, generation))
+        if reader is not None and entry.countable and not lookup.counted:
+            counter.count(reader, entry.article_id)
+        return self._respond(request, entry, hit=True)
+
+    def _render(self, request: HttpRequest, miss: _Miss | None) -> HttpResponse:
+        counter = counting.counter
+        if miss is not None:
+            request._cache_generation = miss.generation
+            # The page may depend on its declared parameters only.
+            request.GET = QueryDict(miss.query)
+            request.META["QUERY_STRING"] = miss.query
+        response = self.get_response(request)  # counted below, if a page view, by stats
+        timeout = getattr(response, "page_cache_timeout", None)
+        if miss is None or timeout is None:
+            self._fill_holes(request, response)
+            return response
+        entry = Entry(
+            generation=miss.generation.value,
+            content_type=response["Content-Type"],
+            article_id=getattr(request, "viewed_article_id", None),
+            countable=bool(counter and counter.is_countable_page(request, response)),
+            # What the layers below gave the page (the security and policy headers too:
+            # this middleware is first), for every reader it is answered to.
+            headers={
+                name: value for name, value in response.items() if name.lower() not in _UNSTORED_HEADERS
+            },
+            segments=segments(response.content),
+            size=len(response.content),
+        )
+        entry.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        store().put(miss.key, entry.dump(), timeout)
+        local_pages.put(miss.key, entry)
+        filled = self._respond(request, entry, hit=False)
+        for name, morsel in response.cookies.items():
+            filled.cookies[name] = morsel
+        return filled
+
+    def _respond(self, request: HttpRequest, entry: Entry, *, hit: bool) -> HttpResponse:
+        layer = reader_layer(request, entry)
+        found, _expiry = fillings(request, layer.segments[1::2], entry.generation)
+        fills = [found[part].encode() for part in layer.segments[1::2]]
+        if entry.size >= GZIP_MIN_BYTES and accepts_gzip(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+            body = gzipped(layer.segments, layer.deflated(), fills)
+            response = HttpResponse(body, content_type=entry.content_type)
+            response["Content-Encoding"] = "gzip"
+        else:
+            body = joined(layer.segments, fills)
+            response = HttpResponse(body, content_type=entry.content_type)
+        # A known length lets gunicorn send the page whole instead of chunked.
+        response["Content-Length"] = str(len(body))
+        for name, header_value in entry.headers.items():
+            response[name] = header_value
+        # The same bytes for every reader, but for a page whose holes read cookies.
+        response["Vary"] = "Accept-Encoding, Cookie" if entry.hole_cookies() else "Accept-Encoding"
+        response["X-Page-Cache"] = "hit" if hit else "miss"
+        send_csrf_cookie(request, response)
+        return response
+
+    def _fill_holes(self, request: HttpRequest, response: HttpResponse) -> None:
+        """The holes of a page that is not stored (a logged-in reader's, an error page)."""
+        if response.streaming or not response.get("Content-Type", "").startswith("text/html"):
+            return
+        content = response.content
+        if HOLE_START not in content:
+            return
+        generation = getattr(request, "_cache_generation", None)
+        response.content = render(request, segments(content), generation.value if generation else 0)
+        if response.has_header("Content-Length"):
+            response["Content-Length"] = str(len(response.content))
+        send_csrf_cookie(request, response)

@@ -1,0 +1,217 @@
+"""Where versions and whole pages live: any Django cache (``CacheStore``, the embedded
+file cache), or Redis through django-redis's own connections (``RedisStore``), so that the
+page generation, the page and the commands that count the view go out in ONE round trip.
+
+A store that fails (Redis hung or down) goes through the ``redis`` circuit breaker
+(``cache_client.guarded``): one short wait per process per interval, then a lookup
+answers "cannot be read" at once, and pages are rendered from the database, unstored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from redis.exceptions import NoScriptError, RedisError
+
+from blog_project.cache_client import guarded, roundtrip
+
+from . import versions
+
+log = logging.getLogger(__name__)
+
+GENERATION = "pc:generation"
+
+
+@dataclass
+class Lookup:
+    generation: versions.Generation | None  # None: the store could not be read
+    entry: bytes | None = None
+    counted: bool = False  # the commands given to count the view were run
+    at: float = 0.0  # the time the generation was checked against (is_due)
+
+
+# Runs the commands that count a view only if the page generation is still the one this
+# process's copy of the page was rendered under and no scheduled article has come due:
+# exactly when that copy is answered. So a view is never counted ahead and taken back.
+# ARGV: the generation, now, then each command as its length and its words.
+_COUNT_IF_CURRENT = """
+local stamp, due = string.match(redis.call('GET', KEYS[1]) or '', '^(%d+):(.+)$')
+if stamp ~= ARGV[1] then return 0 end
+local due_at = tonumber(due)
+if due_at and due_at > 0 and due_at <= tonumber(ARGV[2]) then return 0 end
+local i = 3
+while i <= #ARGV do
+  local n = tonumber(ARGV[i])
+  redis.call(unpack(ARGV, i + 1, i + n))
+  i = i + n + 1
+end
+return 1
+"""
+_COUNT_IF_CURRENT_SHA = hashlib.sha1(_COUNT_IF_CURRENT.encode(), usedforsecurity=False).hexdigest()
+
+
+def _due_at_or_none() -> float | None:
+    """The next publication time, or None when the database cannot say (then no
+    generation can be started: the request goes on as if the store could not be read)."""
+    try:
+        return versions.next_publication_at()
+    except Exception as exc:
+        log.warning("Page cache: no generation can be started without the database (%r).", exc)
+        return None
+
+
+class CacheStore:
+    """Any Django cache: keys through the cache API (views are counted apart)."""
+
+    def lookup(self, key: str | None, count_if_current: tuple[int, list[tuple]] | None = None) -> Lookup:
+        found = cache.get_many([GENERATION, key] if key else [GENERATION])
+        raw = found.get(GENERATION)
+        generation = versions.Generation(*raw) if raw else self._initialise()
+        return Lookup(generation, found.get(key) if key else None, at=time.time())
+
+    def _initialise(self) -> versions.Generation | None:
+        # Emptied (or first use): nothing cached can be trusted; start every scope afresh.
+        due_at = _due_at_or_none()
+        if due_at is None:
+            return None
+        self.bump(versions.SCOPES, due_at=due_at)
+        raw = cache.get(GENERATION)
+        return versions.Generation(*raw) if raw else None
+
+    def put(self, key: str, entry: bytes, timeout: int) -> None:
+        cache.set(key, entry, timeout)
+
+    def bump(self, scopes: Iterable[str], *, due_at: float) -> None:
+        stamp = versions.new_version()
+        values: dict[str, Any] = {f"pc:v:{scope}": stamp for scope in scopes}
+        values[GENERATION] = (stamp, due_at)
+        cache.set_many(values, timeout=None)
+
+    def scope_versions(self) -> dict[str, int] | None:
+        keys = [f"pc:v:{scope}" for scope in versions.SCOPES]
+        found = cache.get_many(keys)
+        if len(found) < len(keys):
+            # A version evicted alone: a new one means new fragments, nothing stale, so
+            # the page generation stays. add(): concurrent processes agree on one.
+            for key in set(keys) - set(found):
+                cache.add(key, versions.new_version(), timeout=None)
+            found = cache.get_many(keys)
+            if len(found) < len(keys):
+                return None
+        return {scope: found[f"pc:v:{scope}"] for scope in versions.SCOPES}
+
+
+class RedisStore:
+    """django-redis's connections, raw: versions and pages as plain strings."""
+
+    def _client(self):
+        from django_redis import get_redis_connection
+
+        return get_redis_connection("default")
+
+    @staticmethod
+    def _key(name: str) -> str:
+        return _redis_key(name, settings.CACHES["default"].get("KEY_PREFIX", ""))
+
+    def _send(self, commands: list[tuple]) -> list | None:
+        try:
+            replies = guarded(lambda: roundtrip(self._client(), commands))
+        except RedisError:
+            return None
+        return replies
+
+    def lookup(self, key: str | None, count_if_current: tuple[int, list[tuple]] | None = None) -> Lookup:
+        """The generation, the page at ``key`` (unless None) and, given a generation and
+        the commands that count a view, those commands run if that generation is current."""
+        commands = [("GET", self._key(GENERATION))]
+        if key:
+            commands.append(("GET", self._key(key)))
+        now = time.time()
+        if count_if_current:
+            generation, counting = count_if_current
+            words = [word for command in counting for word in (len(command), *command)]
+            commands.append(
+                ("EVALSHA", _COUNT_IF_CURRENT_SHA, 1, self._key(GENERATION), generation, now, *words)
+            )
+        replies = self._send(commands)
+        if replies is None or any(isinstance(reply, Exception) for reply in replies[: 1 + bool(key)]):
+            return Lookup(None)
+        if count_if_current and isinstance(replies[-1], Exception):
+            # Redis restarted or flushed its scripts (NOSCRIPT): loaded for the next view;
+            # this one is counted apart, as a view the lookup did not count.
+            if not isinstance(replies[-1], NoScriptError):
+                log.warning("Page cache: the view could not be counted with the lookup: %r", replies[-1])
+            self._send([("SCRIPT", "LOAD", _COUNT_IF_CURRENT)])
+        generation = self._parse_generation(replies[0]) or self._initialise()
+        counted = bool(count_if_current) and replies[-1] == 1
+        return Lookup(generation, replies[1] if key else None, counted, at=now)
+
+    @staticmethod
+    def _parse_generation(raw: bytes | None) -> versions.Generation | None:
+        if not raw:
+            return None
+        try:
+            stamp, due_at = raw.split(b":")
+            return versions.Generation(int(stamp), float(due_at))
+        except ValueError:
+            return None
+
+    def _initialise(self) -> versions.Generation | None:
+        due_at = _due_at_or_none()
+        if due_at is None:
+            return None
+        self.bump(versions.SCOPES, due_at=due_at)
+        replies = self._send([("GET", self._key(GENERATION))])
+        return self._parse_generation(replies[0]) if replies else None
+
+    def put(self, key: str, entry: bytes, timeout: int) -> None:
+        self._send([("SET", self._key(key), entry, "EX", timeout)])
+
+    def bump(self, scopes: Iterable[str], *, due_at: float) -> None:
+        stamp = versions.new_version()
+        pairs: list = []
+        for scope in scopes:
+            pairs += [self._key(f"pc:v:{scope}"), stamp]
+        self._send([("MSET", *pairs, self._key(GENERATION), f"{stamp}:{due_at}")])
+
+    def scope_versions(self) -> dict[str, int] | None:
+        keys = [self._key(f"pc:v:{scope}") for scope in versions.SCOPES]
+        replies = self._send([("MGET", *keys)])
+        found = replies[0] if replies else None
+        if found is None or isinstance(found, Exception):
+            return None
+        if None in found:  # evicted alone: see CacheStore.scope_versions
+            commands = [
+                ("SET", key, versions.new_version(), "NX")
+                for key, raw in zip(keys, found, strict=True)
+                if raw is None
+            ]
+            replies = self._send([*commands, ("MGET", *keys)])
+            found = replies[-1] if replies else None
+            if found is None or isinstance(found, Exception) or None in found:
+                return None
+        return {scope: int(raw) for scope, raw in zip(versions.SCOPES, found, strict=True)}
+
+
+@lru_cache(maxsize=1024)
+def _redis_key(name: str, prefix: str) -> str:
+    """``cache.make_key(name)``, once per name (the prefix is part of the memo's key)."""
+    return cache.make_key(name)
+
+
+@lru_cache(maxsize=1)
+def _store_for(backend: str, location: str) -> CacheStore | RedisStore:
+    return RedisStore() if backend.startswith("django_redis.") else CacheStore()
+
+
+def store() -> CacheStore | RedisStore:
+    config = settings.CACHES["default"]
+    return _store_for(config["BACKEND"], str(config.get("LOCATION", "")))

@@ -1,0 +1,99 @@
+"""Versions: what decides whether anything cached is current.
+
+Each *scope* (``structure``: settings, widgets, categories, pages; ``articles``;
+``comments``; ``stats``) has a version, renewed by every write to it (``bump_on_commit``).
+Every bump also renews the *page generation*, which whole pages are checked against, so
+every page of every list is fresh at once, while a new comment does not make the archive
+widget rebuild. The generation also carries the time of the next scheduled publication:
+once it has passed, the next request bumps ``articles`` (scheduled articles need no
+write to appear).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from . import stores
+
+SCOPES = ("structure", "articles", "comments", "stats")
+
+
+@dataclass(frozen=True)
+class Generation:
+    """The page generation, and the time of the next scheduled publication (0: none)."""
+
+    value: int
+    due_at: float
+
+    def is_due(self, now: float | None = None) -> bool:
+        return bool(self.due_at) and self.due_at <= (time.time() if now is None else now)
+
+
+def new_version() -> int:
+    return time.time_ns()
+
+
+class SiteHooks:
+    """What the cache asks of the site, registered by the articles core in its ``ready()``
+    so that this package imports no app."""
+
+    # () -> the time (epoch seconds) of the next scheduled publication, or +inf
+    next_publication_at: Callable[[], float] = staticmethod(lambda: math.inf)
+
+
+def register_site_hooks(*, next_publication_at: Callable[[], float]) -> None:
+    SiteHooks.next_publication_at = staticmethod(next_publication_at)
+
+
+def next_publication_at() -> float:
+    return SiteHooks.next_publication_at()
+
+
+def bump(*scopes: str) -> None:
+    """Renew the versions of ``scopes`` and the page generation now. Prefer
+    ``bump_on_commit`` inside a transaction, so readers cannot see the bump first."""
+    unknown = set(scopes) - set(SCOPES)
+    if unknown:
+        raise ValueError(f"unknown cache scope(s): {sorted(unknown)}")
+    stores.store().bump(scopes, due_at=next_publication_at())
+    from .values import forget_values
+
+    forget_values()
+
+
+def bump_on_commit(*scopes: str) -> None:
+    # robust: a cache outage after commit must not turn a stored write into an error page.
+    transaction.on_commit(lambda: bump(*scopes), robust=True)
+
+
+def page_generation() -> int | None:
+    """The generation whole pages are checked against (None: the store cannot be read)."""
+    found = stores.store().lookup(None).generation
+    return found.value if found else None
+
+
+def next_due(request: HttpRequest | None = None) -> float:
+    """When the next scheduled article comes due (0: none is scheduled), as the page
+    generation read in this request's round trip says."""
+    generation = getattr(request, "_cache_generation", None)
+    if generation is None:
+        generation = stores.store().lookup(None).generation
+    return generation.due_at if generation is not None else next_publication_at()
+
+
+def versions(request: HttpRequest | None = None) -> dict[str, int] | None:
+    """The scope versions (None: the store cannot be read, so nothing may be cached), read
+    once per request when a request is given."""
+    held = getattr(request, "_cache_versions", None)
+    if held is not None:
+        return held
+    found = stores.store().scope_versions()
+    if request is not None and found is not None:
+        request._cache_versions = found
+    return found
