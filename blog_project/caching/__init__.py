@@ -1,7 +1,7 @@
 """The read path's cache: versions, fragments, whole pages, the per-reader holes.
 
-The rest of the code calls only what is imported here; README "How a page reaches a
-reader" has the picture. One module per idea:
+The rest of the code calls only what is imported here; docs/how-it-works.md ("How a
+page reaches a reader") has the picture. One module per idea:
 
 - ``versions``: scope versions and the page generation (``bump``, ``bump_on_commit``);
 - ``values``: fragments and small values cached under those versions;
@@ -19,9 +19,10 @@ from .holes import forget_shared_fillings, hole, register_hole
 from .middleware import PageCacheMiddleware, cache_page
 from .pages import local_pages
 from .values import forget_values, fragment, value
-from .versions import bump, bump_on_commit, next_due, page_generation, register_site_hooks
+from .versions import SCOPES, bump, bump_on_commit, next_due, page_generation, register_site_hooks
 
 __all__ = [
+    "SCOPES",
     "PageCacheMiddleware",
     "bump",
     "bump_on_commit",

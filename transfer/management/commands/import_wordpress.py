@@ -2,44 +2,15 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
-
 from transfer import wordpress
-from transfer.common import TransferError
-from transfer.wordpress import import_wordpress
+from transfer.management.importing import ImportCommand
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = "Import a WordPress export (WXR): posts, pages, comments, categories, tags and media."
+    source = wordpress
+    export_help = "the .xml file from Tools > Export"
+    media_help = "the wp-content/uploads folder, or a .tar.gz of it"
 
-    def add_arguments(self, parser) -> None:
-        parser.add_argument("export", help="the .xml file from Tools > Export")
-        parser.add_argument(
-            "--dry-run", action="store_true", help="only say what the export holds; write nothing"
-        )
-        parser.add_argument("--media", help="the wp-content/uploads folder, or a .tar.gz of it")
-
-    def handle(
-        self, *args, export: str, media: str | None, dry_run: bool = False, verbosity: int = 1, **options
-    ) -> None:
-        if dry_run:
-            try:
-                counts = wordpress.preview(export)
-            except TransferError as exc:
-                raise CommandError(str(exc)) from exc
-            for label, count in counts.items():
-                self.stdout.write(f"{label}: {count}")
-            return
-        with tqdm(desc="Importing", unit="post", disable=verbosity == 0) as bar:
-
-            def progress(done: int, total: int) -> None:
-                bar.total = total
-                bar.update(done - bar.n)
-
-            try:
-                report = import_wordpress(export, media=media, progress=progress)
-            except TransferError as exc:
-                raise CommandError(str(exc)) from exc
-        for line in report.lines():
-            self.stdout.write(line)
+    def run(self, export: str, *, media: str | None, progress):
+        return wordpress.import_wordpress(export, media=media, progress=progress)
