@@ -383,7 +383,7 @@ def test_task_sent_through_the_broker_runs_on_the_worker(cluster):
         warnings.simplefilter("ignore")
         result = app.send_task("celery.accumulate", args=[token])
     cluster.wait_for_log(
-        "worker.log", rf"Task celery\.accumulate\[{result.id}\] succeeded in [\d.]+s: .*{token}"
+        "worker.log", rf"Task celery\.accumulate\[{result.id}\] succeeded in [\d.e+-]+s: .*{token}"
     )
 
 
@@ -392,7 +392,7 @@ def test_beat_runs_the_database_schedule_and_stays_single(cluster):
     the broker by the one beat, and executed by the worker."""
     cluster.wait_for_log("beat.log", r"scheduler -> django_celery_beat\.schedulers\.DatabaseScheduler")
     cluster.wait_for_log("beat.log", rf"Sending due task {PROBE_TASK} \(celery\.accumulate\)", count=2)
-    cluster.wait_for_log("worker.log", rf"succeeded in [\d.]+s: .*{cluster.beat_token}", count=2)
+    cluster.wait_for_log("worker.log", rf"succeeded in [\d.e+-]+s: .*{cluster.beat_token}", count=2)
 
     beats = [pid for pid in _group_members(cluster.process.pid) if " beat " in _cmdline(pid)]
     assert len(beats) == 1, [_cmdline(pid) for pid in beats]
