@@ -2,6 +2,8 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
+RECENT_COMMENTS = "recent_comments"  # the sidebar widget kind
+
 
 class CommentsConfig(AppConfig):
     name = "comments"
@@ -11,7 +13,8 @@ class CommentsConfig(AppConfig):
         from articles import registry
         from blog_project import caching
 
-        from . import conf
+        from . import conf, signals
+        from .admin import render_pending_panel
         from .schedule import on_post_migrate
         from .sections import (
             fill_author_hole,
@@ -24,8 +27,19 @@ class CommentsConfig(AppConfig):
 
         registry.register_article_section("comments", render_article_section, order=100)
         registry.register_widget(
-            "recent_comments", render_recent_comments_widget, scopes=("comments", "articles")
+            RECENT_COMMENTS,
+            render_recent_comments_widget,
+            label=_("Recent comments"),
+            scopes=("comments", "articles"),
         )
+        registry.register_admin_panel("comments-pending", render_pending_panel)
+        registry.register_settings_section(
+            "comments",
+            label=_("Comments"),
+            admin_url_name="admin:comments_commentsettings_changelist",
+            permission="comments.view_commentsettings",
+        )
+        signals.connect()
         # The article page is cached whole for anonymous readers: the form's time stamp and
         # the remembered commenter's details are holes filled per request. The stamp counts
         # the minimum fill time from this reader's visit and is bound to their network.

@@ -3,6 +3,8 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
+SITE_STATS = "site_stats"  # the sidebar widget kind
+
 
 class StatsConfig(AppConfig):
     name = "stats"
@@ -18,8 +20,9 @@ class StatsConfig(AppConfig):
         from .widgets import render_site_stats_widget
 
         registry.register_widget(
-            "site_stats",
+            SITE_STATS,
             render_site_stats_widget,
+            label=_("Site statistics"),
             scopes=("stats", "articles", "comments"),
             live=True,
             shared=True,
