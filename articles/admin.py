@@ -152,6 +152,14 @@ class ArticleAdmin(EditorAdminMixin, MarkdownAdminMixin, LargeListAdminMixin, ad
         ),
     )
 
+    # Columns of counts an optional app keeps (``registry.register_article_count``).
+    COUNT_COLUMNS = {"views": "view_count", "comment_count": "comment_count"}
+
+    def get_list_display(self, request: HttpRequest):
+        counts = self.COUNT_COLUMNS
+        columns = super().get_list_display(request)
+        return [c for c in columns if c not in counts or registry.is_counted(counts[c])]
+
     def get_changelist(self, request: HttpRequest, **kwargs):
         return ArticleChangeList
 

@@ -20,6 +20,8 @@ The core imports neither ``comments`` nor ``stats``; those apps register here fr
   it checks the editor's permissions itself.
 - site-setting sections (``register_settings_section``): a settings screen of the app's
   own (its admin), linked from the site settings page (e.g. the comment policy).
+- counts kept on ``Article`` (``register_article_count``): ``comment_count``,
+  ``view_count``; pages show a count only when an installed app keeps it.
 - live view counts (``register_live_views``): how many views each article has had
   since its ``view_count`` was last rolled up (today's counters), so pages and the admin
   show the total of the moment.
@@ -141,6 +143,18 @@ def article_sections() -> list[ArticleSection]:
 
 def render_article_sections(article, request: HttpRequest) -> str:
     return "".join(section.render(article, request) for section in article_sections())
+
+
+_article_counts: set[str] = set()
+
+
+def register_article_count(field: str) -> None:
+    """``field`` of ``Article`` (``comment_count``, ``view_count``) is kept by this app."""
+    _article_counts.add(field)
+
+
+def is_counted(field: str) -> bool:
+    return field in _article_counts
 
 
 _live_views: Callable[[list[int]], dict[int, int]] | None = None

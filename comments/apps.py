@@ -32,6 +32,7 @@ class CommentsConfig(AppConfig):
             label=_("Recent comments"),
             scopes=("comments", "articles"),
         )
+        registry.register_article_count("comment_count")  # kept by services.comment_counts_recount
         registry.register_admin_panel("comments-pending", render_pending_panel)
         registry.register_settings_section(
             "comments",

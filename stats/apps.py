@@ -28,6 +28,7 @@ class StatsConfig(AppConfig):
             shared=True,
         )
         caching.register_view_counter(PageViewCounter())
+        registry.register_article_count("view_count")  # rolled up daily (tasks.rollup_stats)
         # Pages and the admin show view counts as of now: rolled up, plus today's.
         registry.register_live_views(live_article_views)
         post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="stats-schedule")

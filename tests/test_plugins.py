@@ -71,6 +71,10 @@ statuses = {"plugins": settings.PLUGINS, "kinds": kinds}
 reader = Client(raise_request_exception=False)
 for path in paths:
     statuses[path] = reader.get(path).status_code
+# The counts under each title on the home page: only those an installed app keeps.
+import re
+metas = " ".join(re.findall(r'<p class="meta">(.*?)</p>', reader.get("/").content.decode(), re.S))
+statuses["counts"] = sorted(word for word in ("comment", "view") if word in metas)
 admin = get_user_model().objects.create_superuser("boss", "boss@example.com", "x")
 editor = Client(raise_request_exception=False)
 editor.force_login(admin)
@@ -121,6 +125,7 @@ def test_site_migrates_and_serves_without_the_plugin(tmp_path, removed, plugins)
     statuses = _build_without(tmp_path, removed)
     assert statuses.pop("plugins") == plugins  # transfer leaves with either plugin
     assert {"recent_comments", "site_stats"} <= set(statuses.pop("kinds"))
+    assert statuses.pop("counts") == sorted({"comments": "comment", "stats": "view"}[app] for app in plugins)
     assert len(statuses) == 16
     assert {path: status for path, status in statuses.items() if status != 200} == {}
 
