@@ -22,8 +22,18 @@ import pytest
 pytestmark = pytest.mark.embedded_only
 
 ROOT = Path(__file__).resolve().parent.parent
+# A local .env stays behind: it may point at a real database or Redis.
 SKIPPED = shutil.ignore_patterns(
-    ".venv", "var", ".git", "node_modules", "__pycache__", ".pytest_cache", ".ruff_cache", "site", "*.sqlite3"
+    ".venv",
+    "var",
+    ".git",
+    ".env",
+    "node_modules",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    "site",
+    "*.sqlite3",
 )
 
 # Run inside the copy: seeds a small demo blog, then asks for each page as a reader (and
@@ -99,6 +109,7 @@ def _build_without(tmp_path: Path, removed: tuple[str, ...]) -> dict:
     env.update(
         DJANGO_SETTINGS_MODULE="blog_project.settings",
         BLOG_VAR_DIR=str(tmp_path / "var"),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
     )
 
     def run(*args: str) -> str:
