@@ -10,7 +10,7 @@ class CommentsConfig(AppConfig):
     verbose_name = _("Comments")
 
     def ready(self) -> None:
-        from articles import registry
+        from articles import registry, roles
         from blog_project import caching
 
         from . import conf, signals
@@ -41,6 +41,10 @@ class CommentsConfig(AppConfig):
             permission="comments.view_commentsettings",
         )
         signals.connect()
+        # As migration 0005 granted them (for a database flushed since: roles.ensure_role_groups).
+        roles.register_role_permissions(
+            roles.EDITOR, [("comments", f"{action}_comment") for action in ("change", "delete", "view")]
+        )
         # The article page is cached whole for anonymous readers: the form's time stamp and
         # the remembered commenter's details are holes filled per request. The stamp counts
         # the minimum fill time from this reader's visit and is bound to their network.

@@ -11,7 +11,7 @@ class StatsConfig(AppConfig):
     verbose_name = _("Statistics")
 
     def ready(self) -> None:
-        from articles import registry
+        from articles import registry, roles
         from blog_project import caching
 
         from .counting import PageViewCounter
@@ -28,6 +28,8 @@ class StatsConfig(AppConfig):
             shared=True,
         )
         caching.register_view_counter(PageViewCounter())
+        # As migration 0003 granted it (for a database flushed since: roles.ensure_role_groups).
+        roles.register_role_permissions(roles.EDITOR, [("stats", "view_dailystat")])
         registry.register_article_count("view_count")  # rolled up daily (tasks.rollup_stats)
         # Pages and the admin show view counts as of now: rolled up, plus today's.
         registry.register_live_views(live_article_views)
