@@ -1,6 +1,7 @@
 import json
 
 import reversion
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.models import LogEntry
@@ -17,7 +18,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 
-from . import live, review, roles
+from . import live, registry, review, roles
 from .admin_editor import (
     ArticleAdminForm,
     EditorAdminMixin,
@@ -150,6 +151,14 @@ class ArticleAdmin(EditorAdminMixin, MarkdownAdminMixin, LargeListAdminMixin, ad
             {"fields": ("views", "comment_count", "created_at", "updated_at"), "classes": ("collapse",)},
         ),
     )
+
+    # Columns of counts an optional app keeps (``registry.register_article_count``).
+    COUNT_COLUMNS = {"views": "view_count", "comment_count": "comment_count"}
+
+    def get_list_display(self, request: HttpRequest):
+        counts = self.COUNT_COLUMNS
+        columns = super().get_list_display(request)
+        return [c for c in columns if c not in counts or registry.is_counted(counts[c])]
 
     def get_changelist(self, request: HttpRequest, **kwargs):
         return ArticleChangeList
@@ -407,15 +416,17 @@ class SiteSettingsAdmin(admin.ModelAdmin):
         (None, {"fields": ("title", "tagline", "description", "posts_per_page", "show_reading_time")}),
         (_("Time"), {"fields": ("time_zone",)}),
         (_("Announcement and footer"), {"fields": ("announcement", "footer")}),
-        (_("Comments"), {"fields": ("comments_enabled", "comment_moderation")}),
     )
+
+    def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        # The optional apps' settings screens (the comment policy), linked under the form.
+        extra_context = {"settings_sections": registry.settings_sections(request), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "time_zone":
             # A list to pick from (validated by the model too); not choices on the model,
             # which would copy every zone into the migrations.
-            from django import forms
-
             kwargs["widget"] = forms.Select(choices=zone_choices())
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
@@ -433,12 +444,44 @@ class SiteSettingsAdmin(admin.ModelAdmin):
         return redirect(reverse("admin:articles_sitesettings_change", args=[settings_row.pk]))
 
 
+class SidebarWidgetForm(forms.ModelForm):
+    kind = forms.ChoiceField(label=_("kind"))
+
+    class Meta:
+        model = SidebarWidget
+        fields = ("title", "kind", "body", "item_count", "order", "enabled")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The kinds of the installed apps; a widget of a removed app keeps its own.
+        choices = registry.widget_kind_choices()
+        if self.instance.pk and not self.instance.is_available:
+            choices.append((self.instance.kind, self.instance.kind_label))
+        self.fields["kind"].choices = choices
+
+
+class WidgetKindFilter(admin.SimpleListFilter):
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return registry.widget_kind_choices()
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(SidebarWidget)
 class SidebarWidgetAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "kind", "order", "enabled")
+    form = SidebarWidgetForm
+    list_display = ("__str__", "kind_column", "order", "enabled")
     list_editable = ("order", "enabled")
-    list_filter = ("kind", "enabled")
+    list_filter = (WidgetKindFilter, "enabled")
     ordering = ("order", "pk")
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_column(self, widget: SidebarWidget) -> str:
+        return widget.kind_label
 
 
 admin.site.register(MediaFile, MediaFileAdmin)

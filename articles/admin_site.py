@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.safestring import mark_safe
+
+from . import registry
 
 # Apps whose screens only superusers reach, listed under "Advanced" rather than among the
 # articles and comments on the home page and in the side navigation.
@@ -23,7 +26,13 @@ class BlogAdminSite(admin.AdminSite):
         return [app for app in super().get_app_list(request) if app["app_label"] in ADVANCED_APPS]
 
     def index(self, request: HttpRequest, extra_context: dict | None = None):
-        return super().index(request, {"advanced_apps": self.advanced_apps(request), **(extra_context or {})})
+        context = {
+            "advanced_apps": self.advanced_apps(request),
+            # The optional apps' panels (comments awaiting moderation), registered by them.
+            "plugin_panels": mark_safe(registry.render_admin_panels(request)),
+            **(extra_context or {}),
+        }
+        return super().index(request, context)
 
 
 class SuperuserOnlyMixin:

@@ -19,6 +19,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 
+from . import registry
 from .fulltext import MAX_QUERY_TERMS, build_tokens, expression, matching_ids_sql, query_tokens
 from .markdown import MAX_MARKDOWN_LENGTH, plain_text, prose_summary, render_markdown
 
@@ -518,12 +519,8 @@ def validate_time_zone(value: str) -> None:
 
 
 class SiteSettings(models.Model):
-    """The one row of site-wide settings, edited in the admin."""
-
-    class Moderation(models.TextChoices):
-        NONE = "none", _("Publish comments at once")
-        FIRST_TIME = "first_time", _("Hold comments from first-time commenters")
-        ALL = "all", _("Hold every comment for moderation")
+    """The one row of site-wide settings, edited in the admin. The optional apps keep
+    their own (the comment policy: ``comments.CommentSettings``)."""
 
     title = models.CharField(_("title"), max_length=100, default="My Blog")
     tagline = models.CharField(_("tagline"), max_length=200, blank=True)
@@ -547,10 +544,6 @@ class SiteSettings(models.Model):
         default=default_time_zone,
         validators=[validate_time_zone],
         help_text=_("Dates on pages and the archives follow it. Editors see their own zone in the admin."),
-    )
-    comments_enabled = models.BooleanField(_("comments enabled site-wide"), default=True)
-    comment_moderation = models.CharField(
-        _("comment moderation"), max_length=20, choices=Moderation.choices, default=Moderation.FIRST_TIME
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -594,7 +587,12 @@ class SiteSettings(models.Model):
 
 
 class SidebarWidget(models.Model):
+    """One widget of the sidebar. Its kind is a key of ``registry``: the core's kinds below,
+    and those the optional apps register; a kind whose app is gone renders nothing."""
+
     class Kind(models.TextChoices):
+        """The core's kinds (registered by ``widgets.register_core_widgets``)."""
+
         CUSTOM = "custom", _("Custom Markdown")
         CATEGORIES = "categories", _("Categories")
         TAGS = "tags", _("Tags")
@@ -603,9 +601,6 @@ class SidebarWidget(models.Model):
         POPULAR_POSTS = "popular_posts", _("Popular posts")
         LINKS = "links", _("Links")
         SEARCH = "search", _("Search")
-        # Kinds provided by the optional apps; they render nothing if the app is absent.
-        RECENT_COMMENTS = "recent_comments", _("Recent comments")
-        SITE_STATS = "site_stats", _("Site statistics")
 
     title = models.CharField(
         _("title"),
@@ -615,7 +610,9 @@ class SidebarWidget(models.Model):
             "Leave blank to show the kind's own heading (“Categories”, …) in each reader's language."
         ),
     )
-    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    # No choices here: the admin offers the registered kinds (``registry``), so an app adds
+    # kinds without a migration of the core, and rows of a removed app keep their value.
+    kind = models.CharField(_("kind"), max_length=30)
     body = models.TextField(
         _("content"),
         blank=True,
@@ -634,7 +631,26 @@ class SidebarWidget(models.Model):
         verbose_name_plural = _("sidebar widgets")
 
     def __str__(self) -> str:
-        return self.title or self.get_kind_display()
+        return self.title or self.kind_label
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # A widget of a removed app may be kept (and edited) with its kind; not chosen anew.
+        instance._loaded_kind = instance.__dict__.get("kind")
+        return instance
+
+    @property
+    def is_available(self) -> bool:
+        """Whether an installed app provides this kind (else the widget is not shown)."""
+        return registry.widget_kind(self.kind) is not None
+
+    @property
+    def kind_label(self) -> str:
+        kind = registry.widget_kind(self.kind)
+        if kind is None:
+            return str(_("Unavailable (“%(kind)s”: its app is not installed)") % {"kind": self.kind})
+        return str(kind.label)
 
     @property
     def heading(self) -> str:
@@ -642,9 +658,12 @@ class SidebarWidget(models.Model):
         custom widget has none)."""
         if self.title or self.kind == self.Kind.CUSTOM:
             return self.title
-        return str(self.Kind(self.kind).label) if self.kind in self.Kind.values else ""
+        kind = registry.widget_kind(self.kind)
+        return str(kind.label) if kind is not None else ""
 
     def clean(self) -> None:
+        if not self.is_available and self.kind != getattr(self, "_loaded_kind", None):
+            raise ValidationError({"kind": _("Choose one of the kinds offered.")})
         if not 1 <= self.item_count <= 50:
             raise ValidationError({"item_count": _("Choose between 1 and 50 items.")})
         if self.kind == self.Kind.LINKS:

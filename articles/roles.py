@@ -56,15 +56,14 @@ ARTICLES_ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-# The other apps' parts, repeated from their migrations for ``ensure_role_groups``.
-OTHER_APPS_ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
-    EDITOR: [
-        ("comments", "change_comment"),
-        ("comments", "delete_comment"),
-        ("comments", "view_comment"),
-        ("stats", "view_dailystat"),
-    ],
-}
+# The other apps' parts, repeated from their migrations for ``ensure_role_groups``: each
+# app adds its own from its ``AppConfig.ready()`` (``register_role_permissions``).
+OTHER_APPS_ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {}
+
+
+def register_role_permissions(role: str, pairs: list[tuple[str, str]]) -> None:
+    known = OTHER_APPS_ROLE_PERMISSIONS.setdefault(role, [])
+    known.extend(pair for pair in pairs if pair not in known)
 
 
 def grant_in_migration(apps, grants: dict[str, list[tuple[str, str]]], *, everything_to: str = "") -> None:

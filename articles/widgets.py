@@ -68,7 +68,7 @@ def register_core_widgets() -> None:
         (kinds.RECENT_POSTS, _recent_posts, ("articles",)),
         (kinds.POPULAR_POSTS, _popular_posts, ("articles", "stats")),
     ):
-        registry.register_widget(str(key), render, scopes=scopes)
+        registry.register_widget(str(key), render, label=key.label, scopes=scopes)
     caching.register_hole("widget", _fill_live_widget)
     # Live but the same for every reader (today's visitors): reused briefly per process.
     caching.register_hole(

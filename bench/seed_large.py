@@ -362,17 +362,19 @@ class Seeder:
     def sidebar(self) -> None:
         """A sidebar with one widget of every kind and an About page, as a real blog has
         (only when the site has no widgets yet)."""
+        from articles import registry
         from articles.models import Page, SidebarWidget
 
         if SidebarWidget.objects.exists():
             return
-        for order, kind in enumerate(SidebarWidget.Kind):
+        # Every registered kind: the core's and the installed apps' (recent comments, statistics).
+        for order, (kind, label) in enumerate(registry.widget_kind_choices()):
             body = (
                 "Django https://djangoproject.com"
                 if kind == SidebarWidget.Kind.LINKS
                 else "About *this* blog."
             )
-            SidebarWidget(kind=kind, title=str(kind.label), body=body, order=order).save()
+            SidebarWidget(kind=kind, title=label, body=body, order=order).save()
         Page.objects.get_or_create(
             slug="about", defaults={"title": "About", "body": "A benchmark blog.", "show_in_nav": True}
         )

@@ -8,6 +8,7 @@ to start without ``DJANGO_SECRET_KEY``. Every variable is listed in ``.env.examp
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 import tempfile
@@ -70,6 +71,20 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL_CONFIGURED = bool(env.str("BLOG_SITE_URL", default=""))
 SITE_URL = env.str("BLOG_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# --- Plugins -------------------------------------------------------------------------------
+# The optional apps that plug into the articles core (articles/registry.py). Each one is
+# used when its package is there: delete its folder and the site runs without it, with no
+# line of this file to change. BLOG_PLUGINS narrows the list (e.g. BLOG_PLUGINS=comments).
+# transfer exports and imports comments and statistics, so it comes only with both.
+KNOWN_PLUGINS = ("comments", "stats", "transfer")
+PLUGINS = [
+    name
+    for name in env.list("BLOG_PLUGINS", default=list(KNOWN_PLUGINS))
+    if name in KNOWN_PLUGINS and importlib.util.find_spec(name) is not None
+]
+if not {"comments", "stats"} <= set(PLUGINS) and "transfer" in PLUGINS:
+    PLUGINS.remove("transfer")
+
 INSTALLED_APPS = [
     # Django's admin with the blog's site (periodic-task screens tucked away, see articles/admin_site.py).
     "articles.apps.BlogAdminConfig",
@@ -88,10 +103,9 @@ INSTALLED_APPS = [
     "axes",
     "blog_project.apps.BlogProjectConfig",
     "articles",
-    "comments",
-    "stats",
-    # Import from WordPress and Ghost, export and re-import the site, rebuild derived data.
-    "transfer",
+    # comments, stats and transfer (import from WordPress and Ghost, export and re-import
+    # the site, rebuild derived data), those present.
+    *PLUGINS,
 ]
 
 MIDDLEWARE = [
@@ -110,7 +124,7 @@ MIDDLEWARE = [
     # page answered by the page cache above still works).
     "blog_project.errors.DatabaseBreakerMiddleware",
     # Counts the page views that were rendered (the page cache counts the ones it answers).
-    "stats.middleware.PageViewMiddleware",
+    *(["stats.middleware.PageViewMiddleware"] if "stats" in PLUGINS else []),
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Reader pages: the language of the URL (i18n_patterns); the admin: the editor's.
     "blog_project.languages.LocaleMiddleware",
@@ -121,7 +135,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Old addresses of imported sites: a 301 instead of a 404 (asked only on a 404).
-    "transfer.middleware.LegacyRedirectMiddleware",
+    *(["transfer.middleware.LegacyRedirectMiddleware"] if "transfer" in PLUGINS else []),
     # Last: throttles admin logins (django-axes) per account and per address.
     "axes.middleware.AxesMiddleware",
 ]

@@ -34,8 +34,10 @@ urlpatterns = [
     # Answered by health.HealthCheckMiddleware before sessions and language; named here.
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("stats/", include("stats.urls")),
 ]
+# The plugins' own URLs, for those installed (settings.PLUGINS: a deleted folder drops them).
+if "stats" in settings.PLUGINS:
+    urlpatterns.append(path("stats/", include("stats.urls")))
 
 # Reader pages: one URL per page and language. The default language (DJANGO_LANGUAGE_CODE)
 # keeps the unprefixed URLs, the other is prefixed (/zh-hans/...); LocaleMiddleware takes
@@ -43,7 +45,7 @@ urlpatterns = [
 # are here too: a reply form, an error page or the redirect after a post keep the
 # language of the page the reader came from.
 urlpatterns += i18n_patterns(
-    path("comments/", include("comments.urls")),
+    *([path("comments/", include("comments.urls"))] if "comments" in settings.PLUGINS else []),
     path("", include("articles.urls")),
     prefix_default_language=False,
 )

@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
+from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -23,7 +25,8 @@ from django.utils.translation import ngettext
 from articles.adminlists import SEARCH_COUNT_LIMIT, LargeListAdminMixin
 from articles.models import Article
 
-from .models import Comment, OutboxMessage
+from .models import Comment, CommentSettings, OutboxMessage
+from .selectors import pending_count
 from .services import (
     CommentsClosed,
     DuplicateComment,
@@ -359,3 +362,30 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+@admin.register(CommentSettings)
+class CommentSettingsAdmin(admin.ModelAdmin):
+    """The comment policy: one row, linked from the site settings page (``registry``)."""
+
+    fields = ("comments_enabled", "comment_moderation")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        # One row: the list is pointless, go straight to the form.
+        if not self.has_view_or_change_permission(request):
+            return super().changelist_view(request, extra_context)  # the usual refusal
+        return redirect(reverse("admin:comments_commentsettings_change", args=[CommentSettings.load().pk]))
+
+
+def render_pending_panel(request: HttpRequest) -> str:
+    """The admin home's panel: how many comments await moderation (for moderators)."""
+    if not request.user.has_perm("comments.view_comment"):
+        return ""
+    context = {"pending": pending_count()}
+    return render_to_string("admin/comments/pending_panel.html", context, request=request)

@@ -2,16 +2,19 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
+RECENT_COMMENTS = "recent_comments"  # the sidebar widget kind
+
 
 class CommentsConfig(AppConfig):
     name = "comments"
     verbose_name = _("Comments")
 
     def ready(self) -> None:
-        from articles import registry
+        from articles import registry, roles
         from blog_project import caching
 
-        from . import conf
+        from . import conf, signals
+        from .admin import render_pending_panel
         from .schedule import on_post_migrate
         from .sections import (
             fill_author_hole,
@@ -24,7 +27,23 @@ class CommentsConfig(AppConfig):
 
         registry.register_article_section("comments", render_article_section, order=100)
         registry.register_widget(
-            "recent_comments", render_recent_comments_widget, scopes=("comments", "articles")
+            RECENT_COMMENTS,
+            render_recent_comments_widget,
+            label=_("Recent comments"),
+            scopes=("comments", "articles"),
+        )
+        registry.register_article_count("comment_count")  # kept by services.comment_counts_recount
+        registry.register_admin_panel("comments-pending", render_pending_panel)
+        registry.register_settings_section(
+            "comments",
+            label=_("Comments"),
+            admin_url_name="admin:comments_commentsettings_changelist",
+            permission="comments.view_commentsettings",
+        )
+        signals.connect()
+        # As migration 0005 granted them (for a database flushed since: roles.ensure_role_groups).
+        roles.register_role_permissions(
+            roles.EDITOR, [("comments", f"{action}_comment") for action in ("change", "delete", "view")]
         )
         # The article page is cached whole for anonymous readers: the form's time stamp and
         # the remembered commenter's details are holes filled per request. The stamp counts

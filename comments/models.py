@@ -250,3 +250,45 @@ class SpentStamp(models.Model):
 
     def __str__(self) -> str:
         return self.digest[:12]
+
+
+class CommentSettings(models.Model):
+    """The site's comment policy: one row, edited in the admin (linked from the site
+    settings). Pages read it through ``selectors.comment_settings`` (cached with the site
+    structure); a missing row means the defaults."""
+
+    class Moderation(models.TextChoices):
+        NONE = "none", _("Publish comments at once")
+        FIRST_TIME = "first_time", _("Hold comments from first-time commenters")
+        ALL = "all", _("Hold every comment for moderation")
+
+    comments_enabled = models.BooleanField(_("comments enabled site-wide"), default=True)
+    comment_moderation = models.CharField(
+        _("comment moderation"), max_length=20, choices=Moderation.choices, default=Moderation.FIRST_TIME
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("comment settings")
+        verbose_name_plural = _("comment settings")
+
+    def __str__(self) -> str:
+        return str(_("Comment settings"))
+
+    def save(self, *args, **kwargs) -> None:
+        self.pk = 1  # one row, always
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("The comment settings cannot be deleted."))
+
+    @classmethod
+    def load(cls) -> CommentSettings:
+        """The row, created with the defaults if missing (for editing)."""
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
+
+    @classmethod
+    def current(cls) -> CommentSettings:
+        """The row, or the defaults if there is none: reads never write."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)

@@ -25,7 +25,6 @@ from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from articles.selectors import site_settings
 from blog_project.caching import hole
 
 from . import conf, selectors
@@ -242,13 +241,13 @@ def render_article_section(article, request: HttpRequest | None) -> str:
     else:
         form = _form_with_holes(article)
     page, entries = selectors.thread_page(article, request.GET.get("page") if request else None)
-    site = site_settings(request)
+    policy = selectors.comment_settings(request)
     context = {
         "article": article,
         "entries": entries,
         "page_obj": page,
         "comments_open": comments_open(article),
-        "closed_site_wide": not site.comments_enabled,
+        "closed_site_wide": not policy.comments_enabled,
         "avatars": conf.get("COMMENTS_AVATARS"),
         "PENDING_HOLE": mark_safe(hole("comment-pending", _pending_arg(article, page))),
         "PENDING_NOTICE_HOLE": mark_safe(hole("comment-pending-notice", _pending_arg(article, page))),

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
+from django.http import HttpRequest
 
 from articles.models import Article
+from blog_project import caching
 
 from . import conf
-from .models import Comment
+from .models import Comment, CommentSettings
 
 DISPLAY_FIELDS = (
     "pk",
@@ -152,3 +154,10 @@ def recent_comments(limit: int) -> list[Comment]:
 
 def pending_count() -> int:
     return Comment.objects.pending().count()
+
+
+def comment_settings(request: HttpRequest | None = None) -> CommentSettings:
+    """The comment policy, cached like the site settings (renewed when it is saved)."""
+    return caching.value(
+        "comment-settings", scopes=("structure",), build=CommentSettings.current, request=request
+    )

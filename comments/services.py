@@ -30,12 +30,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from articles.listings import site_comments_recount
-from articles.models import Article, SiteSettings
-from articles.selectors import site_settings
+from articles.models import Article
 from blog_project.caching import bump_on_commit
 
-from . import conf, tasks
-from .models import Comment
+from . import conf, selectors, tasks
+from .models import Comment, CommentSettings
 from .notifications import moderator_addresses
 
 log = logging.getLogger(__name__)
@@ -57,7 +56,8 @@ class DuplicateComment(Exception):
 
 
 def comments_open(article: Article) -> bool:
-    return bool(article.allow_comments and article.is_public and site_settings().comments_enabled)
+    policy = selectors.comment_settings()
+    return bool(article.allow_comments and article.is_public and policy.comments_enabled)
 
 
 def _normalised(text: str) -> str:
@@ -93,10 +93,10 @@ def _initial_status(*, email: str, is_staff: bool, proven_comment_ids: Collectio
         return Comment.Status.APPROVED
     if is_staff_address(email):
         return Comment.Status.PENDING
-    policy = site_settings().comment_moderation
-    if policy == SiteSettings.Moderation.NONE:
+    policy = selectors.comment_settings().comment_moderation
+    if policy == CommentSettings.Moderation.NONE:
         return Comment.Status.APPROVED
-    if policy == SiteSettings.Moderation.FIRST_TIME:
+    if policy == CommentSettings.Moderation.FIRST_TIME:
         ids = [pk for pk in proven_comment_ids if isinstance(pk, int)]
         known = bool(ids) and Comment.objects.approved().filter(pk__in=ids, author_email=email).exists()
         return Comment.Status.APPROVED if known else Comment.Status.PENDING

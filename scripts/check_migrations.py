@@ -42,6 +42,9 @@ ACCEPTED = {
     ("articles", "0016_one_autosave_per_article"): "one autosave per article: old pods' second editor only",
     # Expand: the column stays, with a database default; only the models forget it.
     ("articles", "0017_site_language_is_a_deployment_setting"): "the language column stays (expand)",
+    # Expand: the comment policy's columns stay, with database defaults (the policy now
+    # lives in comments.CommentSettings); the widget kind loses its choices (no SQL).
+    ("articles", "0018_plugins_register_themselves"): "the comment policy columns stay (expand)",
 }
 
 

@@ -3,13 +3,15 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
+SITE_STATS = "site_stats"  # the sidebar widget kind
+
 
 class StatsConfig(AppConfig):
     name = "stats"
     verbose_name = _("Statistics")
 
     def ready(self) -> None:
-        from articles import registry
+        from articles import registry, roles
         from blog_project import caching
 
         from .counting import PageViewCounter
@@ -18,13 +20,17 @@ class StatsConfig(AppConfig):
         from .widgets import render_site_stats_widget
 
         registry.register_widget(
-            "site_stats",
+            SITE_STATS,
             render_site_stats_widget,
+            label=_("Site statistics"),
             scopes=("stats", "articles", "comments"),
             live=True,
             shared=True,
         )
         caching.register_view_counter(PageViewCounter())
+        # As migration 0003 granted it (for a database flushed since: roles.ensure_role_groups).
+        roles.register_role_permissions(roles.EDITOR, [("stats", "view_dailystat")])
+        registry.register_article_count("view_count")  # rolled up daily (tasks.rollup_stats)
         # Pages and the admin show view counts as of now: rolled up, plus today's.
         registry.register_live_views(live_article_views)
         post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="stats-schedule")

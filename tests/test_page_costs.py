@@ -13,6 +13,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from articles import registry
 from articles.models import SidebarWidget
 from articles.tests.factories import ArticleFactory, CategoryFactory, PageFactory, TagFactory, WidgetFactory
 from blog_project.caching import bump
@@ -27,7 +28,7 @@ BROWSER = {"HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/2
 @pytest.fixture
 def full_site(settings):
     settings.COMMENTS_THREADS_PER_PAGE = 5
-    for kind in SidebarWidget.Kind:
+    for kind, _label in registry.widget_kind_choices():  # the core's and the apps' kinds
         body = "Django https://djangoproject.com" if kind == SidebarWidget.Kind.LINKS else "Custom *text*"
         WidgetFactory(kind=kind, body=body)
     parent = CategoryFactory(name="Programming")

@@ -21,7 +21,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from articles import listings
+from articles import listings, registry
 from articles.models import Article, SidebarWidget
 from articles.tests.factories import ArticleFactory, PageFactory, TagFactory, WidgetFactory
 from blog_project import caching
@@ -44,7 +44,7 @@ def _cold_get(client: Client, url: str):
 
 
 def _every_widget() -> None:
-    for kind in SidebarWidget.Kind:
+    for kind, _label in registry.widget_kind_choices():  # the core's and the apps' kinds
         body = "Django https://djangoproject.com" if kind == SidebarWidget.Kind.LINKS else "Custom *text*"
         WidgetFactory(kind=kind, body=body)
 

@@ -9,11 +9,11 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from articles.models import SiteSettings
 from articles.tests.factories import ArticleFactory, TagFactory, UserFactory
 from blog_project.security import content_security_policy
+from comments.models import CommentSettings
 from comments.services import comment_create
-from comments.tests.conftest import set_site
+from comments.tests.conftest import set_policy
 from comments.tests.factories import CommentFactory
 
 PASSWORD = "correct horse battery staple"
@@ -143,7 +143,7 @@ def _watch_violations(page) -> list[str]:
 def test_pages_admin_and_editor_run_under_the_policy_without_violations(live_server, transactional_db, page):
     UserFactory(username="editor", is_staff=True, is_superuser=True, password=PASSWORD)
     article = ArticleFactory(slug="csp", body="| a | b |\n|--:|:--|\n| 1 | 2 |\n\n```python\nx = 1\n```\n")
-    set_site(comment_moderation=SiteSettings.Moderation.NONE)
+    set_policy(comment_moderation=CommentSettings.Moderation.NONE)
     comment_create(article=article, author_name="Grace", author_email="grace@example.com", body="Hello")
     violations = _watch_violations(page)
     page.goto(f"{live_server.url}/")

@@ -745,6 +745,7 @@ SITE = {
 }
 
 # (kind, title, body, item_count, order). No title: the kind's heading in the reader's language.
+# Kinds of the optional apps (recent comments, site statistics) are seeded when they are installed.
 WIDGETS = [
     ("search", "", "", 5, 10),
     (

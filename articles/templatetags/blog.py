@@ -12,7 +12,7 @@ from blog_project.languages import absolute_url, language_versions
 
 from ..live import views_html
 from ..markdown import reading_stats
-from ..registry import render_article_sections
+from ..registry import is_counted, render_article_sections
 
 register = template.Library()
 
@@ -99,6 +99,12 @@ def web_url(value: str | None, relative: str = "") -> str:
 def article_views(article) -> str:
     """ "12 views": the rolled-up count plus today's, filled per page from the counters."""
     return mark_safe(views_html(article))
+
+
+@register.filter
+def counted(field: str) -> bool:
+    """Whether an installed app keeps this count of articles (``registry``)."""
+    return is_counted(field)
 
 
 @register.filter

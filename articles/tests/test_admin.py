@@ -336,8 +336,6 @@ def test_site_settings_are_edited_in_the_admin(staff_client):
         "posts_per_page": "7",
         "announcement": "**Hello**",
         "footer": "",
-        "comments_enabled": "on",
-        "comment_moderation": "all",
     }
     assert staff_client.post(f"/admin/articles/sitesettings/{site.pk}/change/", form).status_code == 302
     site.refresh_from_db()
@@ -562,3 +560,40 @@ def test_the_taxonomy_and_page_lists_cost_the_same_few_queries_at_any_size(staff
     for _ in range(120):  # more than a page
         factory()
     assert cost() == few <= 6
+
+
+WIDGETS = "/admin/articles/sidebarwidget/"
+
+
+def test_widget_kinds_offered_are_the_registered_ones(staff_client):
+    """The kind select lists what the installed apps register, the core's kinds first."""
+    form = staff_client.get(f"{WIDGETS}add/").context["adminform"].form
+    offered = [key for key, _label in form.fields["kind"].choices]
+    assert set(offered[: len(SidebarWidget.Kind.values)]) == set(SidebarWidget.Kind.values)
+    assert {"recent_comments", "site_stats"} <= set(offered)  # comments and stats are installed here
+
+
+def test_a_kind_no_app_provides_is_refused(staff_client):
+    fields = {"title": "", "kind": "gone_app_widget", "body": "", "item_count": "5", "order": "0"}
+    answer = staff_client.post(f"{WIDGETS}add/", {**fields, "enabled": "on"})
+    assert answer.status_code == 200
+    assert "kind" in answer.context["adminform"].form.errors
+    assert not SidebarWidget.objects.exists()
+
+
+def test_a_widget_of_a_removed_app_is_shown_unavailable_and_kept(staff_client):
+    """Its row keeps its kind; the list says it is unavailable, and it can still be edited."""
+    widget = WidgetFactory(kind="gone_app_widget", title="")
+    listing = staff_client.get(WIDGETS).content.decode()
+    assert "Unavailable (“gone_app_widget”: its app is not installed)" in listing
+    fields = {"title": "Old", "kind": "gone_app_widget", "body": "", "item_count": "5", "order": "3"}
+    assert staff_client.post(f"{WIDGETS}{widget.pk}/change/", fields).status_code == 302
+    widget.refresh_from_db()
+    assert (widget.kind, widget.title, widget.order, widget.enabled) == ("gone_app_widget", "Old", 3, False)
+
+
+def test_site_settings_link_the_apps_settings(staff_client):
+    """The comment policy is the comments app's: linked from the site settings page."""
+    page = staff_client.get(f"/admin/articles/sitesettings/{SiteSettings.load().pk}/change/").content.decode()
+    assert 'id="more-settings"' in page and "/admin/comments/commentsettings/" in page
+    assert "comment_moderation" not in page

@@ -250,10 +250,9 @@ def test_counts_pluralise_in_both_languages(client):
 
 def test_the_apps_reader_parts_are_translated_too(client):
     """The comment form and the site-statistics widget, in Chinese on the Chinese page."""
-    from articles.models import SidebarWidget
     from articles.tests.factories import WidgetFactory
 
-    WidgetFactory(kind=SidebarWidget.Kind.SITE_STATS, title="")
+    WidgetFactory(kind="site_stats", title="")  # registered by stats
     article = ArticleFactory()
     page = client.get(f"/zh-hans{_en(article)}").content.decode()
     for text in ("发表评论", "提交评论", "今日浏览量"):
@@ -337,10 +336,10 @@ def test_the_editors_javascript_strings_are_in_the_admins_catalogue(staff_client
 
 
 def test_a_comment_posted_from_a_chinese_page_comes_back_to_it(client, django_capture_on_commit_callbacks):
-    from articles.models import SiteSettings
-    from comments.tests.conftest import aged_stamp, form_data, set_site
+    from comments.models import CommentSettings
+    from comments.tests.conftest import aged_stamp, form_data, set_policy
 
-    set_site(comment_moderation=SiteSettings.Moderation.NONE)
+    set_policy(comment_moderation=CommentSettings.Moderation.NONE)
     article = ArticleFactory()
     path = _en(article)
     with django_capture_on_commit_callbacks(execute=True):

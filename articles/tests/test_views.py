@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from articles import registry
 from articles.models import Article, SidebarWidget
 from articles.tests.factories import (
     ArticleFactory,
@@ -25,7 +26,7 @@ from blog_project.caching import bump
 
 pytestmark = pytest.mark.django_db
 
-EVERY_WIDGET = [kind for kind, _label in SidebarWidget.Kind.choices]
+EVERY_WIDGET = [kind for kind, _label in registry.widget_kind_choices()]  # the apps' kinds too
 
 
 @pytest.fixture
@@ -245,6 +246,15 @@ def test_sidebar_widgets_render_every_core_kind(client, world):
     ]:
         assert f"widget-{kind}" in body, kind
     assert 'href="https://example.com"' in body
+
+
+def test_a_widget_whose_app_is_gone_is_skipped(client, world):
+    """A stored widget of a kind no installed app registers: not shown, nothing breaks."""
+    WidgetFactory(kind="gone_app_widget", title="From a removed app")
+    answer = client.get("/")
+    assert answer.status_code == 200
+    assert "From a removed app" not in answer.content.decode()
+    assert "widget-gone_app_widget" not in answer.content.decode()
 
 
 def _make_articles(count):

@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from articles.models import SiteSettings
 from articles.tests.factories import ArticleFactory
 from blog_project.caching import bump
 from blog_project.security import network_of
 from comments import spam
+from comments.models import CommentSettings
 
 TEST_CLIENT_IP = "127.0.0.1"  # the test client's REMOTE_ADDR
 
@@ -51,9 +51,9 @@ def stamp_in(html: str) -> str:
     return match.group(1)
 
 
-def set_site(**fields) -> SiteSettings:
-    """Change the site settings row and make every reader see it now (no commit needed)."""
-    row = SiteSettings.load()
+def set_policy(**fields) -> CommentSettings:
+    """Change the comment policy and make every reader see it now (no commit needed)."""
+    row = CommentSettings.load()
     for name, value in fields.items():
         setattr(row, name, value)
     row.save()
@@ -69,4 +69,4 @@ def article(db):
 @pytest.fixture
 def open_policy(db):
     """Publish comments at once (the default policy holds first-time commenters)."""
-    return set_site(comment_moderation=SiteSettings.Moderation.NONE)
+    return set_policy(comment_moderation=CommentSettings.Moderation.NONE)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from articles.models import Article
 from articles.tests.factories import ArticleFactory
 from comments import services
-from comments.models import Comment
+from comments.models import Comment, CommentSettings
 from comments.tests.factories import CommentFactory
 
 pytestmark = pytest.mark.django_db
@@ -297,3 +297,17 @@ def test_every_comment_list_reads_through_indexes(staff_client):
             assert staff_client.get(url).status_code == 200
         problems += unindexed_reads(queries.captured_queries, {"comments_comment"})
     assert not problems, "\n".join(problems)
+
+
+def test_the_comment_policy_is_edited_on_its_own_screen(staff_client):
+    """Comments' settings screen (linked from the site settings): one row, straight to it."""
+    listing = staff_client.get("/admin/comments/commentsettings/")
+    assert listing.status_code == 302
+    change = listing["Location"]
+    fields = {"comments_enabled": "", "comment_moderation": CommentSettings.Moderation.ALL}
+    assert staff_client.post(change, fields).status_code == 302
+    policy = CommentSettings.objects.get()
+    assert (policy.comments_enabled, policy.comment_moderation) == (False, "all")
+    bad = staff_client.post(change, {**fields, "comment_moderation": "sometimes"})
+    assert bad.status_code == 200 and "comment_moderation" in bad.context["adminform"].form.errors
+    assert staff_client.get(change.replace("/change/", "/delete/")).status_code == 403

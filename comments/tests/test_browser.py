@@ -4,10 +4,9 @@ place and sees the thread."""
 
 import pytest
 
-from articles.models import SiteSettings
 from articles.tests.factories import ArticleFactory, UserFactory
-from comments.models import Comment
-from comments.tests.conftest import set_site
+from comments.models import Comment, CommentSettings
+from comments.tests.conftest import set_policy
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,7 +15,7 @@ PASSWORD = "correct horse battery staple"
 
 def test_reader_comments_moderator_approves_reader_replies(live_server, page, chromium, settings):
     settings.COMMENTS_MIN_FILL_SECONDS = 0  # a script fills the form faster than any person
-    set_site(comment_moderation=SiteSettings.Moderation.FIRST_TIME)
+    set_policy(comment_moderation=CommentSettings.Moderation.FIRST_TIME)
     UserFactory(username="moderator", is_staff=True, is_superuser=True, password=PASSWORD)
     article = ArticleFactory(title="Threads in the browser")
     url = live_server.url + article.get_absolute_url()

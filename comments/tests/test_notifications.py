@@ -12,12 +12,11 @@ from django.core import mail
 from django.core.cache import cache
 from django.utils import timezone
 
-from articles.models import SiteSettings
 from articles.tests.factories import UserFactory
 from blog_project.breaker import breaker
 from comments import notifications, services, tasks
-from comments.models import Comment, OutboxMessage
-from comments.tests.conftest import set_site
+from comments.models import Comment, CommentSettings, OutboxMessage
+from comments.tests.conftest import set_policy
 from comments.tests.factories import CommentFactory
 from tests.faults import SmtpServer, free_port
 
@@ -33,7 +32,7 @@ def _create(article, **overrides) -> Comment:
 @pytest.fixture
 def moderated(settings):
     settings.ADMINS = [("Mod", "mod@example.com")]
-    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    set_policy(comment_moderation=CommentSettings.Moderation.ALL)
 
 
 def test_a_flood_of_held_comments_is_one_digest_not_one_mail_each(
@@ -104,7 +103,7 @@ def test_reply_mail_with_one_click_unsubscribe_that_says_when_it_expires(
 
 
 def test_reply_mail_is_sent_once_and_only_when_wanted(article, django_capture_on_commit_callbacks):
-    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    set_policy(comment_moderation=CommentSettings.Moderation.ALL)
     wants = CommentFactory(article=article, author_email="ada@example.com", notify_on_reply=True)
     silent = CommentFactory(article=article, author_email="cy@example.com", notify_on_reply=False)
     with django_capture_on_commit_callbacks(execute=True):

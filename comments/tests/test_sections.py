@@ -8,12 +8,13 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from articles.models import SidebarWidget, SiteSettings
+from articles.models import SidebarWidget
 from articles.tests.factories import ArticleFactory, DraftFactory, WidgetFactory
 from blog_project.caching import forget_process_copies
 from comments import services
-from comments.models import Comment
-from comments.tests.conftest import form_data, post_url, set_site
+from comments.apps import RECENT_COMMENTS
+from comments.models import Comment, CommentSettings
+from comments.tests.conftest import form_data, post_url, set_policy
 from comments.tests.factories import CommentFactory
 
 pytestmark = pytest.mark.django_db
@@ -68,8 +69,8 @@ def test_no_section_on_a_draft_preview(staff_client):
 
 
 def test_moderation_refreshes_cached_pages_lists_and_widget(client, django_capture_on_commit_callbacks):
-    set_site(comment_moderation=SiteSettings.Moderation.ALL)
-    WidgetFactory(kind=SidebarWidget.Kind.RECENT_COMMENTS, title="Latest talk")
+    set_policy(comment_moderation=CommentSettings.Moderation.ALL)
+    WidgetFactory(kind=RECENT_COMMENTS, title="Latest talk")
     article = ArticleFactory(title="Talked about")
     reader = Client()
     with django_capture_on_commit_callbacks(execute=True):
@@ -106,7 +107,7 @@ def test_a_new_published_comment_shows_on_the_cached_page(
 
 
 def test_recent_comments_widget_without_comments(client):
-    WidgetFactory(kind=SidebarWidget.Kind.RECENT_COMMENTS, title="Latest talk")
+    WidgetFactory(kind=RECENT_COMMENTS, title="Latest talk")
     assert "No comments yet." in client.get("/").content.decode()
 
 
@@ -126,7 +127,7 @@ def test_article_page_query_count_is_flat_from_0_to_200_comments(
     staff_client, django_assert_max_num_queries, visitor
 ):
     for kind in (
-        SidebarWidget.Kind.RECENT_COMMENTS,
+        RECENT_COMMENTS,
         SidebarWidget.Kind.RECENT_POSTS,
         SidebarWidget.Kind.TAGS,
     ):
@@ -189,7 +190,7 @@ def _hold_and_post(client, article, **fields):
 
 
 def test_a_held_reply_is_shown_under_its_thread_with_whom_it_answers(client, article):
-    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    set_policy(comment_moderation=CommentSettings.Moderation.ALL)
     root = CommentFactory(article=article, author_name="Grace")
     _recounted(article)
     response = _hold_and_post(client, article, parent=root.pk, body="Held reply words")
@@ -204,7 +205,7 @@ def test_a_held_reply_is_shown_under_its_thread_with_whom_it_answers(client, art
 
 def test_held_comments_are_shown_on_their_thread_page(client, article, settings):
     settings.COMMENTS_THREADS_PER_PAGE = 2
-    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    set_policy(comment_moderation=CommentSettings.Moderation.ALL)
     first, _second, third = (CommentFactory(article=article) for _ in range(3))
     _recounted(article)
     reply = _hold_and_post(client, article, parent=first.pk, body="On page one")
@@ -220,7 +221,7 @@ def test_held_comments_are_shown_on_their_thread_page(client, article, settings)
 def test_only_the_author_sees_a_held_comment_and_a_forged_cookie_shows_nothing(client, article):
     from comments import conf
 
-    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    set_policy(comment_moderation=CommentSettings.Moderation.ALL)
     _hold_and_post(client, article, body="Mine alone")
     assert "Mine alone" in _page(client, article)
     stranger = Client()
@@ -235,7 +236,7 @@ def test_only_the_author_sees_a_held_comment_and_a_forged_cookie_shows_nothing(c
 def test_once_moderated_the_comment_is_in_the_thread_or_gone(
     client, article, django_capture_on_commit_callbacks
 ):
-    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    set_policy(comment_moderation=CommentSettings.Moderation.ALL)
     _hold_and_post(client, article, body="Soon approved")
     _hold_and_post(client, article, body="Soon spam")
     with django_capture_on_commit_callbacks(execute=True):
@@ -247,7 +248,7 @@ def test_once_moderated_the_comment_is_in_the_thread_or_gone(
 
 
 def test_readers_without_the_cookie_pay_nothing_for_it(client, article, django_assert_num_queries):
-    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    set_policy(comment_moderation=CommentSettings.Moderation.ALL)
     _hold_and_post(Client(), article, body="Someone else's")
     _page(client, article)
     with django_assert_num_queries(0):
@@ -258,7 +259,7 @@ def test_readers_without_the_cookie_pay_nothing_for_it(client, article, django_a
 def test_the_cookie_keeps_the_last_few_held_comments(client, settings):
     from comments import conf, sections
 
-    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    set_policy(comment_moderation=CommentSettings.Moderation.ALL)
     settings.COMMENTS_RATE_LIMIT = 100
     articles = [ArticleFactory() for _ in range(conf.PENDING_COOKIE_ITEMS + 2)]
     for number, each in enumerate(articles):

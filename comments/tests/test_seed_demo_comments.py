@@ -4,17 +4,16 @@ posted through the services, and nothing doubled by a second run."""
 import pytest
 from django.core.management import call_command
 
-from articles.models import SiteSettings
 from articles.tests.factories import ArticleFactory
 from comments.management.commands.seed_demo_comments import THREAD
-from comments.models import Comment
-from comments.tests.conftest import set_site
+from comments.models import Comment, CommentSettings
+from comments.tests.conftest import set_policy
 
 pytestmark = pytest.mark.django_db
 
 
 def test_threads_are_seeded_once_and_approved(django_capture_on_commit_callbacks):
-    set_site(comment_moderation=SiteSettings.Moderation.ALL)  # held first, then approved
+    set_policy(comment_moderation=CommentSettings.Moderation.ALL)  # held first, then approved
     pinned = ArticleFactory(is_pinned=True)
     for _ in range(3):
         ArticleFactory()

@@ -9,12 +9,12 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection
 
-from articles.models import Article, SiteSettings
+from articles.models import Article
 from articles.tests.factories import ArticleFactory, DraftFactory, UserFactory
 from blog_project.caching import page_generation
 from comments import services
-from comments.models import Comment
-from comments.tests.conftest import set_site
+from comments.models import Comment, CommentSettings
+from comments.tests.conftest import set_policy
 from comments.tests.factories import CommentFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +47,7 @@ def test_policy_none_publishes_and_counts_exactly(article, open_policy):
 
 
 def test_policy_all_holds_everything(article):
-    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    set_policy(comment_moderation=CommentSettings.Moderation.ALL)
     CommentFactory(article=article, author_email="ada@example.com")  # known commenter
     comment = _create(article)
     assert comment.status == Comment.Status.PENDING
@@ -56,7 +56,7 @@ def test_policy_all_holds_everything(article):
 def test_policy_first_time_knows_a_commenter_only_by_proof(article):
     """Known = an approved comment of theirs that their browser proves it posted; typing an
     address that has approved comments proves nothing."""
-    set_site(comment_moderation=SiteSettings.Moderation.FIRST_TIME)
+    set_policy(comment_moderation=CommentSettings.Moderation.FIRST_TIME)
     first = _create(article, author_email="New@Example.com")
     assert first.status == Comment.Status.PENDING
     with_proof = {"proven_comment_ids": [first.pk]}
@@ -72,12 +72,10 @@ def test_policy_first_time_knows_a_commenter_only_by_proof(article):
     assert _count(article) == 2
 
 
-@pytest.mark.parametrize(
-    "policy", [SiteSettings.Moderation.NONE, SiteSettings.Moderation.FIRST_TIME, SiteSettings.Moderation.ALL]
-)
+@pytest.mark.parametrize("policy", CommentSettings.Moderation.values)
 def test_a_visitor_posting_under_a_staff_address_is_always_held(article, settings, policy):
     settings.COMMENTS_MODERATOR_EMAILS = ["moderator@example.com"]
-    set_site(comment_moderation=policy)
+    set_policy(comment_moderation=policy)
     admin = UserFactory(is_staff=True, is_superuser=True, email="admin@example.com")
     own = CommentFactory(article=article, author_email="admin@example.com")  # an approved one
     for typed in ("Admin@Example.COM", "moderator@EXAMPLE.com"):
@@ -88,7 +86,7 @@ def test_a_visitor_posting_under_a_staff_address_is_always_held(article, setting
 
 
 def test_staff_posts_are_published_with_the_badge_and_readers_never_get_it(article):
-    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    set_policy(comment_moderation=CommentSettings.Moderation.ALL)
     staff = UserFactory(is_staff=True)
     reader = UserFactory(is_staff=False)
     by_staff = _create(article, user=staff)
@@ -102,7 +100,7 @@ def test_staff_posts_are_published_with_the_badge_and_readers_never_get_it(artic
 def test_closed_articles_refuse_comments(closer, open_policy):
     article = DraftFactory() if closer == "draft" else ArticleFactory(allow_comments=closer != "article")
     if closer == "site":
-        set_site(comments_enabled=False)
+        set_policy(comments_enabled=False)
     with pytest.raises(services.CommentsClosed):
         _create(article)
     assert not Comment.objects.exists()
@@ -131,7 +129,7 @@ def test_duplicates_by_the_same_author_are_refused(article, open_policy):
 
 
 def test_visible_changes_bump_the_generation_on_commit(article, django_capture_on_commit_callbacks):
-    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    set_policy(comment_moderation=CommentSettings.Moderation.ALL)
     before = page_generation()
     with django_capture_on_commit_callbacks(execute=True):
         held = _create(article)
@@ -189,7 +187,7 @@ def test_edit_rerenders_and_validates(article, open_policy):
 
 
 def test_staff_reply_approves_a_held_parent(article):
-    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    set_policy(comment_moderation=CommentSettings.Moderation.ALL)
     held = _create(article)
     staff = UserFactory(is_staff=True, first_name="Grace", last_name="Hopper")
     reply = services.comment_staff_reply(parent=held, user=staff, body="Thanks!")
@@ -228,7 +226,7 @@ def test_unsubscribe_is_idempotent(article):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_posts_get_unique_numbers_and_an_exact_count():
     assert connection.vendor == "mysql"
-    set_site(comment_moderation=SiteSettings.Moderation.NONE)
+    set_policy(comment_moderation=CommentSettings.Moderation.NONE)
     article = ArticleFactory()
     threads, per_thread = 8, 6
     barrier = threading.Barrier(threads)
@@ -271,7 +269,7 @@ def test_concurrent_posts_get_unique_numbers_and_an_exact_count():
 @pytest.mark.real_backends
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_double_submission_stores_one_comment():
-    set_site(comment_moderation=SiteSettings.Moderation.NONE)
+    set_policy(comment_moderation=CommentSettings.Moderation.NONE)
     article = ArticleFactory()
     barrier = threading.Barrier(6)
     outcomes: list[str] = []
@@ -306,7 +304,7 @@ def test_mail_links_use_the_configured_site_url(article, settings, django_captur
     settings.SITE_URL = "https://notes.example.org:8443"
     settings.ADMINS = [("Mod", "mod@example.com")]
     parent = CommentFactory(article=article, author_email="ada@example.com", notify_on_reply=True)
-    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    set_policy(comment_moderation=CommentSettings.Moderation.ALL)
     with django_capture_on_commit_callbacks(execute=True):
         reply = _create(article, parent=parent, author_email="bob@example.com", body="Hi Ada")
     [moderation] = mail.outbox

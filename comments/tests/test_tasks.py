@@ -14,11 +14,10 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from articles.models import SiteSettings
 from blog_project.breaker import breaker
 from comments import services, tasks
-from comments.models import Comment, OutboxMessage
-from comments.tests.conftest import form_data, post_url, set_site
+from comments.models import Comment, CommentSettings, OutboxMessage
+from comments.tests.conftest import form_data, post_url, set_policy
 from tests.faults import RedisServer, SmtpServer, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +52,7 @@ def test_a_broker_outage_keeps_the_mail_and_the_post_succeeds(
     """The comment is stored and the reader gets the usual answer; the mail that could not
     be queued is in the outbox, and the periodic task sends it once the broker is back."""
     settings.ADMINS = [("Mod", "mod@example.com")]
-    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    set_policy(comment_moderation=CommentSettings.Moderation.ALL)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(post_url(article), form_data())
     assert response.status_code == 303
@@ -183,7 +182,7 @@ def test_worker_keeps_failed_mail_and_sends_it_when_the_mail_server_is_back(sett
         eager = app.conf.task_always_eager
         try:
             app.conf.task_always_eager = False  # publish to the Redis broker for real
-            set_site(comment_moderation=SiteSettings.Moderation.NONE)
+            set_policy(comment_moderation=CommentSettings.Moderation.NONE)
             from articles.tests.factories import ArticleFactory
 
             article = ArticleFactory(title="Worker test")

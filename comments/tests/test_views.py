@@ -14,12 +14,11 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from articles.models import SiteSettings
 from articles.tests.factories import ArticleFactory, DraftFactory, UserFactory
 from comments import notifications, services
 from comments.conf import AUTHOR_COOKIE, PROOF_COOKIE
-from comments.models import Comment
-from comments.tests.conftest import aged_stamp, form_data, post_url, set_site, stamp_in
+from comments.models import Comment, CommentSettings
+from comments.tests.conftest import aged_stamp, form_data, post_url, set_policy, stamp_in
 from comments.tests.factories import CommentFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +65,7 @@ def test_published_comment_lands_on_its_anchor(
 def test_held_comment_is_shown_in_place_to_its_author_alone(client, article):
     """The author lands on their comment, marked as awaiting moderation, with the notice
     beside the form; other readers see nothing; both are answered from the page cache."""
-    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    set_policy(comment_moderation=CommentSettings.Moderation.ALL)
     Client().get(article.get_absolute_url())  # the page is cached before the post
     response = client.post(post_url(article), form_data())
     assert response.status_code == 303 and response["Location"].endswith("#c-1")
@@ -249,7 +248,7 @@ def test_closed_comments_show_a_notice_and_refuse_posts(client, open_policy, clo
     CommentFactory(article=article, body="Old but still shown")
     services._recount([article.pk])
     if closer == "site":
-        set_site(comments_enabled=False)
+        set_policy(comments_enabled=False)
     page = _text(client.get(article.get_absolute_url()))
     assert "Old but still shown" in page
     assert 'id="comment-form"' not in page and "reply-link" not in page
@@ -357,7 +356,7 @@ def test_the_stamp_on_a_page_is_bound_to_the_readers_network(article, open_polic
 
 
 def test_a_commenter_is_known_by_their_browsers_proof_never_by_a_typed_address(client, article):
-    set_site(comment_moderation=SiteSettings.Moderation.FIRST_TIME)
+    set_policy(comment_moderation=CommentSettings.Moderation.FIRST_TIME)
     first = client.post(post_url(article), form_data(body="My first comment"))
     assert first.status_code == 303 and Comment.objects.get().status == Comment.Status.PENDING
     proof = client.cookies[PROOF_COOKIE]
@@ -437,7 +436,7 @@ def test_posting_with_a_dead_mail_server_still_stores_and_redirects(
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
     settings.ADMINS = [("Mod", "mod@example.com")]
-    set_site(comment_moderation=SiteSettings.Moderation.ALL)
+    set_policy(comment_moderation=CommentSettings.Moderation.ALL)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(post_url(article), form_data())
     assert response.status_code == 303

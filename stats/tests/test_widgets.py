@@ -8,8 +8,9 @@ import pytest
 from django.test import Client
 
 from articles.listings import site_comments_recount
-from articles.models import Article, SidebarWidget
+from articles.models import Article
 from articles.tests.factories import ArticleFactory, WidgetFactory
+from stats.apps import SITE_STATS
 from stats.backends import get_backend
 
 from .conftest import reader_get
@@ -25,7 +26,7 @@ def widget_numbers(html: str) -> dict[str, str]:
 
 @pytest.fixture
 def stats_widget(db):
-    return WidgetFactory(kind=SidebarWidget.Kind.SITE_STATS, title="Statistics")
+    return WidgetFactory(kind=SITE_STATS, title="Statistics")
 
 
 def test_the_widget_shows_live_numbers_inside_a_cached_page(client, stats_widget):

@@ -27,6 +27,7 @@ from django.utils.text import slugify
 from PIL import Image, ImageDraw, ImageFont
 from tqdm import tqdm
 
+from articles import registry
 from articles.management import demo_content as content
 from articles.models import Article, Category, Page, SidebarWidget, SiteSettings, Tag
 
@@ -272,6 +273,8 @@ def _seed_widgets() -> None:
     for (kind, old_title), title in content.RENAMED_WIDGETS.items():
         SidebarWidget.objects.filter(kind=kind, title=old_title).update(title=title)
     for kind, title, body, item_count, order in content.WIDGETS:
+        if registry.widget_kind(kind) is None:  # an optional app's kind, and the app is not installed
+            continue
         _upsert(
             SidebarWidget,
             {"kind": kind, "title": title},
