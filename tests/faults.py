@@ -25,6 +25,29 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+class ManualClock:
+    """A monotonic clock that moves only when told: ``CircuitBreaker(clock=...)`` (and the
+    process's breakers, swapped in by ``breaker_on``) run on it instead of real time."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def shift(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def breaker_on(monkeypatch, name: str, clock: ManualClock):
+    """The process's breaker ``name`` replaced (for this test) by one running on ``clock``."""
+    from blog_project import breaker as breakers
+
+    guard = breakers.CircuitBreaker(name, clock=clock)
+    monkeypatch.setitem(breakers._breakers, name, guard)
+    return guard
+
+
 def wait_for(condition: Callable[[], object], timeout: float = 20.0, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -8,17 +8,7 @@ import logging
 import pytest
 
 from blog_project.breaker import BreakerOpen, CircuitBreaker, breaker
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def shift(self, seconds: float) -> None:
-        self.now += seconds
+from tests.faults import ManualClock as Clock
 
 
 class Flaky:

@@ -1,12 +1,12 @@
 """The Django cache's Redis client behind the "redis" breaker, on a private redis-server
 that the tests freeze and kill: a hung Redis costs one short wait, then every call is a
 miss at once, without touching the network and without a log line, until a probe finds
-Redis back. The stats counters share the breaker."""
+Redis back. The stats counters share the breaker. The breaker runs on a clock the test
+moves (``ManualClock``): its interval passes without sleeping."""
 
 from __future__ import annotations
 
 import logging
-import time
 
 import pytest
 from django.core.cache import caches
@@ -14,13 +14,21 @@ from redis.connection import Connection
 
 from blog_project.breaker import breaker
 from stats.backends import CountersUnavailable, RedisBackend, redis_client
-from tests.faults import RedisServer
+from tests.faults import ManualClock, RedisServer, breaker_on
 
 pytestmark = pytest.mark.real_backends
 
 
 @pytest.fixture
-def private_redis(tmp_path, settings):
+def clock(monkeypatch) -> ManualClock:
+    """The process's "redis" breaker, for this test, on a clock that moves when told."""
+    moved = ManualClock()
+    breaker_on(monkeypatch, "redis", moved)
+    return moved
+
+
+@pytest.fixture
+def private_redis(tmp_path, settings, clock):
     server = RedisServer(tmp_path).start()
     settings.CACHES = {
         "default": {
@@ -64,7 +72,7 @@ def _page_of_cache_calls(cache) -> None:
     cache.incr("comments:rate:x")
 
 
-def test_a_frozen_redis_costs_one_wait_then_every_call_misses_at_once(private_redis, monkeypatch, caplog):
+def test_a_frozen_redis_costs_one_wait_then_every_call_misses_at_once(private_redis, clock, monkeypatch, caplog):
     cache = caches["default"]
     cache.set("kept", "value", 60)
     assert cache.get("kept") == "value"
@@ -84,12 +92,14 @@ def test_a_frozen_redis_costs_one_wait_then_every_call_misses_at_once(private_re
         assert not any(r.exc_info for r in caplog.records)  # no traceback
     finally:
         private_redis.thaw()
-    time.sleep(1.05)  # the interval is over: the next call is the probe
+    clock.shift(0.9)
+    assert cache.get("kept") is None and sent.count == 1, "still inside the interval: no probe"
+    clock.shift(0.2)  # the interval (1 s) is over: the next call is the probe
     assert cache.get("kept") == "value"
     assert not breaker("redis").is_open
 
 
-def test_a_dead_redis_is_a_miss_and_its_return_is_noticed(private_redis, caplog):
+def test_a_dead_redis_is_a_miss_and_its_return_is_noticed(private_redis, clock, caplog):
     cache = caches["default"]
     private_redis.kill()
     with caplog.at_level(logging.WARNING):
@@ -98,7 +108,8 @@ def test_a_dead_redis_is_a_miss_and_its_return_is_noticed(private_redis, caplog)
     assert breaker("redis").is_open
     assert sum("redis failed" in r.getMessage() for r in caplog.records) == 1
     private_redis.start()
-    time.sleep(1.05)
+    assert cache.get("back") is None and breaker("redis").is_open  # Redis is up, the interval is not over
+    clock.shift(1.1)
     assert cache.set("back", "yes", 60) is True
     assert cache.get("back") == "yes"
     assert any("redis is answering again" in r.getMessage() for r in caplog.records)
