@@ -42,9 +42,22 @@ def test_client_ip_comes_from_the_configured_proxy_header(settings):
     assert spam.client_ip(_request(HTTP_X_FORWARDED_FOR="<script>")) == "unknown"
 
 
-def test_stamp_accepts_a_form_shown_long_enough_ago(settings):
+def test_stamp_accepts_a_form_shown_long_enough_ago(settings, monkeypatch):
     settings.COMMENTS_MIN_FILL_SECONDS = 3
-    spam.check_stamp(aged_stamp(5), client_key=client_key())
+    settings.COMMENTS_FORM_MAX_AGE = 3600
+    stamp = aged_stamp(0)
+    shown_at = spam.stamp_shown_at(stamp)
+
+    def verdict(age: float) -> str:
+        monkeypatch.setattr(spam, "now", lambda: shown_at + age)  # the form shown ``age`` s ago
+        try:
+            spam.check_stamp(stamp, client_key=client_key())
+        except spam.StampError as refused:
+            return refused.code
+        return "accepted"
+
+    assert [verdict(age) for age in (2.5, 3.5, 5, 3599)] == ["too_fast", "accepted", "accepted", "accepted"]
+    assert not SpentStamp.objects.exists(), "checking a stamp does not spend it"
 
 
 def test_network_key_counts_an_ipv6_64_as_one_client_and_ignores_the_user_agent():
