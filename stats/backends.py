@@ -85,7 +85,27 @@ def day_end(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
-class RedisBackend:
+class _Backend:
+    """What the two backends share: a whole day read through their own ``site_day`` and
+    ``article_batches`` (one implementation of ``snapshot``, whatever holds the counters)."""
+
+    def site_day(self, day: date) -> Figures | None:
+        raise NotImplementedError
+
+    def article_batches(self, day: date, size: int) -> Iterator[dict[int, Figures]]:
+        raise NotImplementedError
+
+    def snapshot(self, day: date) -> DaySnapshot | None:
+        site = self.site_day(day)
+        if site is None:
+            return None
+        articles: dict[int, Figures] = {}
+        for batch in self.article_batches(day, size=10_000):
+            articles.update(batch)
+        return DaySnapshot(date=day, site=site, articles=dict(sorted(articles.items())))
+
+
+class RedisBackend(_Backend):
     name = "redis"
 
     def __init__(self, client: redis.Redis) -> None:
@@ -163,15 +183,6 @@ class RedisBackend:
                 if score:
                     totals[article_id] = totals.get(article_id, 0) + int(score)
         return totals
-
-    def snapshot(self, day: date) -> DaySnapshot | None:
-        site = self.site_day(day)
-        if site is None:
-            return None
-        articles = {}
-        for batch in self.article_batches(day, size=10_000):
-            articles.update(batch)
-        return DaySnapshot(date=day, site=site, articles=dict(sorted(articles.items())))
 
     def site_day(self, day: date) -> Figures | None:
         """The site's figures of a day, or None when nothing of that day is held."""
@@ -289,7 +300,7 @@ class RedisBackend:
             guarded(lambda batch=old[start : start + 500]: self.client.unlink(*batch))
 
 
-class DatabaseBackend:
+class DatabaseBackend(_Backend):
     name = "database"
 
     def record(self, *, day: date, visitor: str, article_id: int | None = None) -> None:
@@ -320,15 +331,6 @@ class DatabaseBackend:
             params += [connection.ops.adapt_datefield_value(day), page]
         with connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values} {conflict}", params)  # noqa: S608
-
-    def snapshot(self, day: date) -> DaySnapshot | None:
-        site = self.site_day(day)
-        if site is None:
-            return None
-        articles = {}
-        for batch in self.article_batches(day, size=10_000):
-            articles.update(batch)
-        return DaySnapshot(date=day, site=site, articles=articles)
 
     def site_day(self, day: date) -> Figures | None:
         pv = LiveCounter.objects.filter(date=day, article_id=SITE).values_list("pv", flat=True).first()
