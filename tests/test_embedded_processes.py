@@ -9,11 +9,12 @@ import re
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.faults import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.embedded_only
@@ -59,6 +60,14 @@ def _fetch(port: int, path: str = "/") -> str:
         return response.read().decode()
 
 
+def _answers(port: int, path: str) -> bool:
+    try:
+        _fetch(port, path)
+    except OSError:
+        return False
+    return True
+
+
 def test_edit_in_one_process_reaches_every_worker(tmp_path):
     env = _env(tmp_path)
     _manage(env, "migrate", "--noinput", "-v0")
@@ -83,12 +92,7 @@ def test_edit_in_one_process_reaches_every_worker(tmp_path):
         stderr=subprocess.DEVNULL,
     )
     try:
-        for _ in range(100):
-            try:
-                _fetch(port, "/healthz")
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for(lambda: _answers(port, "/healthz"), timeout=20, what="gunicorn to answer")
         assert re.search(r"/static/css/blog\.[0-9a-f]{12}\.css", _fetch(port))  # hashed, from the manifest
         # Warm every worker's view of the page and article (cached pages + in-process memo).
         for _ in range(12):
