@@ -72,7 +72,9 @@ def _page_of_cache_calls(cache) -> None:
     cache.incr("comments:rate:x")
 
 
-def test_a_frozen_redis_costs_one_wait_then_every_call_misses_at_once(private_redis, clock, monkeypatch, caplog):
+def test_a_frozen_redis_costs_one_wait_then_every_call_misses_at_once(
+    private_redis, clock, monkeypatch, caplog
+):
     cache = caches["default"]
     cache.set("kept", "value", 60)
     assert cache.get("kept") == "value"
