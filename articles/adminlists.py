@@ -302,7 +302,7 @@ class IndexedChangeList(ChangeList):
 class LargeListAdminMixin:
     """For the ModelAdmin of a table that grows without bound."""
 
-    paginator = LargeTablePaginator
+    paginator: type[Paginator] = LargeTablePaginator
     show_full_result_count = False
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
