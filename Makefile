@@ -17,7 +17,7 @@ REAL_VAR ?= $(CURDIR)/var/test-real
 SHIFTED_VAR ?= $(CURDIR)/var/test-shifted
 PYTEST_ARGS ?=
 
-.PHONY: run dev install install-dev lock test test-embedded test-real test-shifted lint format docs demo cluster bench messages clean audit backup restore
+.PHONY: run dev install install-dev lock test test-embedded test-real test-shifted lint typecheck format docs demo cluster bench messages clean audit backup restore
 
 # Every file checked against the hashes in the lock (requirements*.txt, made by `make lock`).
 $(RUNTIME_STAMP): requirements.txt
@@ -91,6 +91,12 @@ lint: install-dev
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
 	$(VENV)/bin/yamllint --strict .
 	$(PY) scripts/check_migrations.py
+	$(VENV)/bin/mypy
+
+## Static types: mypy with django-stubs over the apps and blog_project ([tool.mypy] in
+## pyproject.toml; tests and migrations left out).
+typecheck: install-dev
+	$(VENV)/bin/mypy
 
 ## The documentation site (mkdocs.yml, docs/) into site/ (git-ignored). --strict: a warning,
 ## a page missing from the nav, a link to a missing page or heading fails; so does a

@@ -1,4 +1,6 @@
 import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import reversion
 from django import forms
@@ -43,12 +45,15 @@ from .models import (
 from .services import article_publish, article_unpublish
 from .timezones import zone_choices
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
 admin.site.site_header = _("Blog administration")
 admin.site.site_title = _("Blog admin")
 
 
 class MarkdownAdminMixin:
-    formfield_overrides = {
+    formfield_overrides: ClassVar[Mapping[type[models.Field], Mapping[str, Any]]] = {
         MarkdownxField: {"widget": MarkdownEditorWidget},
         models.URLField: {"assume_scheme": "https"},  # a bare "example.com" means https
     }
@@ -158,7 +163,9 @@ class ArticleAdmin(EditorAdminMixin, MarkdownAdminMixin, LargeListAdminMixin, ad
     def get_list_display(self, request: HttpRequest):
         counts = self.COUNT_COLUMNS
         columns = super().get_list_display(request)
-        return [c for c in columns if c not in counts or registry.is_counted(counts[c])]
+        return [
+            c for c in columns if not isinstance(c, str) or c not in counts or registry.is_counted(counts[c])
+        ]
 
     def get_changelist(self, request: HttpRequest, **kwargs):
         return ArticleChangeList
@@ -272,7 +279,7 @@ class ArticleAdmin(EditorAdminMixin, MarkdownAdminMixin, LargeListAdminMixin, ad
 
     # --- History in words -----------------------------------------------------------------
 
-    def construct_change_message(self, request: HttpRequest, form, formsets, add: bool):
+    def construct_change_message(self, request: HttpRequest, form, formsets, add: bool = False):
         message = super().construct_change_message(request, form, formsets, add)
         words = self._what_happened(request, form)
         if not words:
@@ -302,7 +309,7 @@ class ArticleAdmin(EditorAdminMixin, MarkdownAdminMixin, LargeListAdminMixin, ad
         return ""
 
     @admin.display(description=_("status"), ordering="status")
-    def status_label(self, article: Article) -> str:
+    def status_label(self, article: Article) -> "str | StrPromise":
         if article.is_scheduled:
             return _("Scheduled")
         if article.review_requested_at is not None and article.status == Article.Status.DRAFT:
@@ -370,7 +377,8 @@ class CategoryAdmin(admin.ModelAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
-    @admin.action(permissions=["delete"], description=django_delete_selected.short_description)
+    # short_description is set on Django's action function (not in the stubs).
+    @admin.action(permissions=["delete"], description=django_delete_selected.short_description)  # type: ignore[attr-defined]
     def delete_selected(self, request: HttpRequest, queryset: QuerySet[Category]):
         # Django's action refuses the whole selection (403) when one row may not be deleted;
         # leave the protected default out with a warning and delete the rest.
@@ -457,7 +465,9 @@ class SidebarWidgetForm(forms.ModelForm):
         choices = registry.widget_kind_choices()
         if self.instance.pk and not self.instance.is_available:
             choices.append((self.instance.kind, self.instance.kind_label))
-        self.fields["kind"].choices = choices
+        kind = self.fields["kind"]
+        assert isinstance(kind, forms.ChoiceField)
+        kind.choices = choices
 
 
 class WidgetKindFilter(admin.SimpleListFilter):

@@ -13,10 +13,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, ClassVar
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.utils import quote, unquote
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -42,6 +44,14 @@ from . import review, revisions, roles
 from .markdown import prose_summary, render_markdown
 from .media import ImageUploadForm, media_delete, media_prepare
 from .models import SUMMARY_LENGTH, Article, Category, MediaFile, Page, Tag
+
+if TYPE_CHECKING:
+    from django.template.response import _TemplateForResponseT
+
+    # The mixin is mixed into ModelForms: type-checked as one, a plain class at run time.
+    _LockFormBase = forms.ModelForm
+else:
+    _LockFormBase = object
 
 EDITOR_ACTIONS = ("_publish", "_schedule", "_draft", "_submit_review", "_send_back")
 NEW_TAG_PREFIX = "new:"
@@ -168,7 +178,7 @@ def lock_token_of(instance) -> str:
     return updated_at.isoformat() if instance.pk and updated_at else ""
 
 
-class OptimisticLockFormMixin:
+class OptimisticLockFormMixin(_LockFormBase):
     """A form loaded before someone else saved the row is refused, not saved over theirs.
 
     The form carries the row's ``updated_at`` as it was loaded (a hidden field). If the
@@ -217,7 +227,8 @@ class OptimisticLockFormMixin:
             gettext("Your text is kept below: compare, then save again to replace the newer version."),
         )
         self.add_error(None, ValidationError(message, code="stale"))
-        data = self.data.copy()
+        # A QueryDict (or a test's dict): copy() gives a mutable one; the stubs say Mapping.
+        data = self.data.copy()  # type: ignore[attr-defined]
         data["lock_token"] = lock_token_of(stored)
         self.data = data
 
@@ -336,8 +347,8 @@ class EditorAdminMixin(VersionAdmin):
     """The writing room for a model with a Markdown body (articles, pages)."""
 
     autosave_kind = ""
-    change_form_template = "admin/editor/change_form.html"
-    object_history_template = "admin/editor/object_history.html"
+    change_form_template: ClassVar[_TemplateForResponseT | None] = "admin/editor/change_form.html"
+    object_history_template: ClassVar[_TemplateForResponseT | None] = "admin/editor/object_history.html"
     history_latest_first = True
 
     def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
@@ -550,7 +561,8 @@ class EditorAdminMixin(VersionAdmin):
             "can_restore": self.has_change_permission(request, obj),
             **(extra_context or {}),
         }
-        return render(request, self.object_history_template, context)
+        # The template name set above (the stubs allow a Template object too).
+        return render(request, self.object_history_template, context)  # type: ignore[arg-type]
 
     def _object_page_context(self, request: HttpRequest, obj, title: str) -> dict:
         """What an admin page about one object (its history, a comparison) starts from."""
@@ -781,6 +793,7 @@ class MediaFileAdmin(admin.ModelAdmin):
         links = []
         for usage in media.usages.select_related("article", "page"):
             owner = usage.article or usage.page
+            assert owner is not None  # a usage has one owner (a constraint)
             links.append(
                 (reverse(f"admin:articles_{owner._meta.model_name}_change", args=[owner.pk]), owner, "")
             )
@@ -811,7 +824,8 @@ class MediaFileAdmin(admin.ModelAdmin):
     def delete_model(self, request: HttpRequest, obj: MediaFile) -> None:
         media_delete(media=obj)
 
-    @admin.action(permissions=["delete"], description=admin.actions.delete_selected.short_description)
+    # short_description is set on Django's action function (not in the stubs).
+    @admin.action(permissions=["delete"], description=django_delete_selected.short_description)  # type: ignore[attr-defined]
     def delete_selected(self, request: HttpRequest, queryset: QuerySet[MediaFile]):
         used = queryset.filter(Q(usages__isnull=False) | Q(featured_in__isnull=False)).distinct()
         if used.exists():
@@ -824,7 +838,7 @@ class MediaFileAdmin(admin.ModelAdmin):
             queryset = queryset.exclude(pk__in=used.values("pk"))
             if not queryset.exists():
                 return None
-        return admin.actions.delete_selected(self, request, queryset)
+        return django_delete_selected(self, request, queryset)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[MediaFile]) -> None:
         for media in queryset:

@@ -95,6 +95,7 @@ class LargeTablePaginator(Paginator):
     @cached_property
     def count(self) -> ResultCount:
         queryset = self.object_list
+        assert isinstance(queryset, models.QuerySet)  # the admin paginates querysets
         counted = queryset.order_by().values("pk")[: self.count_limit + 1].count()
         if counted <= self.count_limit:
             return ResultCount(counted, capped=self.capped)
@@ -135,7 +136,8 @@ def rows_by_keys(queryset: models.QuerySet, keys: list) -> models.QuerySet:
     rows = rows.order_by(*queryset.query.order_by)
     rows.query.select_related = queryset.query.select_related
     rows.query.deferred_loading = queryset.query.deferred_loading
-    return rows.prefetch_related(*queryset._prefetch_related_lookups)
+    # A QuerySet's own (private) record of its prefetch_related() lookups; not in the stubs.
+    return rows.prefetch_related(*queryset._prefetch_related_lookups)  # type: ignore[attr-defined]
 
 
 class IndexedDatesQuerySet(models.QuerySet):
@@ -267,7 +269,7 @@ def _indexed_dates_class(queryset_class: type[models.QuerySet]) -> type[models.Q
 def with_indexed_dates(queryset: models.QuerySet) -> models.QuerySet:
     """The same queryset, whose ``dates()``/``datetimes()`` probe an index (its clones keep
     the class, so filters applied later keep it too)."""
-    clone = queryset._chain()
+    clone = queryset._chain()  # type: ignore[attr-defined]  # Django's clone keeping state; not in the stubs
     clone.__class__ = _indexed_dates_class(type(queryset))
     return clone
 
@@ -302,7 +304,7 @@ class IndexedChangeList(ChangeList):
 class LargeListAdminMixin:
     """For the ModelAdmin of a table that grows without bound."""
 
-    paginator = LargeTablePaginator
+    paginator: type[Paginator] = LargeTablePaginator
     show_full_result_count = False
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):

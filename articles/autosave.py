@@ -22,7 +22,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_unicode_slug
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext
 
@@ -30,11 +30,14 @@ from .markdown import MAX_MARKDOWN_LENGTH
 from .models import Article, EditorAutosave, Page
 
 # The fields worth recovering: what is typed, not what is picked from a list.
-FIELDS = {
+FIELDS: dict[str, tuple[str, ...]] = {
     EditorAutosave.Kind.ARTICLE: ("title", "slug", "body", "summary", "seo_title", "seo_description"),
     EditorAutosave.Kind.PAGE: ("title", "slug", "body"),
 }
-MODELS = {EditorAutosave.Kind.ARTICLE: Article, EditorAutosave.Kind.PAGE: Page}
+MODELS: dict[str, type[Article] | type[Page]] = {
+    EditorAutosave.Kind.ARTICLE: Article,
+    EditorAutosave.Kind.PAGE: Page,
+}
 SHORT_FIELD_LIMIT = 2000
 
 
@@ -90,7 +93,9 @@ def draft_create(*, kind: str, user, data: dict[str, str]):
     model = MODELS[kind]
     values = {}
     for name, value in data.items():
-        max_length = model._meta.get_field(name).max_length
+        field = model._meta.get_field(name)
+        assert isinstance(field, models.Field)  # the autosaved fields are concrete
+        max_length = field.max_length
         values[name] = value[:max_length] if max_length else value
     if values.get("slug"):
         try:
@@ -101,6 +106,7 @@ def draft_create(*, kind: str, user, data: dict[str, str]):
             values["slug"] = ""  # made from the title on save, unique
     if not values.get("title", "").strip():
         values["title"] = gettext("Untitled draft")
+    obj: Article | Page
     if kind == EditorAutosave.Kind.ARTICLE:
         obj = Article(**values, author=user, status=Article.Status.DRAFT)
     else:

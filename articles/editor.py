@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
@@ -96,10 +97,12 @@ def upload(request: HttpRequest) -> JsonResponse:
     form = ImageUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         errors = form.errors.get("image") or form.errors.get("alt") or [_("No image was sent.")]
-        return JsonResponse({"image": errors, "error": " ".join(errors)}, status=400)
+        return JsonResponse({"image": errors, "error": " ".join(str(error) for error in errors)}, status=400)
+    upload = request.FILES["image"]
+    assert isinstance(upload, UploadedFile)  # one file (form.is_valid() saw it)
     media = media_create(
         image=form.cleaned_data["image"],
-        original_name=request.FILES["image"].name,
+        original_name=upload.name or "",
         alt_text=form.cleaned_data["alt"],
         user=request.user,
     )
@@ -112,7 +115,7 @@ def media_list(request: HttpRequest) -> JsonResponse:
     query = request.GET.get("q", "")[:100]
     files = media_search(query)
     if not roles.may_use_library(request.user):
-        files = files.filter(uploaded_by=request.user)
+        files = files.filter(uploaded_by=request.user.pk)  # staff_only: a signed-in user
     paginator = Paginator(files, MEDIA_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     return JsonResponse(

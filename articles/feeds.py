@@ -98,6 +98,7 @@ class LatestArticlesFeed(Feed):
         if not item.featured_image_id:
             return []
         media = item.featured_image
+        assert media is not None  # featured_image_id is set
         return [Enclosure(absolute(media.url), str(media.size), media.content_type)]
 
     def item_categories(self, item: Article) -> list[str]:

@@ -29,7 +29,7 @@ write is needed when one comes due.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, tzinfo
 
 from django.db import transaction
@@ -57,9 +57,10 @@ def _category_chains() -> dict[int, list[int]]:
     """Each category's id followed by its ancestors' (a cycle, which the admin refuses,
     is cut where it repeats)."""
     parents = dict(Category.objects.values_list("pk", "parent_id"))
-    chains = {}
+    chains: dict[int, list[int]] = {}
     for pk in parents:
-        chain, current = [], pk
+        chain: list[int] = []
+        current: int | None = pk
         while current is not None and current not in chain:
             chain.append(current)
             current = parents.get(current)
@@ -68,7 +69,11 @@ def _category_chains() -> dict[int, list[int]]:
 
 
 def article_keys(article: Article, *, chains: dict[int, list[int]] | None = None) -> set[str]:
-    chain = (chains or _category_chains()).get(article.category_id, [article.category_id])
+    category_id = article.category_id
+    found = chains or _category_chains()
+    chain: Sequence[int | None] = [None]  # an article without a category
+    if category_id is not None:
+        chain = found.get(category_id, [category_id])
     keys = {f"c:{pk}" for pk in chain}
     keys |= {
         f"t:{pk}"

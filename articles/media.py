@@ -24,7 +24,12 @@ from PIL import ExifTags, Image, UnidentifiedImageError
 
 from .models import MediaFile
 
-FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP": ("webp", "image/webp")}
+# Keyed by PIL's Image.format (None for an image not read from a file: a KeyError).
+FORMATS: dict[str | None, tuple[str, str]] = {
+    "JPEG": ("jpg", "image/jpeg"),
+    "PNG": ("png", "image/png"),
+    "WEBP": ("webp", "image/webp"),
+}
 ALT_TEXT_MAX_LENGTH = MediaFile._meta.get_field("alt_text").max_length
 
 
@@ -64,7 +69,7 @@ class ImageUploadForm(forms.Form):
         return image
 
 
-_ORIENTATION = {
+_ORIENTATION: dict[object, Image.Transpose] = {  # by the EXIF Orientation value
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
     4: Image.Transpose.FLIP_TOP_BOTTOM,

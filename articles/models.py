@@ -342,7 +342,7 @@ class Article(models.Model):
     @property
     def og_image_url(self) -> str:
         """Site-relative URL of the featured image ("" without one); templates make it absolute."""
-        return self.featured_image.url if self.featured_image_id else ""
+        return self.featured_image.url if self.featured_image is not None else ""
 
     def clean(self) -> None:
         if self.source != self.Source.ORIGINAL and not self.source_url:
@@ -779,8 +779,12 @@ class MediaUsage(models.Model):
     @classmethod
     def sync(cls, *, article: Article | None = None, page: Page | None = None) -> None:
         """Record the media files the owner's body shows now (a few queries per save)."""
-        owner = {"article": article} if article is not None else {"page": page}
-        body_html = (article or page).body_html
+        owner: dict[str, Article | Page | None] = (
+            {"article": article} if article is not None else {"page": page}
+        )
+        source = article or page
+        assert source is not None  # one of them is given
+        body_html = source.body_html
         names = set(_media_reference(settings.MEDIA_URL).findall(body_html))
         wanted = (
             set(MediaFile.objects.filter(file__in=names).values_list("pk", flat=True)) if names else set()
@@ -789,7 +793,7 @@ class MediaUsage(models.Model):
         if existing - wanted:
             cls.objects.filter(**owner, media_id__in=existing - wanted).delete()
         if wanted - existing:
-            cls.objects.bulk_create([cls(media_id=pk, **owner) for pk in wanted - existing])
+            MediaUsage.objects.bulk_create([MediaUsage(media_id=pk, **owner) for pk in wanted - existing])
 
 
 class EditorAutosave(models.Model):

@@ -15,6 +15,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 import reversion
 from django.core.exceptions import ValidationError
@@ -40,7 +41,8 @@ class FieldChange:
 def _words_diff(old: str, new: str) -> tuple[str, str]:
     """Both lines with the changed words marked."""
     a, b = _TOKENS.findall(old), _TOKENS.findall(new)
-    old_html, new_html = [], []
+    old_html: list[str] = []
+    new_html: list[str] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         left, right = escape("".join(a[i1:i2])), escape("".join(b[j1:j2]))
         if op == "equal":
@@ -86,16 +88,21 @@ def text_diff_html(old: str, new: str, *, context: int = CONTEXT_LINES) -> SafeS
     return mark_safe(f'<table class="text-diff">{"".join(rows)}</table>')
 
 
+def _related_manager(field: models.Field) -> models.Manager:
+    """The related model's manager (a class once the apps are loaded, never "self")."""
+    related = field.related_model
+    assert isinstance(related, type)
+    return related._default_manager
+
+
 def _display(field: models.Field, value) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(field, models.ManyToManyField):
-        rows = {
-            related.pk: str(related) for related in field.related_model._default_manager.filter(pk__in=value)
-        }
+        rows = {related.pk: str(related) for related in _related_manager(field).filter(pk__in=value)}
         return ", ".join(rows.get(pk, f"#{pk} ({_('deleted')})") for pk in value) or "—"
     if isinstance(field, models.ForeignKey):
-        target = field.related_model._default_manager.filter(pk=value).first()
+        target = _related_manager(field).filter(pk=value).first()
         return str(target) if target is not None else f"#{value} ({_('deleted')})"
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
@@ -108,7 +115,10 @@ def _display(field: models.Field, value) -> str:
 
 def _versioned_fields(model: type[models.Model]) -> list[models.Field]:
     fields = reversion.revisions._get_options(model).fields
-    return [model._meta.get_field(name) for name in fields if name != model._meta.pk.name]
+    # Versioned fields are the model's concrete fields and many-to-many fields.
+    return cast(
+        "list[models.Field]", [model._meta.get_field(name) for name in fields if name != model._meta.pk.name]
+    )
 
 
 def current_values(obj: models.Model) -> dict:
@@ -156,7 +166,7 @@ def ensure_baseline(obj: models.Model) -> None:
 
 # What "Restore this version" puts back, per model: the content, never when or whether
 # readers see it (nor the URL or the author).
-RESTORED_FIELDS = {
+RESTORED_FIELDS: dict[str | None, tuple[str, ...]] = {  # by model_name
     "article": (
         "title",
         "body",
@@ -197,7 +207,7 @@ def revision_restore(*, obj: models.Model, version: Version, user) -> list[str]:
             continue
         value = values[field.attname]
         is_fk = isinstance(field, models.ForeignKey) and value is not None
-        if is_fk and not field.related_model._default_manager.filter(pk=value).exists():
+        if is_fk and not _related_manager(field).filter(pk=value).exists():
             continue
         setattr(obj, field.attname, value)
     try:
@@ -209,7 +219,7 @@ def revision_restore(*, obj: models.Model, version: Version, user) -> list[str]:
         obj.save()
         for field in fields:
             if isinstance(field, models.ManyToManyField) and field.attname in values:
-                existing = field.related_model._default_manager.filter(pk__in=values[field.attname])
+                existing = _related_manager(field).filter(pk__in=values[field.attname])
                 getattr(obj, field.name).set(existing)
         reversion.set_user(user)
         when = formats.date_format(timezone.localtime(version.revision.date_created), "DATETIME_FORMAT")

@@ -15,6 +15,7 @@ LIKE parameter with its wildcards escaped.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.db import connection
 from django.utils import timezone
@@ -48,7 +49,7 @@ def search_articles(query: str, *, page: int = 1, per_page: int = 10) -> SearchR
     # ``Article.objects.published()``'s rule, on the status and time the index rows copy
     # (the wide article rows are not read); the page's rows then come through
     # ``published()`` itself.
-    public = [Article.Status.PUBLISHED, timezone.now()]
+    public: list[Any] = [Article.Status.PUBLISHED, timezone.now()]  # query parameters
     table = "articles_articlesearchindex"
     phrase = _like_pattern(query.lower()) if len(query.split()) > 1 else None
 

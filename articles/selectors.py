@@ -90,7 +90,8 @@ def union_all(parts: list[tuple[str, QuerySet]]) -> list[tuple]:
     """Several small reads in one statement: each ``(label, values_list queryset)`` part
     keeps its own ORDER BY and LIMIT (an index range each); rows come back as
     ``(label, *values)``. The parts' values must have the same number of columns."""
-    sql_parts, params = [], []
+    sql_parts: list[str] = []
+    params: list = []
     for label, queryset in parts:
         sql, part_params = queryset.query.sql_with_params()
         sql_parts.append(f"SELECT %s, q{len(sql_parts)}.* FROM ({sql}) q{len(sql_parts)}")  # noqa: S608
@@ -189,7 +190,8 @@ def navigation(request: HttpRequest | None = None) -> tuple[list[Category], list
         by_parent.setdefault(category.parent_id, []).append(category)
     top = []
     for category in by_parent.get(None, []):
-        category.nav_children = [
+        # Read by the navigation template (a plain attribute on this instance).
+        category.nav_children = [  # type: ignore[attr-defined]
             child for child in by_parent.get(category.pk, []) if counts.of(f"c:{child.pk}")
         ]
         if counts.of(f"c:{category.pk}"):

@@ -20,7 +20,9 @@ def _article_saved(instance: Article, raw: bool = False, **_kwargs) -> None:
 
 
 def _article_deleting(instance: Article, **_kwargs) -> None:
-    instance._list_keys = set(ListEntry.objects.filter(article=instance).values_list("list_key", flat=True))
+    # Kept on the instance for _article_deleted (post_delete), which reads it with getattr().
+    keys = set(ListEntry.objects.filter(article=instance).values_list("list_key", flat=True))
+    instance._list_keys = keys  # type: ignore[attr-defined]
 
 
 def _article_deleted(instance: Article, **_kwargs) -> None:
@@ -56,7 +58,7 @@ def _category_saved(instance: Category, created: bool, raw: bool = False, **_kwa
     moved = not created and getattr(instance, "_loaded_parent_id", None) != instance.parent_id
     if moved and not raw:
         listings.category_lists_rebuild()
-    instance._loaded_parent_id = instance.parent_id
+    instance._loaded_parent_id = instance.parent_id  # type: ignore[attr-defined]  # as loaded (post_init)
     bump_on_commit("structure", "articles")
 
 
@@ -76,7 +78,7 @@ def _site_settings_saved(instance: SiteSettings, created: bool, raw: bool = Fals
         # Archives are by month in the site's time zone (read here from the row being
         # saved: the cached settings are renewed only once this commits).
         listings.month_lists_rebuild(zone_or_none(instance.time_zone))
-        instance._loaded_time_zone = instance.time_zone
+        instance._loaded_time_zone = instance.time_zone  # type: ignore[attr-defined]  # as loaded (post_init)
     bump_on_commit("structure", "articles")
 
 

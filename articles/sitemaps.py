@@ -17,7 +17,9 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
-from django.contrib.sitemaps.views import SitemapIndexItem, x_robots_tag
+
+# SitemapIndexItem (the index entries the template reads) is missing from the stubs.
+from django.contrib.sitemaps.views import SitemapIndexItem, x_robots_tag  # type: ignore[attr-defined]
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import connection
 from django.db.models import QuerySet
@@ -85,7 +87,12 @@ class LanguageSitemap(Sitemap):
 
     @property
     def paginator(self) -> Paginator:
-        return Paginator(_InEveryLanguage(self.base_items(), self._languages()), self.limit)
+        # Paginator needs count() and slices, not the len() and iteration the stubs ask for;
+        # _languages(), _location() and _get() are Sitemap's own helpers (not in the stubs).
+        return Paginator(
+            _InEveryLanguage(self.base_items(), self._languages()),  # type: ignore[arg-type, attr-defined]
+            self.limit,
+        )
 
     def get_urls(self, page=1, site=None, protocol=None) -> list[dict]:
         """Django's entries (``location``, ``lastmod``, ``alternates``, ...) on the
@@ -95,13 +102,16 @@ class LanguageSitemap(Sitemap):
         "/<code>/" out of it, which here would cut a slug spelled "en")."""
         scheme, domain = site_origin()
         origin = f"{scheme}://{domain}"
-        languages = self._languages()
+        languages = self._languages()  # type: ignore[attr-defined]
         urls, lastmods = [], []
         item, locations = None, {}
         for entry in self.paginator.page(page).object_list:
             if entry[0] is not item:
                 item = entry[0]
-                locations = {code: origin + self._location((item, code)) for code in languages}
+                locations = {
+                    code: origin + self._location((item, code))  # type: ignore[attr-defined]
+                    for code in languages
+                }
                 alternates = [
                     {"location": locations[code], "lang_code": hreflang(code)} for code in languages
                 ]
@@ -109,15 +119,15 @@ class LanguageSitemap(Sitemap):
                     alternates.append(
                         {"location": locations[settings.LANGUAGE_CODE], "lang_code": "x-default"}
                     )
-            lastmod = self._get("lastmod", entry)
+            lastmod = self._get("lastmod", entry)  # type: ignore[attr-defined]
             lastmods.append(lastmod)
-            priority = self._get("priority", entry)
+            priority = self._get("priority", entry)  # type: ignore[attr-defined]
             urls.append(
                 {
                     "item": entry,
                     "location": locations[entry[1]],
                     "lastmod": lastmod,
-                    "changefreq": self._get("changefreq", entry),
+                    "changefreq": self._get("changefreq", entry),  # type: ignore[attr-defined]
                     "priority": str(priority if priority is not None else ""),
                     "alternates": alternates,
                 }

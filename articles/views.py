@@ -146,7 +146,8 @@ def render_article_page(request: HttpRequest, article: Article) -> HttpResponse:
     """
     is_preview = not article.is_public
     if not is_preview:
-        request.viewed_article_id = article.pk
+        # For the view counting (stats and the page cache read it back with getattr()).
+        request.viewed_article_id = article.pk  # type: ignore[attr-defined]
     around = selectors.neighbours(article) if not is_preview else selectors.Neighbours(None, None, [])
     response = render(
         request,

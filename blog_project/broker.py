@@ -31,7 +31,7 @@ def publish(task: Task, *, args: tuple | list = (), countdown: float | None = No
     """Queue ``task(*args)``; False if the broker could not take it right now."""
     app = task.app
     if app.conf.task_always_eager:
-        task.apply_async(args=list(args))
+        task.apply_async(args=tuple(args))
         return True
     guard = breaker("broker")
     if not guard.allow():
@@ -45,7 +45,9 @@ def publish(task: Task, *, args: tuple | list = (), countdown: float | None = No
     }
     try:
         with app.connection_for_write(connect_timeout=timeout, transport_options=transport_options) as conn:
-            task.apply_async(args=list(args), countdown=countdown, connection=conn, retry=False)
+            # connection= is passed on to the producer and countdown=None means none;
+            # celery-types declares neither.
+            task.apply_async(args=tuple(args), countdown=countdown, connection=conn, retry=False)  # type: ignore[call-arg, arg-type]
     except PUBLISH_ERRORS as exc:
         guard.failure(exc)
         return False

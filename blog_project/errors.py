@@ -84,7 +84,8 @@ def _kept_form(request: HttpRequest | None) -> dict | None:
         posted = request.POST
     except Exception:  # a body Django refuses to parse: nothing to give back
         return None
-    fields, size = [], 0
+    fields: list[tuple[str, str, bool]] = []
+    size = 0
     for name, values in posted.lists():
         if name in _NOT_KEPT:
             continue
@@ -134,7 +135,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: Django calls it while handling the exception, so it is at hand."""
     exc = sys.exc_info()[1]
     if is_database_outage(exc):
-        request.database_outage = exc  # for DatabaseBreakerMiddleware
+        # For DatabaseBreakerMiddleware, which reads it back with getattr().
+        request.database_outage = exc  # type: ignore[attr-defined]
         return service_unavailable(request)
     return HttpResponseServerError(render_to_string("500.html"))
 
@@ -155,7 +157,9 @@ class DatabaseBreakerMiddleware:
         guard = breaker("database")
         if not guard.allow():
             response = service_unavailable(request)
-            response._has_been_logged = True  # the opening was logged; not one line per request
+            # The opening was logged; not one line per request (the flag is Django's own,
+            # read by django.utils.log.log_response, and not in the stubs).
+            response._has_been_logged = True  # type: ignore[attr-defined]
             return response
         started = time.monotonic()
         response = self.get_response(request)

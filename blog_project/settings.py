@@ -15,6 +15,7 @@ import tempfile
 import warnings
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import environ
@@ -344,7 +345,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -411,7 +412,7 @@ MARKDOWNX_UPLOAD_MAX_SIZE = env.int("BLOG_UPLOAD_MAX_BYTES", default=5 * 1024 * 
 # Decoded size matters more than file size: 25 MP takes 100 MB as RGBA while it is scaled.
 BLOG_UPLOAD_MAX_PIXELS = env.int("BLOG_UPLOAD_MAX_PIXELS", default=25_000_000)
 MARKDOWNX_UPLOAD_CONTENT_TYPES = ["image/jpeg", "image/png", "image/webp"]
-MARKDOWNX_IMAGE_MAX_SIZE = {"size": (1600, 1600), "quality": 85}
+MARKDOWNX_IMAGE_MAX_SIZE: dict[str, Any] = {"size": (1600, 1600), "quality": 85}
 MARKDOWNX_SERVER_CALL_LATENCY = 500
 # The writing room keeps the text and the preview side by side at a fixed height, each
 # scrolling on its own (static/editor/editor.js keeps them in step).

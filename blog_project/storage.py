@@ -63,7 +63,7 @@ def object_parameters(name: str) -> dict[str, str]:
 class MediaS3Storage(S3Storage):
     def __init__(self, **options) -> None:
         super().__init__(**options)
-        self.client_config = self.client_config.merge(TIMEOUTS)
+        self.client_config: Config = self.client_config.merge(TIMEOUTS)
 
     def get_object_parameters(self, name: str) -> dict:
         return {**super().get_object_parameters(name), **object_parameters(name)}

@@ -6,6 +6,7 @@ Every write goes through ``services`` so that counts, caches and mail stay right
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import admin, messages
@@ -35,6 +36,9 @@ from .services import (
     comment_moderate,
     comment_staff_reply,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 HISTORY_LIMIT = 10
 # The comment text is searched in this many of the newest comments (a scan); names,
@@ -176,6 +180,7 @@ class CommentAdmin(LargeListAdminMixin, admin.ModelAdmin):
         parts = []
         if comment.parent_id:
             parent = comment.parent
+            assert parent is not None  # parent_id is set
             parts.append(
                 format_html("{} {} ({})", _("In reply to"), _change_link(parent), parent.get_status_display())
             )
@@ -206,7 +211,7 @@ class CommentAdmin(LargeListAdminMixin, admin.ModelAdmin):
         return format_html_join(mark_safe("<br>"), "{}", ((part,) for part in parts))
 
     @admin.display(description=_("history of this commenter"))
-    def history(self, comment: Comment) -> str:
+    def history(self, comment: Comment) -> str | StrPromise:
         others = Comment.objects.exclude(pk=comment.pk).filter(author_email=comment.author_email)
         if comment.client_hash:
             others = others | Comment.objects.exclude(pk=comment.pk).filter(client_hash=comment.client_hash)
@@ -269,7 +274,8 @@ class CommentAdmin(LargeListAdminMixin, admin.ModelAdmin):
         for part in parts:
             found = list(part.values_list("pk", flat=True)[: SEARCH_COUNT_LIMIT + 1])
             if len(found) > SEARCH_COUNT_LIMIT:
-                request.admin_search_capped = True  # the list says "N+" (LargeListAdminMixin)
+                # The list says "N+" (LargeListAdminMixin reads it back with getattr()).
+                request.admin_search_capped = True  # type: ignore[attr-defined]
                 found = found[:SEARCH_COUNT_LIMIT]
             keys.update(found)
         return queryset.filter(pk__in=sorted(keys)), False
@@ -307,7 +313,7 @@ class CommentAdmin(LargeListAdminMixin, admin.ModelAdmin):
             try:
                 comment_staff_reply(parent=Comment.objects.get(pk=obj.pk), user=request.user, body=reply)
             except ValidationError as exc:
-                text = "; ".join(exc.messages)
+                text: str | StrPromise = "; ".join(exc.messages)
                 self.message_user(request, _("The reply was not posted: %s") % text, messages.ERROR)
             except CommentsClosed:
                 text = _("The reply was not posted: comments are closed for this article.")

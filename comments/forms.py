@@ -75,9 +75,11 @@ class CommentForm(forms.Form):
         self.client_key = client_key
         self.parent_comment: Comment | None = None
         max_length = conf.get("COMMENTS_MAX_LENGTH")
-        self.fields["body"].max_length = max_length
-        self.fields["body"].widget.attrs["maxlength"] = max_length
-        self.fields["body"].validators.append(MaxLengthValidator(max_length))
+        body = self.fields["body"]
+        assert isinstance(body, forms.CharField)
+        body.max_length = max_length
+        body.widget.attrs["maxlength"] = max_length
+        body.validators.append(MaxLengthValidator(max_length))
         self.fields[HONEYPOT_FIELD].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
 
     def clean_author_email(self) -> str:
@@ -119,6 +121,7 @@ class CommentForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        assert data is not None  # Form.clean() returns cleaned_data
         if data.get(HONEYPOT_FIELD):
             raise forms.ValidationError(
                 _("Your comment was not posted: a field meant to stay empty was filled in."), code="honeypot"

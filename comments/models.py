@@ -181,7 +181,9 @@ class Comment(models.Model):
         if self.parent_id is not None:
             if self.parent_id == self.pk:
                 raise ValidationError({"parent": _("A comment cannot reply to itself.")})
-            if self.parent.article_id != self.article_id:
+            parent = self.parent
+            assert parent is not None  # parent_id is set
+            if parent.article_id != self.article_id:
                 raise ValidationError({"parent": _("You can only reply to a comment on the same article.")})
 
     def save(self, *args, **kwargs) -> None:

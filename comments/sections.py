@@ -102,9 +102,10 @@ def _form_with_holes(article) -> CommentForm:
 
 def fill_author_hole(request: HttpRequest, part: str) -> str:
     """A remembered commenter's name, e-mail, website or reply choice, for their page."""
+    # Read once per request, held on it for the other holes of the page.
     if not hasattr(request, "_remembered_author"):
-        request._remembered_author = remembered_author(request)
-    remembered = request._remembered_author
+        request._remembered_author = remembered_author(request)  # type: ignore[attr-defined]
+    remembered = request._remembered_author  # type: ignore[attr-defined]
     if part == "notify":
         return "checked" if remembered.get("notify_on_reply") else ""
     value = remembered.get(

@@ -73,7 +73,7 @@ def thread_page(article: Article, page_number: str | int | None) -> tuple[Page, 
 def thread_entries(rows: list[Comment]) -> list[ThreadEntry]:
     """Depth-first thread order; hidden comments stay only as placeholders for replies."""
     max_depth = conf.get("COMMENTS_MAX_DEPTH")
-    by_pk = {row.pk: row for row in rows}
+    by_pk: dict[int | None, Comment] = {row.pk: row for row in rows}
     children: dict[int | None, list[Comment]] = {}
     for row in rows:
         parent_id = row.parent_id if row.parent_id in by_pk else None

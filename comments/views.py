@@ -49,7 +49,8 @@ def _comment_url(comment: Comment) -> str:
 
 def _refuse(request: HttpRequest, article: Article, form: CommentForm, status: int, message: str = ""):
     """The article page again, with the reader's form, its errors and ``message``."""
-    request.comment_form = form
+    # Read back with getattr() where the page renders the form (comments.sections).
+    request.comment_form = form  # type: ignore[attr-defined]
     if message:
         form.add_error(None, message)
     # Shown at the top of the page (the form is further down); consumed by this response.
@@ -61,10 +62,15 @@ def _refuse(request: HttpRequest, article: Article, form: CommentForm, status: i
     return response
 
 
+def _no_view(request: HttpRequest) -> HttpResponse:
+    """The view process_view() is told about: it only reads its csrf_exempt flag."""
+    raise NotImplementedError
+
+
 def _csrf_failed(request: HttpRequest) -> bool:
     # Checked here rather than by the middleware, so that a refused token still gives the
     # reader their text back instead of Django's bare 403 page.
-    return CsrfViewMiddleware(lambda req: HttpResponse()).process_view(request, None, (), {}) is not None
+    return CsrfViewMiddleware(lambda req: HttpResponse()).process_view(request, _no_view, (), {}) is not None
 
 
 @csrf_exempt

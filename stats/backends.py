@@ -44,6 +44,7 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import redis
@@ -201,8 +202,9 @@ class RedisBackend(_Backend):
         self._fold_legacy(day)
         key = self._key(day, "articles")
         pvs: list[tuple[int, int]] = []
-        while ranked := guarded(
-            lambda: self.client.zrange(key, len(pvs), len(pvs) + size - 1, withscores=True)
+        while ranked := cast(
+            "list[tuple[bytes, float]]",
+            guarded(lambda: self.client.zrange(key, len(pvs), len(pvs) + size - 1, withscores=True)),
         ):
             pvs.extend((int(member), int(score)) for member, score in ranked)
         pvs.sort()
@@ -211,7 +213,10 @@ class RedisBackend(_Backend):
 
     def top_articles(self, day: date, n: int) -> list[tuple[int, int]]:
         self._fold_legacy(day)
-        ranked = guarded(lambda: self.client.zrevrange(self._key(day, "articles"), 0, n - 1, withscores=True))
+        ranked = cast(
+            "list[tuple[bytes, float]]",
+            guarded(lambda: self.client.zrevrange(self._key(day, "articles"), 0, n - 1, withscores=True)),
+        )
         return [(int(member), int(score)) for member, score in ranked]
 
     def article_pvs(self, day: date, ids: list[int]) -> dict[int, int]:
@@ -297,7 +302,7 @@ class RedisBackend(_Backend):
             if key[cut : cut + 10].decode() < before.isoformat()
         ]
         for start in range(0, len(old), 500):
-            guarded(lambda batch=old[start : start + 500]: self.client.unlink(*batch))
+            guarded(functools.partial(self.client.unlink, *old[start : start + 500]))
 
 
 class DatabaseBackend(_Backend):

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -144,7 +145,7 @@ class PageViewCounter:
             return None
 
     def __init__(self) -> None:
-        self._shared_backend: RedisBackend | bool | None = False  # False: not looked up yet
+        self._shared_backend: RedisBackend | Literal[False] | None = False  # False: not looked up yet
         setting_changed.connect(self._forget_backend, weak=False)
 
     def _forget_backend(self, **kwargs) -> None:

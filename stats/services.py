@@ -177,7 +177,7 @@ def _write_day(backend, day: date, *, sums_through: date | None) -> DayResult:
             for article_id, figures in sorted(batch.items())
             if article_id in existing
         ]
-        if in_sums:
+        if in_sums and sums_through is not None:
             _traffic_rewrite(day, rows, sums_through)
         _upsert_article_rows(day, rows)
         written += len(rows)
@@ -435,7 +435,7 @@ def stats_rollup(
     *,
     start: date | None = None,
     end: date | None = None,
-    progress: Callable[[DayResult], None] | None = None,
+    progress: Callable[[DayResult], object] | None = None,
 ) -> RollupResult:
     """Roll up the pending finished days, or the days from ``start`` to ``end``.
 
@@ -459,7 +459,7 @@ def stats_rollup(
         catching_up = start is None
         with transaction.atomic():
             state = _locked_state()
-            days = _pending_days(state, today) if catching_up else days_between(start, end)
+            days = _pending_days(state, today) if start is None or end is None else days_between(start, end)
         for day in days:
             with transaction.atomic():
                 state = _locked_state()

@@ -36,7 +36,9 @@ MAX_UPLOAD = 500 * 1024 * 1024
 class ImportUploadForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("Export from"), choices=ImportJob.Kind.choices)
     export = forms.FileField(label=gettext_lazy("Export file"))
-    media = forms.FileField(
+    # The form class keeps no field as an attribute (the metaclass takes them out), so
+    # Form.media, which the stubs see overridden, stays what it is.
+    media = forms.FileField(  # type: ignore[assignment]
         label=gettext_lazy("Media archive (.tar.gz)"),
         required=False,
         help_text=gettext_lazy("WordPress: wp-content/uploads; Ghost: content/images. Optional."),

@@ -70,7 +70,7 @@ def backup_create(directory: str | Path) -> dict:
         raise TransferError(f"{root} is not empty: back up into a new or empty folder.")
     root.mkdir(parents=True, exist_ok=True)
     db = connection.settings_dict
-    summary = {"created_at": timezone.now().isoformat(), "vendor": connection.vendor}
+    summary: dict[str, object] = {"created_at": timezone.now().isoformat(), "vendor": connection.vendor}
     if connection.vendor == "mysql":
         args, env = _mysql_args(db)
         with open(root / "database.sql", "wb") as out:

@@ -133,16 +133,16 @@ class Importer:
 
     # --- idempotency ---------------------------------------------------------------------
 
-    def known(self, kind: str, source_id: str) -> int | None:
+    def known(self, kind: str, source_id: object) -> int | None:
         row = ImportedItem.objects.filter(source=self.source, kind=kind, source_id=str(source_id)).first()
         return row.object_id if row else None
 
-    def remember(self, kind: str, source_id: str, obj: models.Model) -> None:
+    def remember(self, kind: str, source_id: object, obj: models.Model) -> None:
         ImportedItem.objects.update_or_create(
             source=self.source, kind=kind, source_id=str(source_id), defaults={"object_id": obj.pk}
         )
 
-    def known_object(self, kind: str, source_id: str, model: type[models.Model]):
+    def known_object(self, kind: str, source_id: object, model: type[models.Model]):
         pk = self.known(kind, source_id)
         return model._default_manager.filter(pk=pk).first() if pk is not None else None
 

@@ -21,8 +21,9 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ValidationError
@@ -34,6 +35,9 @@ from articles.models import Article, Category, MediaFile, Page, Tag
 from .common import Importer, MediaSource, Report, TransferError
 from .htmlconv import html_to_markdown
 from .models import ImportedItem
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 _IMAGES = "/content/images/"
 _SIZE = re.compile(r"^size/w\d+(?:h\d+)?/")
@@ -66,7 +70,7 @@ def _date(value) -> datetime | None:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, timezone.utc)
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
 
 
 def _str(value) -> str:
@@ -81,8 +85,9 @@ class GhostImporter(Importer):
     ) -> None:
         super().__init__(media=media, report=report, progress=progress)
         self.data = data
-        self.users: dict[str, object] = {}
-        self.tags: dict[str, Tag] = {}
+        # Keyed by the export's ids, whatever JSON type they have.
+        self.users: dict[Any, User] = {}
+        self.tags: dict[Any, Tag] = {}
 
     def rows(self, name: str) -> list[dict]:
         rows = self.data.get(name) or []

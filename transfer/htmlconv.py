@@ -102,6 +102,14 @@ def _html_attr(text: str) -> str:
     return html.escape(" ".join(text.split()), quote=True)
 
 
+def _attr(el: Tag, name: str) -> str:
+    """A single-valued attribute such as src, alt or href ("" when absent): bs4 gives a
+    list only for the multi-valued ones (class, rel, ...)."""
+    value = el.get(name)
+    assert not isinstance(value, list)
+    return value or ""
+
+
 class _Converter(MarkdownConverter):
     """markdownify with the engines' figures and cards; ``resolve`` gives images their
     library URL."""
@@ -112,15 +120,15 @@ class _Converter(MarkdownConverter):
         self.media_urls: list[str] = []
 
     def _image(self, el: Tag) -> tuple[str, str] | None:
-        src = (el.get("src") or "").strip()
+        src = _attr(el, "src").strip()
         if not src:
             return None
         found = self.resolve(src)
         if found is None:
-            return src, el.get("alt") or ""
+            return src, _attr(el, "alt")
         url, library_alt = found
         self.media_urls.append(url)
-        return url, el.get("alt") or library_alt
+        return url, _attr(el, "alt") or library_alt
 
     def convert_img(self, el, text, parent_tags):
         image = self._image(el)
@@ -146,7 +154,9 @@ class _Converter(MarkdownConverter):
         return f"\n\n{body.strip()}\n\n" + (f"*{caption}*\n\n" if caption else "")
 
     def _children(self, el: Tag, parent_tags) -> str:
-        return "".join(self.process_element(child, parent_tags=parent_tags) for child in el.children)
+        # process_element is markdownify's (its __init__.py), missing from its __init__.pyi.
+        convert = self.process_element  # type: ignore[attr-defined]
+        return "".join(convert(child, parent_tags=parent_tags) for child in el.children)
 
     def _caption_html(self, caption_el: Tag) -> str:
         for span in caption_el.find_all("span"):
@@ -157,7 +167,7 @@ class _Converter(MarkdownConverter):
 
     def _bookmark(self, el: Tag, caption: str) -> str:
         link = el.find("a")
-        href = (link.get("href") if link else "") or ""
+        href = _attr(link, "href") if link else ""
         title_el = el.find(class_="kg-bookmark-title")
         description_el = el.find(class_="kg-bookmark-description")
         title = title_el.get_text(" ", strip=True) if title_el else href
@@ -169,7 +179,7 @@ class _Converter(MarkdownConverter):
         return "\n\n" + "\n\n".join(line for line in lines if line) + "\n\n"
 
     def convert_iframe(self, el, text, parent_tags):
-        src = (el.get("src") or "").strip()
+        src = _attr(el, "src").strip()
         if src.startswith("//"):
             src = f"https:{src}"
         if not src.startswith(("http://", "https://")):
@@ -229,8 +239,8 @@ def html_to_markdown(
     """Markdown for ``source`` (HTML as the engine stored it, shortcodes already
     expanded); ``link`` rewrites each link's address (the old site's own pages and files)."""
     soup = BeautifulSoup(source, "html.parser")
-    for node in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        node.extract()  # Gutenberg's <!-- wp:... --> and <!--more-->
+    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        comment.extract()  # Gutenberg's <!-- wp:... --> and <!--more-->
     for node in soup.find_all(_DROPPED):
         node.decompose()
     for text in soup.find_all(string=lambda s: "<" in s and not isinstance(s, Comment)):
@@ -244,10 +254,10 @@ def html_to_markdown(
     for node in soup.find_all(["a", "img"]):
         # The renderer would refuse these too; dropped here, they do not linger as text.
         attribute = "href" if node.name == "a" else "src"
-        if not _SAFE_URL.match((node.get(attribute) or "").strip()):
+        if not _SAFE_URL.match(_attr(node, attribute).strip()):
             node.unwrap() if node.name == "a" else node.decompose()
         elif link is not None and node.name == "a" and node.get("href"):
-            node["href"] = link(node["href"].strip())
+            node["href"] = link(_attr(node, "href").strip())
     converter = _Converter(
         resolve=resolve,
         heading_style="ATX",

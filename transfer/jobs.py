@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -19,17 +20,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import ghost, site, wordpress
-from .common import TransferError
+from .common import Report, TransferError
 from .models import ImportJob
 
 log = logging.getLogger(__name__)
 
-PREVIEWS = {
+PREVIEWS: dict[str, Callable[[str | Path], dict[str, int]]] = {
     ImportJob.Kind.WORDPRESS: wordpress.preview,
     ImportJob.Kind.GHOST: ghost.preview,
     ImportJob.Kind.SITE: site.preview_zip,
 }
-IMPORTS = {
+IMPORTS: dict[str, Callable[..., Report]] = {
     ImportJob.Kind.WORDPRESS: wordpress.import_wordpress,
     ImportJob.Kind.GHOST: ghost.import_ghost,
     ImportJob.Kind.SITE: site.import_zip,
@@ -62,7 +63,7 @@ def job_create(*, kind: str, export: UploadedFile, media: UploadedFile | None, u
     except Exception:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    names = ", ".join(upload.name for upload in (export, media) if upload)
+    names = ", ".join(upload.name or "" for upload in (export, media) if upload)
     return ImportJob.objects.create(
         kind=kind,
         export_file=export_path,
@@ -103,6 +104,7 @@ def job_run(*, job_id: int) -> None:
     def progress(done: int, total: int) -> None:
         ImportJob.objects.filter(pk=job_id).update(done=done, total=total)
 
+    lines: list[str]
     try:
         report = IMPORTS[job.kind](job.export_file, media=job.media_file or None, progress=progress)
     except TransferError as exc:

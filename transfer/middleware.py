@@ -6,7 +6,7 @@ from django.http import HttpResponsePermanentRedirect
 
 from .models import LegacyRedirect, legacy_path_key
 
-MAX_PATH = LegacyRedirect._meta.get_field("old_path").max_length
+MAX_PATH: int = LegacyRedirect._meta.get_field("old_path").max_length  # type: ignore[assignment]  # set on the model
 
 
 def _candidates(path: str) -> list[str]:

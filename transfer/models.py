@@ -75,7 +75,7 @@ class LegacyRedirect(models.Model):
         target = self.article or self.page
         if target is not None:
             return target.get_absolute_url()
-        return self.media.url if self.media_id else ""
+        return self.media.url if self.media is not None else ""
 
 
 class ImportJob(models.Model):

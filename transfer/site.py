@@ -24,8 +24,9 @@ import json
 import posixpath
 import shutil
 import zipfile
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import frontmatter
 from django.core.exceptions import ValidationError
@@ -85,7 +86,7 @@ def site_export(directory: str | Path) -> dict[str, int]:
                 "name": str(c.name),
                 "slug": c.slug,
                 "description": c.description,
-                "parent": c.parent.slug if c.parent_id else None,
+                "parent": c.parent.slug if c.parent is not None else None,
                 "order": c.order,
                 "is_hidden": c.is_hidden,
             }
@@ -223,14 +224,14 @@ def _load_json(root: Path, name: str, default):
 
 def _when(value) -> datetime | None:
     if isinstance(value, datetime):
-        return value if timezone.is_aware(value) else timezone.make_aware(value, timezone.utc)
+        return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)
     if not isinstance(value, str) or not value:
         return None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, timezone.utc)
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
 
 
 class SiteImporter(Importer):
@@ -470,7 +471,7 @@ class SiteImporter(Importer):
 
     def _comments(self) -> None:
         rows = [row for row in _load_json(self.root, "comments.json", []) if isinstance(row, dict)]
-        made: dict[int, Comment] = {}
+        made: dict[Any, Comment] = {}  # by the export's ids
         touched = set()
         for row in sorted(rows, key=lambda r: (str(r.get("article")), as_int(r.get("number")))):
             source_id = str(row.get("id"))
@@ -506,7 +507,7 @@ class SiteImporter(Importer):
                 author_email=str(row.get("author_email") or "unknown@example.invalid"),
                 author_url=str(row.get("author_url") or ""),
                 body=str(row.get("body") or "…"),
-                status=row.get("status")
+                status=str(row.get("status"))
                 if row.get("status") in Comment.Status.values
                 else Comment.Status.PENDING,
                 created_at=_when(row.get("created_at")) or timezone.now(),

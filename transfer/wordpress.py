@@ -24,6 +24,7 @@ import re
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
@@ -41,6 +42,9 @@ from comments.services import comment_counts_recount
 from .common import Importer, MediaSource, Report, TransferError, as_int
 from .htmlconv import expand_shortcodes, html_to_markdown, wpautop
 from .models import ImportedItem
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 _PREFIXES = (
     ("/excerpt/", "excerpt"),
@@ -114,6 +118,7 @@ def load(path: str | Path) -> Element:
     except OSError as exc:
         raise TransferError(f"Cannot read {path}: {exc}") from exc
     root = tree.getroot()
+    assert root is not None  # a parsed document has one
     for element in root.iter():
         element.tag = _plain(element.tag)
     channel = root.find("channel")
@@ -130,7 +135,7 @@ class WordPressImporter(Importer):
         self.channel = channel
         self.site = _text(channel, "wp_base_site_url") or _text(channel, "link")
         self.source = f"wordpress:{self.site}"[:200]
-        self.authors: dict[str, object] = {}
+        self.authors: dict[str, User] = {}
         self.categories: dict[str, Category] = {}
         self.tags: dict[str, Tag] = {}
         self.attachments: dict[str, dict] = {}  # WordPress post ID -> url, file, alt

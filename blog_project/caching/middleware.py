@@ -57,13 +57,17 @@ def cache_page(*, params: tuple[str, ...] = (), timeout: int | None = None) -> C
                 and not response.cookies
                 and not private
             ):
-                response.page_cache_timeout = timeout or settings.BLOG_PAGE_CACHE_TIMEOUT
+                # Read back with getattr() by the middleware that stores the page.
+                response.page_cache_timeout = (  # type: ignore[attr-defined]
+                    timeout or settings.BLOG_PAGE_CACHE_TIMEOUT
+                )
             return response
 
         wrapper.__name__ = getattr(view, "__name__", "view")
         wrapper.__doc__ = view.__doc__
-        wrapper.__wrapped__ = view
-        wrapper.page_cache_params = tuple(params)
+        # Function attributes: functools' convention, and the parameters the page key reads.
+        wrapper.__wrapped__ = view  # type: ignore[attr-defined]
+        wrapper.page_cache_params = tuple(params)  # type: ignore[attr-defined]
         return wrapper
 
     return decorator
@@ -105,7 +109,7 @@ class PageCacheMiddleware:
         counter = counting.counter
         reader = counter.reader(request) if counter is not None else None
         count_if_current = None
-        if reader is not None and local is not None and local.countable:
+        if counter is not None and reader is not None and local is not None and local.countable:
             count_if_current = (local.generation, counter.commands(reader, local.article_id))
         lookup = store().lookup(key if local is None else None, count_if_current)
         generation = lookup.generation
@@ -120,7 +124,7 @@ class PageCacheMiddleware:
             return self._render(request, None)
         if generation.is_due(lookup.at):
             bump("articles")  # a scheduled article has come due: everything is stale
-            request._cache_versions = None
+            request._cache_versions = None  # type: ignore[attr-defined]  # see versions.versions()
             fresh = store().lookup(None).generation
             return self._render(request, _Miss(key, query, fresh) if fresh else None)
         entry = None
@@ -136,14 +140,15 @@ class PageCacheMiddleware:
                 entry = None
         if entry is None:
             return self._render(request, _Miss(key, query, generation))
-        if reader is not None and entry.countable and not lookup.counted:
+        if counter is not None and reader is not None and entry.countable and not lookup.counted:
             counter.count(reader, entry.article_id)
         return self._respond(request, entry, hit=True)
 
     def _render(self, request: HttpRequest, miss: _Miss | None) -> HttpResponse:
         counter = counting.counter
         if miss is not None:
-            request._cache_generation = miss.generation
+            # Read back with getattr() where the page is stored (a request attribute).
+            request._cache_generation = miss.generation  # type: ignore[attr-defined]
             # The page may depend on its declared parameters only.
             request.GET = QueryDict(miss.query)
             request.META["QUERY_STRING"] = miss.query

@@ -150,9 +150,9 @@ class RedisStore:
             if not isinstance(replies[-1], NoScriptError):
                 log.warning("Page cache: the view could not be counted with the lookup: %r", replies[-1])
             self._send([("SCRIPT", "LOAD", _COUNT_IF_CURRENT)])
-        generation = self._parse_generation(replies[0]) or self._initialise()
+        current = self._parse_generation(replies[0]) or self._initialise()
         counted = bool(count_if_current) and replies[-1] == 1
-        return Lookup(generation, replies[1] if key else None, counted, at=now)
+        return Lookup(current, replies[1] if key else None, counted, at=now)
 
     @staticmethod
     def _parse_generation(raw: bytes | None) -> versions.Generation | None:

@@ -95,5 +95,6 @@ def versions(request: HttpRequest | None = None) -> dict[str, int] | None:
         return held
     found = stores.store().scope_versions()
     if request is not None and found is not None:
-        request._cache_versions = found
+        # Held on the request for its lifetime (read back above with getattr()).
+        request._cache_versions = found  # type: ignore[attr-defined]
     return found

@@ -131,3 +131,12 @@ def test_odd_posts_are_imported_or_reported_never_a_crash(tmp_path):
     assert Article.objects.get(title="Members").status == Article.Status.DRAFT
     assert any("members only" in line for line in report.notes)
     assert any("archived" in line for line in report.skipped)
+
+
+def test_a_date_without_an_offset_is_read_as_utc():
+    # Ghost writes "...Z"; a hand-edited export may leave the offset out. Such a date was
+    # made aware with django.utils.timezone.utc, which Django 5.0 removed (AttributeError).
+    from transfer.ghost import _date
+
+    moment = _date("2020-01-02T03:04:05")  # fixed date: a past moment, read not compared to today
+    assert moment == datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)  # fixed date: the same moment

@@ -129,3 +129,15 @@ def test_bad_folders_give_clear_errors(tmp_path):
     (tmp_path / "full" / "x").write_text("x")
     with pytest.raises(CommandError, match="not empty"):
         call_command("export_site", str(tmp_path / "full"))
+
+
+def test_a_naive_date_in_a_site_export_is_read_as_utc():
+    # A naive date was made aware with django.utils.timezone.utc, gone since Django 5.0.
+    from datetime import UTC, datetime
+
+    from transfer.site import _when
+
+    naive = datetime(2020, 1, 2, 3, 4, 5)  # fixed date: a past moment, read not compared to today
+    expected = datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)  # fixed date: the same moment
+    assert _when(naive) == expected
+    assert _when("2020-01-02T03:04:05") == expected  # fixed date: the same moment, as text

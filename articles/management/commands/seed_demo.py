@@ -14,6 +14,7 @@ import random
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import TypeVar
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
@@ -31,6 +32,7 @@ from articles import registry
 from articles.management import demo_content as content
 from articles.models import Article, Category, Page, SidebarWidget, SiteSettings, Tag
 
+M = TypeVar("M", bound=models.Model)
 DEMO_USERNAME = "demo"
 DEMO_MEDIA_FOLDER = "demo"
 HISTORY_DAYS = 425  # about 14 months
@@ -110,7 +112,7 @@ class Command(BaseCommand):
         return user
 
 
-def _upsert(model: type[models.Model], lookup: dict, fields: dict) -> tuple[models.Model, bool]:
+def _upsert(model: type[M], lookup: dict, fields: dict) -> tuple[M, bool]:
     """Bring one row to ``fields``; returns (row, written). Unchanged rows are not saved."""
     row = model._default_manager.filter(**lookup).first()
     if row is not None and all(getattr(row, name) == value for name, value in fields.items()):

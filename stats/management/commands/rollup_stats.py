@@ -10,6 +10,7 @@ nothing.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
@@ -58,7 +59,9 @@ class Command(BaseCommand):
 
     def roll_up(self, first: date | None, last: date | None, *, quiet: bool) -> None:
         total = (last - first).days + 1 if first and last else None
-        with tqdm(total=total, unit="day", disable=quiet, file=self.stderr._out) as bar:
+        # The stream under the wrapper (which would end each of tqdm's writes with a newline).
+        stream = cast(TextIO, self.stderr._out)
+        with tqdm(total=total, unit="day", disable=quiet, file=stream) as bar:
             result = services.stats_rollup(start=first, end=last, progress=lambda _day: bar.update())
         if result.locked:
             raise CommandError("Another rollup is running; try again in a minute.")
