@@ -22,7 +22,6 @@ from django.utils import timezone
 
 from blog_project import caching
 
-from .listings import SITE_ARTICLES, SITE_COMMENTS
 from .models import Article, Category, ListEntry, Page, SidebarWidget, SiteSettings, Tag, Tally
 
 # --- the site's structure ---------------------------------------------------------------
@@ -137,8 +136,8 @@ def _load_counts(due_at: float) -> Counts:
             scheduled_comments[int(number)] = int(comment_count)
     return Counts(
         lists={key: total for key, total in counted.items() if key[0] in "cm" and total > 0},
-        articles=max(counted[SITE_ARTICLES] - len(scheduled_comments), 0),
-        comments=max(counted[SITE_COMMENTS] - sum(scheduled_comments.values()), 0),
+        articles=max(counted[Tally.SITE_ARTICLES] - len(scheduled_comments), 0),
+        comments=max(counted[Tally.SITE_COMMENTS] - sum(scheduled_comments.values()), 0),
         scheduled_tags={key: -total for key, total in counted.items() if key[0] == "t" and total < 0},
     )
 
