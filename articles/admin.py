@@ -18,7 +18,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 
-from . import live, registry, review, roles
+from . import live, registry, roles, tasks
 from .admin_editor import (
     ArticleAdminForm,
     EditorAdminMixin,
@@ -268,7 +268,7 @@ class ArticleAdmin(EditorAdminMixin, MarkdownAdminMixin, LargeListAdminMixin, ad
     def save_model(self, request: HttpRequest, obj: Article, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if editor_action(request.POST) == "_submit_review":
-            transaction.on_commit(review.review_mail_queue)
+            transaction.on_commit(tasks.review_mail_queue)
 
     # --- History in words -----------------------------------------------------------------
 
