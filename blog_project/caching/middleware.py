@@ -30,8 +30,9 @@ from .gzip import GZIP_MIN_BYTES, accepts_gzip, gzipped
 from .holes import HOLE_START, fillings, joined, reader_layer, render, segments, send_csrf_cookie
 from .keys import bypasses_cache, page_key, page_language, passes_through
 from .pages import Entry, local_pages
+from .scopes import Generation
 from .stores import store
-from .versions import Generation, bump
+from .versions import bump
 
 # Not stored among a page's headers: those of one response only, and the content type
 # (an entry keeps it apart).

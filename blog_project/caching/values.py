@@ -5,7 +5,6 @@ and expire on their own."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -14,10 +13,8 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import translation
 
+from .memo import keep_local_value, local_value
 from .versions import versions
-
-_local_values: dict[str, Any] = {}
-_local_lock = threading.Lock()
 
 
 def _key(name: str, scopes: Iterable[str], found: dict[str, int], parts: Iterable[object]) -> str:
@@ -53,18 +50,12 @@ def value(name: str, *, scopes: Iterable[str], build: Callable[[], Any], request
     if found is None:
         return build()
     key = _key(name, scopes, found, ())
-    if key in _local_values:
-        return _local_values[key]
+    held, result = local_value(key)
+    if held:
+        return result
     result = cache.get(key)
     if result is None:
         result = build()
         cache.set(key, result, settings.BLOG_PAGE_CACHE_TIMEOUT)
-    with _local_lock:
-        if len(_local_values) > 512:  # old versions' values: dropped wholesale
-            _local_values.clear()
-        _local_values[key] = result
+    keep_local_value(key, result)
     return result
-
-
-def forget_values() -> None:
-    _local_values.clear()

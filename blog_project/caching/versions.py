@@ -11,48 +11,11 @@ write to appear).
 
 from __future__ import annotations
 
-import math
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from django.db import transaction
 from django.http import HttpRequest
 
-from . import stores
-
-SCOPES = ("structure", "articles", "comments", "stats")
-
-
-@dataclass(frozen=True)
-class Generation:
-    """The page generation, and the time of the next scheduled publication (0: none)."""
-
-    value: int
-    due_at: float
-
-    def is_due(self, now: float | None = None) -> bool:
-        return bool(self.due_at) and self.due_at <= (time.time() if now is None else now)
-
-
-def new_version() -> int:
-    return time.time_ns()
-
-
-class SiteHooks:
-    """What the cache asks of the site, registered by the articles core in its ``ready()``
-    so that this package imports no app."""
-
-    # () -> the time (epoch seconds) of the next scheduled publication, or +inf
-    next_publication_at: Callable[[], float] = staticmethod(lambda: math.inf)
-
-
-def register_site_hooks(*, next_publication_at: Callable[[], float]) -> None:
-    SiteHooks.next_publication_at = staticmethod(next_publication_at)
-
-
-def next_publication_at() -> float:
-    return SiteHooks.next_publication_at()
+from . import memo, stores
+from .scopes import SCOPES, next_publication_at
 
 
 def bump(*scopes: str) -> None:
@@ -62,9 +25,7 @@ def bump(*scopes: str) -> None:
     if unknown:
         raise ValueError(f"unknown cache scope(s): {sorted(unknown)}")
     stores.store().bump(scopes, due_at=next_publication_at())
-    from .values import forget_values
-
-    forget_values()
+    memo.forget_values()
 
 
 def bump_on_commit(*scopes: str) -> None:
