@@ -241,7 +241,7 @@ def render_article_section(article, request: HttpRequest | None) -> str:
     else:
         form = _form_with_holes(article)
     page, entries = selectors.thread_page(article, request.GET.get("page") if request else None)
-    policy = selectors.comment_settings(request)
+    policy = selectors.comment_settings()
     context = {
         "article": article,
         "entries": entries,

@@ -6,7 +6,8 @@ page reaches a reader") has the picture. One module per idea:
 - ``scopes``: the scopes and the page generation, as the store and the versions name them;
 - ``versions``: reading and renewing them (``bump``, ``bump_on_commit``);
 - ``values``: fragments and small values cached under those versions;
-- ``memo``: what this process remembers of them, so the store is not asked again;
+- ``memo``: what this process and the request being served remember of them, so the
+  store is not asked again (selectors take no request: the middleware opens the memo);
 - ``keys``: which requests are answered from the cache, and under which key;
 - ``pages``: a stored page, and this process's copies;
 - ``holes``: the per-reader parts of a cached page, filled per request;

@@ -10,7 +10,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
 from django.utils import translation
 
 from .memo import keep_local_value, local_value
@@ -29,10 +28,9 @@ def fragment(
     scopes: Iterable[str],
     build: Callable[[], str],
     parts: Iterable[object] = (),
-    request: HttpRequest | None = None,
 ) -> str:
     """Small rendered HTML, cached per language under the versions of ``scopes``."""
-    found = versions(request)
+    found = versions()
     if found is None:
         return build()
     key = _key(name, scopes, found, parts)
@@ -43,10 +41,10 @@ def fragment(
     return html
 
 
-def value(name: str, *, scopes: Iterable[str], build: Callable[[], Any], request: HttpRequest | None = None):
+def value(name: str, *, scopes: Iterable[str], build: Callable[[], Any]):
     """A small Python value, kept in this process and in the shared cache under the
     versions of ``scopes``: rebuilt once per change, by one process."""
-    found = versions(request)
+    found = versions()
     if found is None:
         return build()
     key = _key(name, scopes, found, ())

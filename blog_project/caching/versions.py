@@ -12,7 +12,6 @@ write to appear).
 from __future__ import annotations
 
 from django.db import transaction
-from django.http import HttpRequest
 
 from . import memo, stores
 from .scopes import SCOPES, next_publication_at
@@ -26,6 +25,7 @@ def bump(*scopes: str) -> None:
         raise ValueError(f"unknown cache scope(s): {sorted(unknown)}")
     stores.store().bump(scopes, due_at=next_publication_at())
     memo.forget_values()
+    memo.forget_versions()
 
 
 def bump_on_commit(*scopes: str) -> None:
@@ -39,22 +39,24 @@ def page_generation() -> int | None:
     return found.value if found else None
 
 
-def next_due(request: HttpRequest | None = None) -> float:
+def next_due() -> float:
     """When the next scheduled article comes due (0: none is scheduled), as the page
-    generation read in this request's round trip says."""
-    generation = getattr(request, "_cache_generation", None)
+    generation read for this request says (read now outside a request, or on a page the
+    cache does not store)."""
+    held = memo.current()
+    generation = held.generation if held is not None else None
     if generation is None:
         generation = stores.store().lookup(None).generation
     return generation.due_at if generation is not None else next_publication_at()
 
 
-def versions(request: HttpRequest | None = None) -> dict[str, int] | None:
+def versions() -> dict[str, int] | None:
     """The scope versions (None: the store cannot be read, so nothing may be cached), read
-    once per request when a request is given."""
-    held = getattr(request, "_cache_versions", None)
-    if held is not None:
-        return held
+    once per request (``memo``)."""
+    held = memo.current()
+    if held is not None and held.versions is not None:
+        return held.versions
     found = stores.store().scope_versions()
-    if request is not None and found is not None:
-        request._cache_versions = found
+    if held is not None and found is not None:
+        held.versions = found
     return found
