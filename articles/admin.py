@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -438,8 +439,6 @@ class SiteSettingsAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
         # One row: the list is pointless, go straight to the form.
-        from django.shortcuts import redirect
-
         settings_row = SiteSettings.load()
         return redirect(reverse("admin:articles_sitesettings_change", args=[settings_row.pk]))
 

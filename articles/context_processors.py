@@ -7,7 +7,7 @@ from django.utils.functional import SimpleLazyObject
 
 from blog_project import caching
 
-from . import selectors
+from . import selectors, widgets
 
 
 def site(request):
@@ -21,9 +21,7 @@ def site(request):
         return caching.fragment("nav", scopes=("structure", "articles"), build=build)
 
     def sidebar_html() -> str:
-        from .widgets import sidebar_html
-
-        return sidebar_html(request)
+        return widgets.sidebar_html(request)
 
     return {
         "site": SimpleLazyObject(selectors.site_settings),

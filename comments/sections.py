@@ -31,6 +31,7 @@ from . import conf, selectors
 from .forms import HONEYPOT_FIELD, CommentForm
 from .models import Comment
 from .services import comments_open
+from .spam import make_stamp
 
 AUTHOR_COOKIE_SALT = "comments.author"
 PENDING_COOKIE_SALT = "comments.pending"
@@ -114,8 +115,6 @@ def fill_author_hole(request: HttpRequest, part: str) -> str:
 
 
 def fill_stamp_hole(request: HttpRequest, arg: str) -> str:
-    from .spam import make_stamp
-
     return make_stamp(request)
 
 

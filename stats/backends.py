@@ -454,6 +454,7 @@ def redis_client() -> redis.Redis:
     url = conf.get("STATS_REDIS_URL")
     if url:
         return _client_for(url)
+    # Only with Redis as the cache: the embedded mode has no django-redis connection.
     from django_redis import get_redis_connection
 
     return get_redis_connection("default")

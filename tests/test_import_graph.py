@@ -123,6 +123,12 @@ def test_the_graph_sees_imports_at_module_level_and_inside_functions():
     assert "articles" in {name.partition(".")[0] for name in graph["blog_project.urls"]}
 
 
+def test_a_circle_is_found_with_its_edges():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _cycles(graph) == [["a", "b", "c"]]
+    assert _edges_within(graph, ["a", "b", "c"]) == ["a -> b", "b -> c", "c -> a"]
+
+
 def test_no_import_circle():
     graph = _graph()
     circles = [_edges_within(graph, component) for component in _cycles(graph)]

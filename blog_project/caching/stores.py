@@ -113,6 +113,7 @@ class RedisStore:
     """django-redis's connections, raw: versions and pages as plain strings."""
 
     def _client(self):
+        # Only with Redis: the embedded mode has no django-redis connection to ask for.
         from django_redis import get_redis_connection
 
         return get_redis_connection("default")
