@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -20,7 +21,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 
-from . import live, registry, review, roles
+from . import live, registry, roles, tasks
 from .admin_editor import (
     ArticleAdminForm,
     EditorAdminMixin,
@@ -275,7 +276,7 @@ class ArticleAdmin(EditorAdminMixin, MarkdownAdminMixin, LargeListAdminMixin, ad
     def save_model(self, request: HttpRequest, obj: Article, form, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if editor_action(request.POST) == "_submit_review":
-            transaction.on_commit(review.review_mail_queue)
+            transaction.on_commit(tasks.review_mail_queue)
 
     # --- History in words -----------------------------------------------------------------
 
@@ -446,8 +447,6 @@ class SiteSettingsAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
         # One row: the list is pointless, go straight to the form.
-        from django.shortcuts import redirect
-
         settings_row = SiteSettings.load()
         return redirect(reverse("admin:articles_sitesettings_change", args=[settings_row.pk]))
 

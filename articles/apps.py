@@ -9,6 +9,7 @@ class ArticlesConfig(AppConfig):
     verbose_name = _("Articles")
 
     def ready(self) -> None:
+        # Django app loading: these modules use models, importable once the registry is ready.
         from blog_project import caching
 
         from . import checks, live, selectors, signals, widgets  # noqa: F401 - checks registers itself

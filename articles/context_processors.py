@@ -7,26 +7,24 @@ from django.utils.functional import SimpleLazyObject
 
 from blog_project import caching
 
-from . import selectors
+from . import selectors, widgets
 
 
 def site(request):
     def navigation_html() -> str:
         def build() -> str:
-            categories, pages = selectors.navigation(request)
+            categories, pages = selectors.navigation()
             return render_to_string(
                 "includes/nav_items.html", {"nav_categories": categories, "nav_pages": pages}
             )
 
-        return caching.fragment("nav", scopes=("structure", "articles"), build=build, request=request)
+        return caching.fragment("nav", scopes=("structure", "articles"), build=build)
 
     def sidebar_html() -> str:
-        from .widgets import sidebar_html
-
-        return sidebar_html(request)
+        return widgets.sidebar_html(request)
 
     return {
-        "site": SimpleLazyObject(lambda: selectors.site_settings(request)),
+        "site": SimpleLazyObject(selectors.site_settings),
         "navigation_html": SimpleLazyObject(navigation_html),
         "sidebar_html": SimpleLazyObject(sidebar_html),
         "SITE_URL": settings.SITE_URL,

@@ -32,15 +32,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, tzinfo
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
 from .models import Article, Category, ListEntry, Tag, Tally
 from .timezones import site_zone
 
-SITE_ARTICLES = "s:articles"
-SITE_COMMENTS = "s:comments"
+SITE_ARTICLES = Tally.SITE_ARTICLES
+SITE_COMMENTS = Tally.SITE_COMMENTS
 PUBLISHED = Article.Status.PUBLISHED
 
 
@@ -192,8 +192,6 @@ def category_lists_rebuild() -> None:
 
 def _copy_entries(key: str, articles) -> None:
     """INSERT INTO the list entries SELECT the ``articles`` rows, in one statement."""
-    from django.db import connection
-
     sql, params = articles.values_list("pk", "status", "published_at").order_by().query.sql_with_params()
     quote = connection.ops.quote_name
     table = quote(ListEntry._meta.db_table)

@@ -459,6 +459,10 @@ class Tally(models.Model):
     (``Tag.published_count``). Recounted, never incremented, by the writes that change
     them (``articles.listings``)."""
 
+    # The keys of the site's totals: written by ``articles.listings``, read by the selectors.
+    SITE_ARTICLES = "s:articles"
+    SITE_COMMENTS = "s:comments"
+
     key = models.CharField(max_length=24, unique=True)
     kind = models.CharField(max_length=1)  # c, m (as in ListEntry.list_key) or s
     count = models.PositiveBigIntegerField(default=0)

@@ -8,14 +8,13 @@ it back with a note the writer sees on the article's page.
   be told (``review_told_at``), as comments do for their moderators' digest: a mail that
   could not go out is part of the next one, and nothing is kept elsewhere.
   ``BLOG_REVIEW_MAIL`` chooses when: ``"now"`` (the default: a task queued once the
-  submission is committed) or ``"daily"`` (the daily digest only). The daily periodic task
-  (``articles.tasks.send_review_mail``, see ``schedule.py``) also sends whatever "now"
-  could not.
+  submission is committed, by ``articles.tasks.review_mail_queue``) or ``"daily"`` (the
+  daily digest only). The daily periodic task (``articles.tasks.send_review_mail``, see
+  ``schedule.py``) also sends whatever "now" could not.
 """
 
 from __future__ import annotations
 
-import logging
 import smtplib
 
 from django.conf import settings
@@ -31,8 +30,6 @@ from blog_project.breaker import breaker
 from . import roles
 from .models import Article
 from .selectors import site_settings
-
-log = logging.getLogger(__name__)
 
 NOTE_MAX_LENGTH = 2000
 MAIL_MODES = ("now", "daily")
@@ -84,21 +81,9 @@ def review_mail_send() -> bool:
     return True
 
 
-def review_mail_queue() -> None:
-    """After a submission is committed: tell the editors now, if the site wants that. What
-    cannot be queued stays untold and goes with the daily digest."""
-    if mail_mode() != "now":
-        return
-    from blog_project.broker import publish
-
-    from .tasks import send_review_mail
-
-    if not publish(send_review_mail):
-        log.warning("Review mail not queued (the broker is down); the daily digest sends it.")
-
-
 # The admin's form marks the article (``mark_*``) and saves it; the admin queues the mail
-# on commit of a submission (``review_mail_queue``).
+# on commit of a submission (``articles.tasks.review_mail_queue``: services do not import
+# tasks, the caller enqueues).
 
 
 def mark_submitted(article: Article) -> None:

@@ -18,7 +18,9 @@ action and editor endpoint asks these functions; templates only hide what they r
 
 from __future__ import annotations
 
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 
 PUBLISH = "articles.publish_article"
 EDIT_OTHERS = "articles.edit_others_article"
@@ -70,6 +72,7 @@ def grant_in_migration(apps, grants: dict[str, list[tuple[str, str]]], *, everyt
     """Give each group (made if missing) the permissions listed; ``everything_to`` names a
     group that gets every permission there is. For data migrations: the permissions of
     models just migrated are made first (Django makes them only after ``migrate``)."""
+    # Only for data migrations: auth's permission making, loaded where it is used.
     from django.contrib.auth.management import create_permissions
 
     for app_config in apps.get_app_configs():
@@ -82,13 +85,11 @@ def grant_in_migration(apps, grants: dict[str, list[tuple[str, str]]], *, everyt
 def ensure_role_groups() -> None:
     """The four groups as the migrations make them, for a database emptied since (tests
     that flush it; ``manage.py flush``)."""
-    from django.apps import apps
-
     grants = {role: list(pairs) for role, pairs in ARTICLES_ROLE_PERMISSIONS.items()}
     for role, pairs in OTHER_APPS_ROLE_PERMISSIONS.items():
         grants.setdefault(role, []).extend(pairs)
     grants.setdefault(CONTRIBUTOR, [])
-    _grant(apps, grants, everything_to=ADMINISTRATOR)
+    _grant(django_apps, grants, everything_to=ADMINISTRATOR)
 
 
 def _grant(apps, grants: dict[str, list[tuple[str, str]]], *, everything_to: str = "") -> None:
@@ -158,7 +159,6 @@ def articles_visible_to(user, queryset):
 def author_choices(user, *, current_author_id: int | None = None):
     """Whom the Author field offers: any active staff login to those who edit others'
     articles, otherwise only the user; and the article's author as it is."""
-    from django.db.models import Q
 
     users = get_user_model().objects
     chosen = Q(is_active=True, is_staff=True) if sees_all_articles(user) else Q(pk=user.pk)
@@ -189,8 +189,8 @@ def may_change_page(user, page=None) -> bool:
 
 def reviewers():
     """Whom "Submitted for review" is told: active staff with an address who may review."""
+    # auth's models, loaded on use: this module is imported by migrations too.
     from django.contrib.auth.models import Permission
-    from django.db.models import Q
 
     permissions = Permission.objects.filter(
         content_type__app_label="articles", codename__in=["publish_article", "edit_others_article"]

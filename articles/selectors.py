@@ -16,13 +16,11 @@ from datetime import UTC, date, datetime
 
 from django.db import connection
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
 from blog_project import caching
 
-from .listings import SITE_ARTICLES, SITE_COMMENTS
 from .models import Article, Category, ListEntry, Page, SidebarWidget, SiteSettings, Tag, Tally
 
 # --- the site's structure ---------------------------------------------------------------
@@ -48,28 +46,28 @@ def _load_structure() -> SiteStructure:
     )
 
 
-def site_structure(request: HttpRequest | None = None) -> SiteStructure:
-    return caching.value("structure", scopes=("structure",), build=_load_structure, request=request)
+def site_structure() -> SiteStructure:
+    return caching.value("structure", scopes=("structure",), build=_load_structure)
 
 
-def site_settings(request: HttpRequest | None = None) -> SiteSettings:
-    return site_structure(request).settings
+def site_settings() -> SiteSettings:
+    return site_structure().settings
 
 
-def enabled_widgets(request: HttpRequest | None = None) -> list[SidebarWidget]:
-    return site_structure(request).widgets
+def enabled_widgets() -> list[SidebarWidget]:
+    return site_structure().widgets
 
 
-def all_categories(request: HttpRequest | None = None) -> list[Category]:
-    return site_structure(request).categories
+def all_categories() -> list[Category]:
+    return site_structure().categories
 
 
-def visible_categories(request: HttpRequest | None = None) -> list[Category]:
-    return [category for category in all_categories(request) if not category.is_hidden]
+def visible_categories() -> list[Category]:
+    return [category for category in all_categories() if not category.is_hidden]
 
 
-def category_by_slug(slug: str, request: HttpRequest | None = None) -> Category | None:
-    return next((category for category in all_categories(request) if category.slug == slug), None)
+def category_by_slug(slug: str) -> Category | None:
+    return next((category for category in all_categories() if category.slug == slug), None)
 
 
 def next_publication_at() -> float:
@@ -138,26 +136,24 @@ def _load_counts(due_at: float) -> Counts:
             scheduled_comments[int(number)] = int(comment_count)
     return Counts(
         lists={key: total for key, total in counted.items() if key[0] in "cm" and total > 0},
-        articles=max(counted[SITE_ARTICLES] - len(scheduled_comments), 0),
-        comments=max(counted[SITE_COMMENTS] - sum(scheduled_comments.values()), 0),
+        articles=max(counted[Tally.SITE_ARTICLES] - len(scheduled_comments), 0),
+        comments=max(counted[Tally.SITE_COMMENTS] - sum(scheduled_comments.values()), 0),
         scheduled_tags={key: -total for key, total in counted.items() if key[0] == "t" and total < 0},
     )
 
 
-def public_counts(request: HttpRequest | None = None) -> Counts:
-    due_at = caching.next_due(request)
-    return caching.value(
-        "counts", scopes=("articles", "comments"), build=lambda: _load_counts(due_at), request=request
-    )
+def public_counts() -> Counts:
+    due_at = caching.next_due()
+    return caching.value("counts", scopes=("articles", "comments"), build=lambda: _load_counts(due_at))
 
 
-def tag_count(tag: Tag, request: HttpRequest | None = None) -> int:
-    return max(tag.published_count - public_counts(request).scheduled_tags.get(f"t:{tag.pk}", 0), 0)
+def tag_count(tag: Tag) -> int:
+    return max(tag.published_count - public_counts().scheduled_tags.get(f"t:{tag.pk}", 0), 0)
 
 
-def top_tags(limit: int, request: HttpRequest | None = None) -> list[tuple[Tag, int]]:
+def top_tags(limit: int) -> list[tuple[Tag, int]]:
     """The tags with the most public articles: the top of the ``published_count`` index."""
-    scheduled = public_counts(request).scheduled_tags
+    scheduled = public_counts().scheduled_tags
 
     def build() -> list[tuple[Tag, int]]:
         rows = Tag.objects.filter(published_count__gt=0).order_by("-published_count", "name")[
@@ -168,25 +164,25 @@ def top_tags(limit: int, request: HttpRequest | None = None) -> list[tuple[Tag, 
             :limit
         ]
 
-    return caching.value(f"top-tags:{limit}", scopes=("articles",), build=build, request=request)
+    return caching.value(f"top-tags:{limit}", scopes=("articles",), build=build)
 
 
-def categories_with_counts(request: HttpRequest | None = None) -> list[tuple[Category, int]]:
+def categories_with_counts() -> list[tuple[Category, int]]:
     """Visible categories with public articles, each counted with its children's."""
-    counts = public_counts(request)
+    counts = public_counts()
     return [
         (category, counts.of(f"c:{category.pk}"))
-        for category in visible_categories(request)
+        for category in visible_categories()
         if counts.of(f"c:{category.pk}")
     ]
 
 
-def navigation(request: HttpRequest | None = None) -> tuple[list[Category], list[Page]]:
+def navigation() -> tuple[list[Category], list[Page]]:
     """Top-level visible categories with public articles (children attached as
     ``nav_children``) and the navigation pages."""
-    counts = public_counts(request)
+    counts = public_counts()
     by_parent: dict[int | None, list[Category]] = {}
-    for category in visible_categories(request):
+    for category in visible_categories():
         by_parent.setdefault(category.parent_id, []).append(category)
     top = []
     for category in by_parent.get(None, []):
@@ -196,12 +192,12 @@ def navigation(request: HttpRequest | None = None) -> tuple[list[Category], list
         ]
         if counts.of(f"c:{category.pk}"):
             top.append(category)
-    return top, site_structure(request).nav_pages
+    return top, site_structure().nav_pages
 
 
-def months_with_counts(request: HttpRequest | None = None) -> list[tuple[date, int]]:
+def months_with_counts() -> list[tuple[date, int]]:
     """[(first day of the month, public articles)], newest first."""
-    counts = public_counts(request)
+    counts = public_counts()
     months = [
         (date(int(key[2:6]), int(key[7:9]), 1), total) for key, total in counts.lists.items() if key[0] == "m"
     ]
@@ -228,7 +224,7 @@ class ArticleList(Sequence):
         return self.fetch(start, stop - start) if stop > start else []
 
 
-def home_articles(request: HttpRequest | None = None) -> ArticleList:
+def home_articles() -> ArticleList:
     """Pinned first, then newest: the page's ids from the home index read backwards from
     its top, then its rows. (Rows and order in one query join the categories, and MariaDB
     may then start from those and sort every article: tests/test_reader_plans.py.)"""
@@ -241,7 +237,7 @@ def home_articles(request: HttpRequest | None = None) -> ArticleList:
         )
         return articles_in_order(ids)
 
-    return ArticleList(public_counts(request).articles, fetch)
+    return ArticleList(public_counts().articles, fetch)
 
 
 def list_articles(key: str, total: int) -> ArticleList:
@@ -270,19 +266,19 @@ def articles_in_order(ids: list[int], *, with_body_html: bool = False) -> list[A
     return [found[pk] for pk in ids if pk in found]
 
 
-def _widget_limit(kind: str, request: HttpRequest | None) -> int:
-    return max((w.item_count for w in enabled_widgets(request) if w.kind == kind), default=0)
+def _widget_limit(kind: str) -> int:
+    return max((w.item_count for w in enabled_widgets() if w.kind == kind), default=0)
 
 
-def _sidebar_articles(request: HttpRequest | None) -> dict[str, list[Link]]:
+def _sidebar_articles() -> dict[str, list[Link]]:
     """The recent and the popular articles the sidebar shows, in one statement (each an
     index range), as many as the longest widget of each kind asks for."""
 
     def build() -> dict[str, list[Link]]:
         fields = ("pk", "title", "slug", "published_at", "view_count")
         public = Article.objects.published()
-        recent = _widget_limit(SidebarWidget.Kind.RECENT_POSTS, request) or 5
-        popular = _widget_limit(SidebarWidget.Kind.POPULAR_POSTS, request) or 5
+        recent = _widget_limit(SidebarWidget.Kind.RECENT_POSTS) or 5
+        popular = _widget_limit(SidebarWidget.Kind.POPULAR_POSTS) or 5
         parts = [
             ("recent", public.newest_first().values_list(*fields)[:recent]),
             ("popular", public.order_by("-view_count", "-published_at").values_list(*fields)[:popular]),
@@ -292,17 +288,15 @@ def _sidebar_articles(request: HttpRequest | None) -> dict[str, list[Link]]:
             lists[label].append(Link(int(pk), title, slug, _aware(published_at), int(view_count)))
         return lists
 
-    return caching.value(
-        "sidebar-articles", scopes=("articles", "stats", "structure"), build=build, request=request
-    )
+    return caching.value("sidebar-articles", scopes=("articles", "stats", "structure"), build=build)
 
 
-def recent_articles(limit: int, request: HttpRequest | None = None) -> list[Link]:
-    return _sidebar_articles(request)["recent"][:limit]
+def recent_articles(limit: int) -> list[Link]:
+    return _sidebar_articles()["recent"][:limit]
 
 
-def popular_articles(limit: int, request: HttpRequest | None = None) -> list[Link]:
-    return _sidebar_articles(request)["popular"][:limit]
+def popular_articles(limit: int) -> list[Link]:
+    return _sidebar_articles()["popular"][:limit]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The articles' Celery tasks: thin wrappers around ``review``."""
+"""The articles' Celery tasks: thin wrappers around ``review``, and their queueing."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 
 from blog_project.breaker import BreakerOpen
+from blog_project.broker import publish
 
 from . import review
 
@@ -22,3 +23,12 @@ def send_review_mail() -> bool:
     except (*review.SEND_ERRORS, BreakerOpen) as exc:
         log.warning("Review mail not sent (the next run sends it): %r", exc)
         return False
+
+
+def review_mail_queue() -> None:
+    """After a submission is committed: tell the editors now, if the site wants that. What
+    cannot be queued stays untold and goes with the daily digest."""
+    if review.mail_mode() != "now":
+        return
+    if not publish(send_review_mail):
+        log.warning("Review mail not queued (the broker is down); the daily digest sends it.")

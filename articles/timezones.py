@@ -19,6 +19,8 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from .selectors import site_settings
+
 EDITOR_TZ_COOKIE = "blog_editor_tz"
 
 
@@ -38,8 +40,6 @@ def zone_or_none(name: str | None) -> zoneinfo.ZoneInfo | None:
 
 
 def site_zone() -> zoneinfo.ZoneInfo:
-    from .selectors import site_settings
-
     return zone_or_none(site_settings().time_zone) or zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 

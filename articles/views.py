@@ -25,7 +25,7 @@ SEARCH_CACHE_SECONDS = 600
 
 
 def _page(request: HttpRequest, articles: selectors.ArticleList):
-    paginator = Paginator(articles, selectors.site_settings(request).posts_per_page)
+    paginator = Paginator(articles, selectors.site_settings().posts_per_page)
     try:
         return paginator.page(request.GET.get("page") or 1)
     except InvalidPage as exc:
@@ -48,7 +48,7 @@ def _list_page(request: HttpRequest, articles: selectors.ArticleList, **context)
 @require_safe
 @cache_page(params=("page",))
 def home(request: HttpRequest) -> HttpResponse:
-    site = selectors.site_settings(request)
+    site = selectors.site_settings()
     jsonld = {
         "@context": "https://schema.org",
         "@type": "WebSite",
@@ -62,17 +62,17 @@ def home(request: HttpRequest) -> HttpResponse:
             "query-input": "required name=query",
         },
     }
-    return _list_page(request, selectors.home_articles(request), is_home=True, jsonld=jsonld)
+    return _list_page(request, selectors.home_articles(), is_home=True, jsonld=jsonld)
 
 
 @require_safe
 @cache_page(params=("page",))
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    category = selectors.category_by_slug(slug, request)
+    category = selectors.category_by_slug(slug)
     if category is None:
         raise Http404(_("No such category."))
     key = f"c:{category.pk}"
-    articles = selectors.list_articles(key, selectors.public_counts(request).of(key))
+    articles = selectors.list_articles(key, selectors.public_counts().of(key))
     return _list_page(
         request, articles, category=category, heading=category.name, description=category.description
     )
@@ -82,7 +82,7 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @cache_page(params=("page",))
 def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(Tag, slug=slug)
-    articles = selectors.list_articles(f"t:{tag.pk}", selectors.tag_count(tag, request))
+    articles = selectors.list_articles(f"t:{tag.pk}", selectors.tag_count(tag))
     return _list_page(request, articles, tag=tag, heading=_("Tag: %(name)s") % {"name": tag.name})
 
 
@@ -90,7 +90,7 @@ def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @cache_page()
 def archive_index(request: HttpRequest) -> HttpResponse:
     years: dict[int, list] = {}
-    for month, total in selectors.months_with_counts(request):
+    for month, total in selectors.months_with_counts():
         years.setdefault(month.year, []).append((month, total))
     return render(request, "articles/archive_index.html", {"years": list(years.items())})
 
@@ -103,7 +103,7 @@ def archive_month(request: HttpRequest, year: int, month: int) -> HttpResponse:
     except ValueError as exc:
         raise Http404(_("No such month.")) from exc
     key = f"m:{year:04d}-{month:02d}"
-    articles = selectors.list_articles(key, selectors.public_counts(request).of(key))
+    articles = selectors.list_articles(key, selectors.public_counts().of(key))
     heading = _("Archive: %(month)s") % {"month": start.strftime("%Y-%m")}
     return _list_page(request, articles, heading=heading, archive_month=start)
 
@@ -116,7 +116,7 @@ def search(request: HttpRequest) -> HttpResponse:
     if not query:
         return render(request, "articles/article_list.html", {**context, "articles": []})
     results = article_search.search_articles(
-        query, page=_asked_page(request), per_page=selectors.site_settings(request).posts_per_page
+        query, page=_asked_page(request), per_page=selectors.site_settings().posts_per_page
     )
     page = _page(request, results)
     # The query's words marked in each result's title and excerpt (the summary when it

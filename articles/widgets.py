@@ -29,26 +29,24 @@ def _links(widget, request):
 
 
 def _categories(widget, request):
-    return _template("categories")(widget, request, categories=selectors.categories_with_counts(request))
+    return _template("categories")(widget, request, categories=selectors.categories_with_counts())
 
 
 def _tags(widget, request):
-    return _template("tags")(widget, request, tags=selectors.top_tags(widget.item_count * 6, request))
+    return _template("tags")(widget, request, tags=selectors.top_tags(widget.item_count * 6))
 
 
 def _archives(widget, request):
-    return _template("archives")(
-        widget, request, months=selectors.months_with_counts(request)[: widget.item_count]
-    )
+    return _template("archives")(widget, request, months=selectors.months_with_counts()[: widget.item_count])
 
 
 def _recent_posts(widget, request):
-    articles = selectors.recent_articles(widget.item_count, request)
+    articles = selectors.recent_articles(widget.item_count)
     return _template("article_links")(widget, request, articles=articles)
 
 
 def _popular_posts(widget, request):
-    articles = selectors.popular_articles(widget.item_count, request)
+    articles = selectors.popular_articles(widget.item_count)
     return _template("article_links")(widget, request, articles=articles, show_views=True)
 
 
@@ -86,15 +84,14 @@ def _widget_html(widget: SidebarWidget, request: HttpRequest | None) -> str:
         f"widget:{widget.pk}",
         scopes=("structure", *kind.scopes),
         build=lambda: kind.render(widget, request),
-        request=request,
     )
 
 
 def sidebar_html(request: HttpRequest | None = None) -> str:
-    return "".join(_widget_html(widget, request) for widget in selectors.enabled_widgets(request))
+    return "".join(_widget_html(widget, request) for widget in selectors.enabled_widgets())
 
 
 def _fill_live_widget(request: HttpRequest, arg: str) -> str:
-    widget = next((w for w in selectors.enabled_widgets(request) if str(w.pk) == arg), None)
+    widget = next((w for w in selectors.enabled_widgets() if str(w.pk) == arg), None)
     kind = registry.widget_kind(widget.kind) if widget else None
     return kind.render(widget, request) if kind is not None else ""

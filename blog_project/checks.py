@@ -23,6 +23,8 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.db import DatabaseError, connections
 
+from .health import ping_redis, redis_urls
+
 DB_ALIAS = "default"
 
 
@@ -62,8 +64,6 @@ def timezone_tables_problem() -> str | None:
 
 
 def redis_problems() -> list[str]:
-    from .health import ping_redis, redis_urls
-
     found = []
     for role, url in redis_urls().items():
         try:
@@ -97,6 +97,7 @@ def check_redis(app_configs=None, **kwargs) -> list:
 def check_media_bucket(app_configs=None, **kwargs) -> list:
     if getattr(settings, "BLOG_MEDIA_STORAGE", "filesystem") != "s3":
         return []
+    # Only with S3 media: the storage module needs boto3 and django-storages.
     from django.core.files.storage import default_storage
 
     from .storage import bucket_problem

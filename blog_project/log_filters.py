@@ -33,6 +33,8 @@ class DatabaseOutageFilter(logging.Filter):
         self.last_logged = 0.0
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # Imported when first used: this module is loaded while logging is configured,
+        # before Django's apps (errors.py renders templates).
         from .errors import is_database_outage
 
         exc = record.exc_info[1] if record.exc_info else None

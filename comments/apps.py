@@ -10,6 +10,7 @@ class CommentsConfig(AppConfig):
     verbose_name = _("Comments")
 
     def ready(self) -> None:
+        # Django app loading: these modules use models, importable once the registry is ready.
         from articles import registry, roles
         from blog_project import caching
 

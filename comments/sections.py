@@ -31,6 +31,7 @@ from . import conf, selectors
 from .forms import HONEYPOT_FIELD, CommentForm
 from .models import Comment
 from .services import comments_open
+from .spam import make_stamp
 
 AUTHOR_COOKIE_SALT = "comments.author"
 PENDING_COOKIE_SALT = "comments.pending"
@@ -115,8 +116,6 @@ def fill_author_hole(request: HttpRequest, part: str) -> str:
 
 
 def fill_stamp_hole(request: HttpRequest, arg: str) -> str:
-    from .spam import make_stamp
-
     return make_stamp(request)
 
 
@@ -242,7 +241,7 @@ def render_article_section(article, request: HttpRequest | None) -> str:
     else:
         form = _form_with_holes(article)
     page, entries = selectors.thread_page(article, request.GET.get("page") if request else None)
-    policy = selectors.comment_settings(request)
+    policy = selectors.comment_settings()
     context = {
         "article": article,
         "entries": entries,

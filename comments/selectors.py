@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.http import HttpRequest
 
 from articles.models import Article
 from blog_project import caching
@@ -156,8 +155,6 @@ def pending_count() -> int:
     return Comment.objects.pending().count()
 
 
-def comment_settings(request: HttpRequest | None = None) -> CommentSettings:
+def comment_settings() -> CommentSettings:
     """The comment policy, cached like the site settings (renewed when it is saved)."""
-    return caching.value(
-        "comment-settings", scopes=("structure",), build=CommentSettings.current, request=request
-    )
+    return caching.value("comment-settings", scopes=("structure",), build=CommentSettings.current)

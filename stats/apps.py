@@ -11,6 +11,7 @@ class StatsConfig(AppConfig):
     verbose_name = _("Statistics")
 
     def ready(self) -> None:
+        # Django app loading: these modules use models, importable once the registry is ready.
         from articles import registry, roles
         from blog_project import caching
 

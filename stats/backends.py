@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import logging
 import secrets
 from collections.abc import Iterator
@@ -59,7 +60,6 @@ from blog_project.cache_client import RedisUnavailable, guarded, roundtrip
 
 from . import conf
 from .models import SITE, FillState, LiveCounter, LiveVisitor, VisitorSalt
-from .visitors import visitor_digest
 
 log = logging.getLogger(__name__)
 
@@ -305,6 +305,11 @@ class RedisBackend(_Backend):
             guarded(functools.partial(self.client.unlink, *old[start : start + 500]))
 
 
+def visitor_digest(visitor: str) -> str:
+    """What the database backend stores for a visitor id: 24 hex digits of a digest."""
+    return hashlib.blake2b(visitor.encode(), digest_size=12).hexdigest()
+
+
 class DatabaseBackend(_Backend):
     name = "database"
 
@@ -456,6 +461,7 @@ def redis_client() -> redis.Redis:
     url = conf.get("STATS_REDIS_URL")
     if url:
         return _client_for(url)
+    # Only with Redis as the cache: the embedded mode has no django-redis connection.
     from django_redis import get_redis_connection
 
     return get_redis_connection("default")

@@ -16,6 +16,8 @@ from django.http import HttpRequest, HttpResponse
 
 from . import conf
 from .counting import count, is_countable_page, is_counted_reader, reader_for
+from .selectors import filled_through
+from .tasks import rollup_stats
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +47,6 @@ class PageViewMiddleware:
         self.checked_day = today
         if not conf.rollup_on_request():
             return
-        from .selectors import filled_through
-        from .tasks import rollup_stats
-
         try:
             final = filled_through()
             if final is None or final < today - timedelta(days=1):

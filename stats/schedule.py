@@ -36,6 +36,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from blog_project.beat import ensure_after_migrate, ensure_periodic_task
 
 from .models import FillState
+from .tasks import rollup_stats
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +90,6 @@ def rollup_is_behind() -> bool:
 def catch_up_at_beat_start(sender=None, **kwargs) -> bool:
     """Celery's ``beat_init``: send the rollup at once when beat starts behind (it is
     locked and idempotent, so a rollup already under way makes this one a no-op)."""
-    from .tasks import rollup_stats
-
     try:
         if not rollup_is_behind():
             return False

@@ -59,7 +59,7 @@ def _load_stored_totals() -> StoredTotals:
     )
 
 
-def stored_totals(request=None) -> StoredTotals:
+def stored_totals() -> StoredTotals:
     """What the sidebar needs besides the live counters: the final totals (changed only by
     a rollup) and the core's counts of public articles and comments, kept under the
     versions of those scopes."""
@@ -67,7 +67,6 @@ def stored_totals(request=None) -> StoredTotals:
         "stats:stored-totals",
         scopes=("stats", "articles", "comments"),
         build=_load_stored_totals,
-        request=request,
     )
 
 
@@ -79,9 +78,9 @@ class SiteNumbers:
     comments: int
 
 
-def site_numbers(request=None) -> SiteNumbers:
+def site_numbers() -> SiteNumbers:
     """Today's PV and UV, total PV, articles and comments: one counter round trip when warm."""
-    stored = stored_totals(request)
+    stored = stored_totals()
     today = timezone.localdate()
     try:
         live = get_backend().site_figures(live_days(stored.filled_through, None, today))
@@ -97,17 +96,17 @@ def site_numbers(request=None) -> SiteNumbers:
     )
 
 
-def cached_filled_through(request=None) -> date | None:
+def cached_filled_through() -> date | None:
     """The last day rolled up: changed only by a rollup, which bumps the ``stats`` scope."""
-    return caching.value("stats:filled-through", scopes=("stats",), build=filled_through, request=request)
+    return caching.value("stats:filled-through", scopes=("stats",), build=filled_through)
 
 
-def live_article_views(article_ids: list[int], request=None) -> dict[int, int]:
+def live_article_views(article_ids: list[int]) -> dict[int, int]:
     """The views of these articles not yet in their ``view_count``: every day after the
     last rollup that the counters still hold (normally today), as the Traffic page counts
     them. One counter read (a Redis round trip, or a query on the database backend)."""
     backend = get_backend()
-    final_through = None if backend.knows_final_days else cached_filled_through(request)
+    final_through = None if backend.knows_final_days else cached_filled_through()
     try:
         return backend.article_views(live_days(final_through, None, timezone.localdate()), list(article_ids))
     except RedisError as exc:  # the rolled-up counts are shown meanwhile

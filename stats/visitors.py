@@ -19,6 +19,8 @@ from django.http import HttpRequest
 
 from blog_project.security import client_ip
 
+from .backends import get_backend
+
 # As WSGI names them (request.META, not request.headers: this runs on every page view).
 _PREFETCH_HEADERS = ("HTTP_PURPOSE", "HTTP_SEC_PURPOSE", "HTTP_X_PURPOSE", "HTTP_X_MOZ")
 
@@ -52,8 +54,6 @@ def daily_salt(day: date) -> str:
     """The day's random salt, shared by every process through the counters' backend."""
     salt = _salts.get(day)
     if salt is None:
-        from .backends import get_backend
-
         salt = get_backend().salt(day)
         _salts.clear()
         _salts[day] = salt
@@ -71,8 +71,3 @@ def daily_hash(request: HttpRequest, day: date) -> str:
 @functools.lru_cache(maxsize=4)
 def _day_key(salt: str) -> bytes:
     return hashlib.blake2b(salt.encode(), person=b"stats.visitor", digest_size=32).digest()
-
-
-def visitor_digest(visitor: str) -> str:
-    """What the database backend stores for a visitor id: 24 hex digits of a digest."""
-    return hashlib.blake2b(visitor.encode(), digest_size=12).hexdigest()

@@ -15,6 +15,4 @@ from .selectors import site_numbers
 
 
 def render_site_stats_widget(widget, request: HttpRequest | None) -> str:
-    return render_to_string(
-        "stats/widget_site_stats.html", {"widget": widget, "numbers": site_numbers(request)}
-    )
+    return render_to_string("stats/widget_site_stats.html", {"widget": widget, "numbers": site_numbers()})

@@ -18,7 +18,7 @@ from articles.models import Article, SidebarWidget, SiteSettings
 from articles.tests.factories import ArticleFactory, CategoryFactory, PageFactory, TagFactory, WidgetFactory
 from blog_project import caching
 from blog_project.breaker import breaker
-from blog_project.caching import bump, hole, holes, page_generation, stores
+from blog_project.caching import bump, hole, holes, memo, page_generation, stores, versions
 from blog_project.caching.pages import Entry, local_pages
 
 pytestmark = pytest.mark.django_db
@@ -585,3 +585,24 @@ def test_a_warm_hit_is_counted_in_its_one_round_trip_and_a_stale_copy_once(clien
     assert client.get(url, HTTP_USER_AGENT=BROWSER)["X-Page-Cache"] == "miss"
     snapshot = backends.get_backend().snapshot(tz.localdate())
     assert snapshot.site.pv == 4 and snapshot.articles[article.pk].pv == 4
+
+
+def test_the_versions_are_read_once_per_request_and_again_after_a_bump(monkeypatch):
+    """Selectors take no request: the request's memo (opened by the page cache middleware)
+    reads the scope versions once, and a bump in the request drops what it read."""
+    store_class = type(stores.store())
+    real = store_class.scope_versions
+    reads = []
+    monkeypatch.setattr(store_class, "scope_versions", lambda self: reads.append(1) or real(self))
+    versions.versions()
+    versions.versions()
+    assert len(reads) == 2  # outside a request: every read asks the store
+    with memo.request_memo():
+        first = versions.versions()
+        assert versions.versions() == first
+        assert len(reads) == 3
+        bump("articles")
+        assert versions.versions() != first
+        assert len(reads) == 4
+    versions.versions()
+    assert len(reads) == 5

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from articles.admin_site import SuperuserOnlyMixin
 
-from . import jobs
+from . import jobs, tasks
 from .common import TransferError
 from .models import ImportedItem, ImportJob, LegacyRedirect
 from .site import site_export
@@ -127,7 +127,7 @@ class ImportJobAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
         if not self.has_change_permission(request) or request.method != "POST":
             raise PermissionDenied
         job = get_object_or_404(ImportJob, pk=job_id)
-        if not jobs.job_start(job=job):
+        if not tasks.job_start(job=job):
             messages.warning(request, _("This import has already been started."))
         return HttpResponseRedirect(reverse("admin:transfer_importjob_change", args=[job.pk]))
 

@@ -30,6 +30,9 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from blog_project import caching
+from stats.backends import get_backend
+
 from .common import TransferError
 
 DUMP_TIMEOUT = 3600
@@ -49,8 +52,6 @@ def _mysql_args(settings_dict: dict) -> tuple[list[str], dict]:
 
 
 def _redis_client():
-    from stats.backends import get_backend
-
     backend = get_backend()
     return (backend.client, backend.prefix) if backend.name == "redis" else (None, "")
 
@@ -109,8 +110,6 @@ def backup_create(directory: str | Path) -> dict:
 
 
 def backup_restore(directory: str | Path) -> dict:
-    from blog_project import caching
-
     root = Path(directory)
     meta_path = root / "backup.json"
     if not meta_path.is_file():

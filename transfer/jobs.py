@@ -74,22 +74,15 @@ def job_create(*, kind: str, export: UploadedFile, media: UploadedFile | None, u
     )
 
 
-def job_start(*, job: ImportJob) -> bool:
-    """Queue the import (False if it was not waiting). Without a broker, or when the broker
-    cannot take it, it runs here and now."""
-    from blog_project.broker import publish
-
-    from .tasks import run_import
-
+def job_mark_queued(*, job: ImportJob) -> bool:
+    """Mark the import queued (False if it was not waiting for that). ``tasks.job_start``
+    then queues it, or runs it here."""
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
         if locked.state != ImportJob.State.PREVIEW:
             return False
         locked.state = ImportJob.State.QUEUED
         locked.save(update_fields=["state"])
-    if not publish(run_import, args=(job.pk,)):
-        log.warning("Import %s: the broker did not take it, running it in this process", job.pk)
-        job_run(job_id=job.pk)
     return True
 
 

@@ -3,8 +3,11 @@
 The rest of the code calls only what is imported here; docs/how-it-works.md ("How a
 page reaches a reader") has the picture. One module per idea:
 
-- ``versions``: scope versions and the page generation (``bump``, ``bump_on_commit``);
+- ``scopes``: the scopes and the page generation, as the store and the versions name them;
+- ``versions``: reading and renewing them (``bump``, ``bump_on_commit``);
 - ``values``: fragments and small values cached under those versions;
+- ``memo``: what this process and the request being served remember of them, so the
+  store is not asked again (selectors take no request: the middleware opens the memo);
 - ``keys``: which requests are answered from the cache, and under which key;
 - ``pages``: a stored page, and this process's copies;
 - ``holes``: the per-reader parts of a cached page, filled per request;
@@ -16,10 +19,12 @@ page reaches a reader") has the picture. One module per idea:
 
 from .counting import register_view_counter
 from .holes import forget_shared_fillings, hole, register_hole
+from .memo import forget_values
 from .middleware import PageCacheMiddleware, cache_page
 from .pages import local_pages
-from .values import forget_values, fragment, value
-from .versions import SCOPES, bump, bump_on_commit, next_due, page_generation, register_site_hooks
+from .scopes import SCOPES, register_site_hooks
+from .values import fragment, value
+from .versions import bump, bump_on_commit, next_due, page_generation
 
 __all__ = [
     "SCOPES",

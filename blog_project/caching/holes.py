@@ -27,6 +27,8 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.utils import translation
 
+from .gzip import deflated
+
 log = logging.getLogger(__name__)
 
 HOLE_START, HOLE_END = b"<!--hole:", b"-->"
@@ -172,8 +174,6 @@ class ReaderLayer:
     def deflated(self) -> tuple:
         """The static parts compressed, once per process and layer (``gzip.gzipped``)."""
         if self._deflated is None:
-            from .gzip import deflated
-
             self._deflated = tuple(deflated(part) for part in self.segments[::2])
         return self._deflated
 

@@ -25,13 +25,14 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import translation
 
-from . import counting
+from . import counting, memo
 from .gzip import GZIP_MIN_BYTES, accepts_gzip, gzipped
 from .holes import HOLE_START, fillings, joined, reader_layer, render, segments, send_csrf_cookie
 from .keys import bypasses_cache, page_key, page_language, passes_through
 from .pages import Entry, local_pages
+from .scopes import Generation
 from .stores import store
-from .versions import Generation, bump
+from .versions import bump
 
 # Not stored among a page's headers: those of one response only, and the content type
 # (an entry keeps it apart).
@@ -85,6 +86,11 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Every read of the versions below this point, in this request, shares one memo.
+        with memo.request_memo():
+            return self._handle(request)
+
+    def _handle(self, request: HttpRequest) -> HttpResponse:
         if passes_through(request):
             return self.get_response(request)
         if bypasses_cache(request):
@@ -124,7 +130,6 @@ class PageCacheMiddleware:
             return self._render(request, None)
         if generation.is_due(lookup.at):
             bump("articles")  # a scheduled article has come due: everything is stale
-            request._cache_versions = None  # type: ignore[attr-defined]  # see versions.versions()
             fresh = store().lookup(None).generation
             return self._render(request, _Miss(key, query, fresh) if fresh else None)
         entry = None
@@ -147,8 +152,9 @@ class PageCacheMiddleware:
     def _render(self, request: HttpRequest, miss: _Miss | None) -> HttpResponse:
         counter = counting.counter
         if miss is not None:
-            # Read back with getattr() where the page is stored (a request attribute).
-            request._cache_generation = miss.generation  # type: ignore[attr-defined]
+            held = memo.current()
+            if held is not None:
+                held.generation = miss.generation
             # The page may depend on its declared parameters only.
             request.GET = QueryDict(miss.query)
             request.META["QUERY_STRING"] = miss.query
@@ -206,7 +212,8 @@ class PageCacheMiddleware:
         content = response.content
         if HOLE_START not in content:
             return
-        generation = getattr(request, "_cache_generation", None)
+        held = memo.current()
+        generation = held.generation if held is not None else None
         response.content = render(request, segments(content), generation.value if generation else 0)
         if response.has_header("Content-Length"):
             response["Content-Length"] = str(len(response.content))

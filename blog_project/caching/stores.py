@@ -23,7 +23,7 @@ from redis.exceptions import NoScriptError, RedisError
 
 from blog_project.cache_client import guarded, roundtrip
 
-from . import versions
+from .scopes import SCOPES, Generation, new_version, next_publication_at
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ GENERATION = "pc:generation"
 
 @dataclass
 class Lookup:
-    generation: versions.Generation | None  # None: the store could not be read
+    generation: Generation | None  # None: the store could not be read
     entry: bytes | None = None
     counted: bool = False  # the commands given to count the view were run
     at: float = 0.0  # the time the generation was checked against (is_due)
@@ -62,7 +62,7 @@ def _due_at_or_none() -> float | None:
     """The next publication time, or None when the database cannot say (then no
     generation can be started: the request goes on as if the store could not be read)."""
     try:
-        return versions.next_publication_at()
+        return next_publication_at()
     except Exception as exc:
         log.warning("Page cache: no generation can be started without the database (%r).", exc)
         return None
@@ -74,45 +74,46 @@ class CacheStore:
     def lookup(self, key: str | None, count_if_current: tuple[int, list[tuple]] | None = None) -> Lookup:
         found = cache.get_many([GENERATION, key] if key else [GENERATION])
         raw = found.get(GENERATION)
-        generation = versions.Generation(*raw) if raw else self._initialise()
+        generation = Generation(*raw) if raw else self._initialise()
         return Lookup(generation, found.get(key) if key else None, at=time.time())
 
-    def _initialise(self) -> versions.Generation | None:
+    def _initialise(self) -> Generation | None:
         # Emptied (or first use): nothing cached can be trusted; start every scope afresh.
         due_at = _due_at_or_none()
         if due_at is None:
             return None
-        self.bump(versions.SCOPES, due_at=due_at)
+        self.bump(SCOPES, due_at=due_at)
         raw = cache.get(GENERATION)
-        return versions.Generation(*raw) if raw else None
+        return Generation(*raw) if raw else None
 
     def put(self, key: str, entry: bytes, timeout: int) -> None:
         cache.set(key, entry, timeout)
 
     def bump(self, scopes: Iterable[str], *, due_at: float) -> None:
-        stamp = versions.new_version()
+        stamp = new_version()
         values: dict[str, Any] = {f"pc:v:{scope}": stamp for scope in scopes}
         values[GENERATION] = (stamp, due_at)
         cache.set_many(values, timeout=None)
 
     def scope_versions(self) -> dict[str, int] | None:
-        keys = [f"pc:v:{scope}" for scope in versions.SCOPES]
+        keys = [f"pc:v:{scope}" for scope in SCOPES]
         found = cache.get_many(keys)
         if len(found) < len(keys):
             # A version evicted alone: a new one means new fragments, nothing stale, so
             # the page generation stays. add(): concurrent processes agree on one.
             for key in set(keys) - set(found):
-                cache.add(key, versions.new_version(), timeout=None)
+                cache.add(key, new_version(), timeout=None)
             found = cache.get_many(keys)
             if len(found) < len(keys):
                 return None
-        return {scope: found[f"pc:v:{scope}"] for scope in versions.SCOPES}
+        return {scope: found[f"pc:v:{scope}"] for scope in SCOPES}
 
 
 class RedisStore:
     """django-redis's connections, raw: versions and pages as plain strings."""
 
     def _client(self):
+        # Only with Redis: the embedded mode has no django-redis connection to ask for.
         from django_redis import get_redis_connection
 
         return get_redis_connection("default")
@@ -155,20 +156,20 @@ class RedisStore:
         return Lookup(current, replies[1] if key else None, counted, at=now)
 
     @staticmethod
-    def _parse_generation(raw: bytes | None) -> versions.Generation | None:
+    def _parse_generation(raw: bytes | None) -> Generation | None:
         if not raw:
             return None
         try:
             stamp, due_at = raw.split(b":")
-            return versions.Generation(int(stamp), float(due_at))
+            return Generation(int(stamp), float(due_at))
         except ValueError:
             return None
 
-    def _initialise(self) -> versions.Generation | None:
+    def _initialise(self) -> Generation | None:
         due_at = _due_at_or_none()
         if due_at is None:
             return None
-        self.bump(versions.SCOPES, due_at=due_at)
+        self.bump(SCOPES, due_at=due_at)
         replies = self._send([("GET", self._key(GENERATION))])
         return self._parse_generation(replies[0]) if replies else None
 
@@ -176,29 +177,27 @@ class RedisStore:
         self._send([("SET", self._key(key), entry, "EX", timeout)])
 
     def bump(self, scopes: Iterable[str], *, due_at: float) -> None:
-        stamp = versions.new_version()
+        stamp = new_version()
         pairs: list = []
         for scope in scopes:
             pairs += [self._key(f"pc:v:{scope}"), stamp]
         self._send([("MSET", *pairs, self._key(GENERATION), f"{stamp}:{due_at}")])
 
     def scope_versions(self) -> dict[str, int] | None:
-        keys = [self._key(f"pc:v:{scope}") for scope in versions.SCOPES]
+        keys = [self._key(f"pc:v:{scope}") for scope in SCOPES]
         replies = self._send([("MGET", *keys)])
         found = replies[0] if replies else None
         if found is None or isinstance(found, Exception):
             return None
         if None in found:  # evicted alone: see CacheStore.scope_versions
             commands = [
-                ("SET", key, versions.new_version(), "NX")
-                for key, raw in zip(keys, found, strict=True)
-                if raw is None
+                ("SET", key, new_version(), "NX") for key, raw in zip(keys, found, strict=True) if raw is None
             ]
             replies = self._send([*commands, ("MGET", *keys)])
             found = replies[-1] if replies else None
             if found is None or isinstance(found, Exception) or None in found:
                 return None
-        return {scope: int(raw) for scope, raw in zip(versions.SCOPES, found, strict=True)}
+        return {scope: int(raw) for scope, raw in zip(SCOPES, found, strict=True)}
 
 
 @lru_cache(maxsize=1024)

@@ -5,19 +5,15 @@ and expire on their own."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
 from django.utils import translation
 
+from .memo import keep_local_value, local_value
 from .versions import versions
-
-_local_values: dict[str, Any] = {}
-_local_lock = threading.Lock()
 
 
 def _key(name: str, scopes: Iterable[str], found: dict[str, int], parts: Iterable[object]) -> str:
@@ -32,10 +28,9 @@ def fragment(
     scopes: Iterable[str],
     build: Callable[[], str],
     parts: Iterable[object] = (),
-    request: HttpRequest | None = None,
 ) -> str:
     """Small rendered HTML, cached per language under the versions of ``scopes``."""
-    found = versions(request)
+    found = versions()
     if found is None:
         return build()
     key = _key(name, scopes, found, parts)
@@ -46,25 +41,19 @@ def fragment(
     return html
 
 
-def value(name: str, *, scopes: Iterable[str], build: Callable[[], Any], request: HttpRequest | None = None):
+def value(name: str, *, scopes: Iterable[str], build: Callable[[], Any]):
     """A small Python value, kept in this process and in the shared cache under the
     versions of ``scopes``: rebuilt once per change, by one process."""
-    found = versions(request)
+    found = versions()
     if found is None:
         return build()
     key = _key(name, scopes, found, ())
-    if key in _local_values:
-        return _local_values[key]
+    held, result = local_value(key)
+    if held:
+        return result
     result = cache.get(key)
     if result is None:
         result = build()
         cache.set(key, result, settings.BLOG_PAGE_CACHE_TIMEOUT)
-    with _local_lock:
-        if len(_local_values) > 512:  # old versions' values: dropped wholesale
-            _local_values.clear()
-        _local_values[key] = result
+    keep_local_value(key, result)
     return result
-
-
-def forget_values() -> None:
-    _local_values.clear()

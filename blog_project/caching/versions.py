@@ -11,48 +11,10 @@ write to appear).
 
 from __future__ import annotations
 
-import math
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from django.db import transaction
-from django.http import HttpRequest
 
-from . import stores
-
-SCOPES = ("structure", "articles", "comments", "stats")
-
-
-@dataclass(frozen=True)
-class Generation:
-    """The page generation, and the time of the next scheduled publication (0: none)."""
-
-    value: int
-    due_at: float
-
-    def is_due(self, now: float | None = None) -> bool:
-        return bool(self.due_at) and self.due_at <= (time.time() if now is None else now)
-
-
-def new_version() -> int:
-    return time.time_ns()
-
-
-class SiteHooks:
-    """What the cache asks of the site, registered by the articles core in its ``ready()``
-    so that this package imports no app."""
-
-    # () -> the time (epoch seconds) of the next scheduled publication, or +inf
-    next_publication_at: Callable[[], float] = staticmethod(lambda: math.inf)
-
-
-def register_site_hooks(*, next_publication_at: Callable[[], float]) -> None:
-    SiteHooks.next_publication_at = staticmethod(next_publication_at)
-
-
-def next_publication_at() -> float:
-    return SiteHooks.next_publication_at()
+from . import memo, stores
+from .scopes import SCOPES, next_publication_at
 
 
 def bump(*scopes: str) -> None:
@@ -62,9 +24,8 @@ def bump(*scopes: str) -> None:
     if unknown:
         raise ValueError(f"unknown cache scope(s): {sorted(unknown)}")
     stores.store().bump(scopes, due_at=next_publication_at())
-    from .values import forget_values
-
-    forget_values()
+    memo.forget_values()
+    memo.forget_versions()
 
 
 def bump_on_commit(*scopes: str) -> None:
@@ -78,23 +39,24 @@ def page_generation() -> int | None:
     return found.value if found else None
 
 
-def next_due(request: HttpRequest | None = None) -> float:
+def next_due() -> float:
     """When the next scheduled article comes due (0: none is scheduled), as the page
-    generation read in this request's round trip says."""
-    generation = getattr(request, "_cache_generation", None)
+    generation read for this request says (read now outside a request, or on a page the
+    cache does not store)."""
+    held = memo.current()
+    generation = held.generation if held is not None else None
     if generation is None:
         generation = stores.store().lookup(None).generation
     return generation.due_at if generation is not None else next_publication_at()
 
 
-def versions(request: HttpRequest | None = None) -> dict[str, int] | None:
+def versions() -> dict[str, int] | None:
     """The scope versions (None: the store cannot be read, so nothing may be cached), read
-    once per request when a request is given."""
-    held = getattr(request, "_cache_versions", None)
-    if held is not None:
-        return held
+    once per request (``memo``)."""
+    held = memo.current()
+    if held is not None and held.versions is not None:
+        return held.versions
     found = stores.store().scope_versions()
-    if request is not None and found is not None:
-        # Held on the request for its lifetime (read back above with getattr()).
-        request._cache_versions = found  # type: ignore[attr-defined]
+    if held is not None and found is not None:
+        held.versions = found
     return found
