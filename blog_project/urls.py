@@ -4,33 +4,13 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
-from articles import editor, views
-from articles.sitemaps import SITEMAPS, sitemap_index, sitemap_section
-from blog_project.caching import cache_page
-
 from . import health
-
-cached_sitemap_index = cache_page()(sitemap_index)
-SITEMAP_INDEX_OPTIONS = {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"}
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("editor/markdownify/", editor.preview, name="markdownx_markdownify"),
-    path("editor/upload/", editor.upload, name="markdownx_upload"),
-    path("editor/media/", editor.media_list, name="editor_media"),
-    path("editor/autosave/", editor.autosave, name="editor_autosave"),
-    path("editor/autosave/discard/", editor.autosave_discard, name="editor_autosave_discard"),
     path("i18n/", include("django.conf.urls.i18n")),
-    # The index names a section per 10,000 URLs: /sitemap-articles.xml?p=2, ...
-    path("sitemap.xml", cached_sitemap_index, SITEMAP_INDEX_OPTIONS, name="sitemap-index"),
-    path("sitemap-index.xml", cached_sitemap_index, SITEMAP_INDEX_OPTIONS),
-    path(
-        "sitemap-<section>.xml",
-        cache_page(params=("p",))(sitemap_section),
-        {"sitemaps": SITEMAPS},
-        name="sitemap-section",
-    ),
-    path("robots.txt", views.robots_txt, name="robots"),
+    # The core's unprefixed URLs: the editor's endpoints, sitemaps, robots.txt.
+    path("", include("articles.site_urls")),
     # Answered by health.HealthCheckMiddleware before sessions and language; named here.
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
