@@ -112,6 +112,7 @@ class RedisBackend(_Backend):
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
         self.prefix = conf.key_prefix()
+        self._keys_memo: dict[tuple, tuple] = {}
 
     def _key(self, day: date, part: str) -> str:
         return f"{self.prefix}:{day.isoformat()}:{part}"
@@ -123,31 +124,66 @@ class RedisBackend(_Backend):
         if errors:
             raise errors[0]
 
-    def view_commands(self, day: date, visitor: str, article_id: int | None = None) -> list[tuple]:
+    def view_commands(
+        self, day: date, visitor: str, article_id: int | None = None, *, if_created: str | None = None
+    ) -> list[tuple]:
         """The commands that count one view (the page cache sends them with its lookup):
         INCR the day's PV, PFADD the visitor to its UV, the same per article, and EXPIREAT
-        on every key they touch, so each of a day's keys expires whichever view created it
-        (repeating it costs Redis next to nothing, and needs no reply read). No MULTI/EXEC:
-        nothing reads these keys between the commands."""
-        expire_at = self.expire_at(day)
-        pv, uv = self._key(day, "pv"), self._key(day, "uv")
+        on every key they touch, so each of a day's keys expires whichever view created it.
+        No MULTI/EXEC: nothing reads these keys between the commands.
+
+        ``if_created``: the word of the page cache's script (``caching.stores.IF_CREATED``)
+        that runs a command only if the one before it replied 1: then each EXPIREAT follows
+        the command that may create its key, marked with it, and Redis runs it only then
+        (a key's creation always replies 1; a returning reader's views run no EXPIREAT)."""
+        keys = self._view_keys(day, article_id)
+        expire_at = keys[-1]
+        if if_created is not None:
+            commands = [
+                ("INCR", keys[0]),
+                (if_created, "EXPIREAT", keys[0], expire_at),
+                ("PFADD", keys[1], visitor),
+                (if_created, "EXPIREAT", keys[1], expire_at),
+            ]
+            if article_id:
+                commands += [
+                    ("ZINCRBY", keys[2], 1, article_id),
+                    (if_created, "EXPIREAT", keys[2], expire_at),
+                    ("PFADD", keys[3], visitor),
+                    (if_created, "EXPIREAT", keys[3], expire_at),
+                ]
+            return commands
         commands = [
-            ("INCR", pv),
-            ("PFADD", uv, visitor),
-            ("EXPIREAT", pv, expire_at),
-            ("EXPIREAT", uv, expire_at),
+            ("INCR", keys[0]),
+            ("PFADD", keys[1], visitor),
+            ("EXPIREAT", keys[0], expire_at),
+            ("EXPIREAT", keys[1], expire_at),
         ]
         if article_id:
             # A sorted set (not a hash): the dashboard reads a day's most read articles
             # without reading them all.
-            article_pvs, article_uv = self._key(day, "articles"), self._key(day, f"auv:{article_id}")
             commands += [
-                ("ZINCRBY", article_pvs, 1, article_id),
-                ("PFADD", article_uv, visitor),
-                ("EXPIREAT", article_pvs, expire_at),
-                ("EXPIREAT", article_uv, expire_at),
+                ("ZINCRBY", keys[2], 1, article_id),
+                ("PFADD", keys[3], visitor),
+                ("EXPIREAT", keys[2], expire_at),
+                ("EXPIREAT", keys[3], expire_at),
             ]
         return commands
+
+    def _view_keys(self, day: date, article_id: int | None) -> tuple:
+        """(pv, uv[, articles, auv:<id>], expire_at) of a view, worked out once per day,
+        article and setting (every counted view asks)."""
+        memo_key = (day, article_id, self.prefix, conf.get("STATS_RETENTION_DAYS"), settings.TIME_ZONE)
+        found = self._keys_memo.get(memo_key)
+        if found is None:
+            if len(self._keys_memo) > 4096:
+                self._keys_memo.clear()
+            found = (self._key(day, "pv"), self._key(day, "uv"))
+            if article_id:
+                found += (self._key(day, "articles"), self._key(day, f"auv:{article_id}"))
+            found += (self.expire_at(day),)
+            self._keys_memo[memo_key] = found
+        return found
 
     @staticmethod
     def expire_at(day: date) -> int:

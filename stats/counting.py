@@ -22,6 +22,8 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponse
 
+from blog_project.caching.stores import IF_CREATED
+
 from . import conf
 from .backends import RedisBackend, get_backend
 from .visitors import daily_hash, is_bot, is_prefetch
@@ -164,7 +166,7 @@ class PageViewCounter:
         backend = self._backend_in_cache_redis()
         if backend is None:
             return []
-        return backend.view_commands(reader.day, reader.visitor, article_id)
+        return backend.view_commands(reader.day, reader.visitor, article_id, if_created=IF_CREATED)
 
     def count(self, reader: Reader, article_id: int | None) -> None:
         count(reader, article_id)

@@ -606,3 +606,30 @@ def test_the_versions_are_read_once_per_request_and_again_after_a_bump(monkeypat
         assert len(reads) == 4
     versions.versions()
     assert len(reads) == 5
+
+
+@pytest.mark.real_backends
+def test_views_counted_with_the_lookup_give_each_key_its_expiry_when_they_create_it(client, settings):
+    """The EXPIREATs run by the lookup's script only when the command before replied 1:
+    every key of the day still expires, including keys lost (a Redis restart) and created
+    again by a hit."""
+    from django.utils import timezone as tz
+
+    from stats import backends
+
+    settings.STATS_BACKEND, settings.STATS_REDIS_URL = "redis", ""
+    article = ArticleFactory()
+    url = article.get_absolute_url()
+    for _ in range(3):
+        client.get(url, HTTP_USER_AGENT=BROWSER)
+    backend = backends.get_backend()
+    day = tz.localdate()
+    keys = [backend._key(day, part) for part in ("pv", "uv", "articles", f"auv:{article.pk}")]
+    expected = backend.expire_at(day)
+    backend.client.delete(*keys)  # lost
+    assert client.get(url, HTTP_USER_AGENT=BROWSER)["X-Page-Cache"] == "hit"
+    assert client.get(url, HTTP_USER_AGENT=BROWSER)["X-Page-Cache"] == "hit"
+    for key in keys:
+        assert backend.client.expiretime(key) == expected, key
+    snapshot = backend.snapshot(day)
+    assert snapshot.site == backends.Figures(2, 1) and snapshot.articles[article.pk] == backends.Figures(2, 1)

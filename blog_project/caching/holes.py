@@ -170,6 +170,20 @@ class ReaderLayer:
     expires: float
     segments: tuple
     _deflated: tuple | None = field(default=None, repr=False)
+    _whole: dict[bool, bytes] = field(default_factory=dict, repr=False)
+
+    def whole_body(self, gzip: bool) -> bytes:
+        """A layer without per-request holes: its body (gzipped or not), once per process."""
+        body = self._whole.get(gzip)
+        if body is None:
+            if gzip:
+                from .gzip import gzipped
+
+                body = gzipped(self.segments, self.deflated(), [])
+            else:
+                body = self.segments[0]
+            self._whole[gzip] = body
+        return body
 
     def deflated(self) -> tuple:
         """The static parts compressed, once per process and layer (``gzip.gzipped``)."""

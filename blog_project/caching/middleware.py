@@ -102,8 +102,10 @@ class PageCacheMiddleware:
         # from is put aside, so that it settles on the URL's language too.
         request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         request.COOKIES.pop(settings.LANGUAGE_COOKIE_NAME, None)
+        request.LANGUAGE_CODE = language
+        if translation.get_language() == language:  # override() would set it and set it back
+            return self._serve(request, language)
         with translation.override(language):
-            request.LANGUAGE_CODE = language
             return self._serve(request, language)
 
     def _serve(self, request: HttpRequest, language: str) -> HttpResponse:
@@ -186,15 +188,16 @@ class PageCacheMiddleware:
 
     def _respond(self, request: HttpRequest, entry: Entry, *, hit: bool) -> HttpResponse:
         layer = reader_layer(request, entry)
-        found, _expiry = fillings(request, layer.segments[1::2], entry.generation)
-        fills = [found[part].encode() for part in layer.segments[1::2]]
-        if entry.size >= GZIP_MIN_BYTES and accepts_gzip(request.META.get("HTTP_ACCEPT_ENCODING", "")):
-            body = gzipped(layer.segments, layer.deflated(), fills)
-            response = HttpResponse(body, content_type=entry.content_type)
-            response["Content-Encoding"] = "gzip"
+        gzip = entry.size >= GZIP_MIN_BYTES and accepts_gzip(request.META.get("HTTP_ACCEPT_ENCODING", ""))
+        if len(layer.segments) == 1:  # no per-request hole left: the same bytes every time
+            body = layer.whole_body(gzip)
         else:
-            body = joined(layer.segments, fills)
-            response = HttpResponse(body, content_type=entry.content_type)
+            found, _expiry = fillings(request, layer.segments[1::2], entry.generation)
+            fills = [found[part].encode() for part in layer.segments[1::2]]
+            body = gzipped(layer.segments, layer.deflated(), fills) if gzip else joined(layer.segments, fills)
+        response = HttpResponse(body, content_type=entry.content_type)
+        if gzip:
+            response["Content-Encoding"] = "gzip"
         # A known length lets gunicorn send the page whole instead of chunked.
         response["Content-Length"] = str(len(body))
         for name, header_value in entry.headers.items():

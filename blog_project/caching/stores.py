@@ -41,16 +41,26 @@ class Lookup:
 # Runs the commands that count a view only if the page generation is still the one this
 # process's copy of the page was rendered under and no scheduled article has come due:
 # exactly when that copy is answered. So a view is never counted ahead and taken back.
-# ARGV: the generation, now, then each command as its length and its words.
+# ARGV: the generation, now, then each command as its length and its words. A command
+# whose first word is IF_CREATED (``"?"``) runs only if the command before it replied 1
+# (INCR, ZINCRBY or PFADD that created its key, or may have): the EXPIREAT of a counter
+# is sent with every view but run by Redis only when it can be needed.
+IF_CREATED = "?"
 _COUNT_IF_CURRENT = """
 local stamp, due = string.match(redis.call('GET', KEYS[1]) or '', '^(%d+):(.+)$')
 if stamp ~= ARGV[1] then return 0 end
 local due_at = tonumber(due)
 if due_at and due_at > 0 and due_at <= tonumber(ARGV[2]) then return 0 end
 local i = 3
+local last = nil
 while i <= #ARGV do
   local n = tonumber(ARGV[i])
-  redis.call(unpack(ARGV, i + 1, i + n))
+  if ARGV[i + 1] == '?' then
+    if tonumber(last) == 1 then redis.call(unpack(ARGV, i + 2, i + n)) end
+    last = nil
+  else
+    last = redis.call(unpack(ARGV, i + 1, i + n))
+  end
   i = i + n + 1
 end
 return 1
