@@ -42,6 +42,7 @@ import functools
 import hashlib
 import logging
 import secrets
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -86,15 +87,17 @@ def day_end(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
-class _Backend:
+class _Backend(ABC):
     """What the two backends share: a whole day read through their own ``site_day`` and
     ``article_batches`` (one implementation of ``snapshot``, whatever holds the counters)."""
 
+    @abstractmethod
     def site_day(self, day: date) -> Figures | None:
-        raise NotImplementedError
+        """The site's figures of ``day`` (None: nothing counted)."""
 
+    @abstractmethod
     def article_batches(self, day: date, size: int) -> Iterator[dict[int, Figures]]:
-        raise NotImplementedError
+        """The figures of ``day``'s articles, ``size`` articles at a time."""
 
     def snapshot(self, day: date) -> DaySnapshot | None:
         site = self.site_day(day)

@@ -3,6 +3,7 @@ progress bar and the report. Each command names its source's module and its help
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from types import ModuleType
 
 from django.core.management.base import BaseCommand, CommandError
@@ -11,7 +12,7 @@ from tqdm import tqdm
 from transfer.common import TransferError
 
 
-class ImportCommand(BaseCommand):
+class ImportCommand(BaseCommand, ABC):
     source: ModuleType  # the importer module: its preview(path) is the dry run
     export_help = ""
     media_help = ""
@@ -43,5 +44,6 @@ class ImportCommand(BaseCommand):
         for line in report.lines():
             self.stdout.write(line)
 
+    @abstractmethod
     def run(self, export: str, *, media: str | None, progress):
-        raise NotImplementedError
+        """Import ``export`` (and its ``media``), calling ``progress(done, total)``; the report."""
