@@ -35,6 +35,9 @@ def pytest_configure(config) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Each page view written as it comes: a test reads the counts right after its requests
+    # (the batches of production are tested on their own, in stats/tests/test_counting.py).
+    settings.STATS_FLUSH_SECONDS = 0
     if not REAL:
         return
 

@@ -19,7 +19,8 @@
 # Rows: home, article, category and search, each as all three, then a tag and a month as a
 # returning reader.
 #
-# Before and after, today's page-view counter is read from Redis: the difference must be
+# Before and after (once the servers have stopped: each worker writes the views it still
+# holds as it exits), today's page-view counter is read from Redis: the difference must be
 # the number of requests wrk completed on counted rows (warm-ups included), give or take
 # the requests still in flight when each wrk run stopped (at most one per connection per
 # run: the server answered and counted them, wrk no longer read them), or the run fails.
@@ -231,8 +232,8 @@ for round in $(seq "$BENCH_ROUNDS"); do
     if bigger "$ratio" "${WORST_RATIO[$name]:-}"; then WORST_RATIO[$name]=$ratio; fi
   done
 done
+stop_servers  # first: each worker writes the views it holds as it exits (STATS_FLUSH_SECONDS)
 after=$(counted_views)
-stop_servers
 
 hello_rps=$((SUM_RPS[hello] / BENCH_ROUNDS))
 {

@@ -562,10 +562,8 @@ def seed_live_views(day: date, *, article_ids: list[int], views: int, seed: int 
                 backend.record(day=day, visitor=rng.choice(visitors), article_id=article_id)
         return len(targets)
     for start in range(0, len(targets), BATCH):
-        commands = []
-        for article_id in targets[start : start + BATCH]:
-            commands += backend.view_commands(day, rng.choice(visitors), article_id)
-        roundtrip(backend.client, commands)
+        views = [(rng.choice(visitors), article_id) for article_id in targets[start : start + BATCH]]
+        roundtrip(backend.client, backend.view_commands(day, views))
     return len(targets)
 
 

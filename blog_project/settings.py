@@ -473,12 +473,16 @@ if IS_PRODUCTION:
 
 # --- Blog-specific --------------------------------------------------------------------
 BLOG_PAGE_CACHE_TIMEOUT = env.int("BLOG_PAGE_CACHE_TIMEOUT", default=60 * 60 * 24)
-# Each process keeps copies of the pages it served, checked against the generation read in
-# every request's round trip, so a hit sends no page over the network. Bytes per process.
+# Each process keeps copies of the pages it served, checked against the page generation, so
+# a hit sends no page over the network. Bytes per process.
 BLOG_PAGE_CACHE_LOCAL_BYTES = env.int("BLOG_PAGE_CACHE_LOCAL_BYTES", default=8 * 1024 * 1024)
 # With Redis unreachable, a process serves its own copy of a page for this many seconds after
 # it was last found current (edits from other processes cannot reach it meanwhile anyway).
 BLOG_PAGE_CACHE_OUTAGE_SECONDS = env.float("BLOG_PAGE_CACHE_OUTAGE_SECONDS", default=30.0)
+# Bumps are announced over Redis pub/sub, so a process knows its copies are current without
+# asking; it reads the generation again at least this often (seconds) all the same, in case
+# its subscription died silently (blog_project/caching/watch.py).
+BLOG_PAGE_CACHE_RECHECK_SECONDS = env.float("BLOG_PAGE_CACHE_RECHECK_SECONDS", default=1.0)
 # Paths never answered from the page cache (nothing there is stored, so not even looked up).
 BLOG_PAGE_CACHE_SKIP_PREFIXES = (
     "/admin/",
@@ -521,6 +525,7 @@ BLOG_REVIEW_MAIL = env.str("BLOG_REVIEW_MAIL", default="now")
 STATS_RETENTION_DAYS = env.int("STATS_RETENTION_DAYS", default=7)
 STATS_REDIS_URL = env.str("STATS_REDIS_URL", default="")
 STATS_ROLLUP_RETRY_SECONDS = env.int("STATS_ROLLUP_RETRY_SECONDS", default=300)
+STATS_FLUSH_SECONDS = env.float("STATS_FLUSH_SECONDS", default=1.0)
 
 # --- Logging --------------------------------------------------------------------------
 LOGGING = {

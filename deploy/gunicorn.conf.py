@@ -101,3 +101,16 @@ def post_worker_init(worker):
     # What a worker loaded at start (Django, the apps, the URLs) lives as long as it does:
     # keep it out of the garbage collector's passes, which then pause a page for less.
     gc.freeze()
+
+
+def worker_exit(server, worker) -> None:
+    """The page views this worker counted and has not written yet (stats/counting.py)."""
+    if os.environ.get("DJANGO_SETTINGS_MODULE") != "blog_project.settings":
+        return
+    from django.apps import apps
+
+    if not apps.is_installed("stats"):  # a build without the stats plugin
+        return
+    from stats.counting import tally
+
+    tally.flush()

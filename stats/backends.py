@@ -43,7 +43,7 @@ import hashlib
 import logging
 import secrets
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import cast
@@ -67,6 +67,8 @@ log = logging.getLogger(__name__)
 
 # Redis did not answer, or its breaker is open: the live counters cannot be used now.
 CountersUnavailable = RedisUnavailable
+
+View = tuple[str, int | None]  # (visitor, article id or None: a page that is not an article)
 
 
 @dataclass(frozen=True)
@@ -121,70 +123,56 @@ class RedisBackend(_Backend):
         return f"{self.prefix}:{day.isoformat()}:{part}"
 
     def record(self, *, day: date, visitor: str, article_id: int | None = None) -> None:
-        """Count one view in one round trip (see ``view_commands``)."""
-        replies = guarded(lambda: roundtrip(self.client, self.view_commands(day, visitor, article_id)))
+        """Count one view (``record_many`` of one)."""
+        self.record_many(day=day, views=[(visitor, article_id)])
+
+    def record_many(self, *, day: date, views: Sequence[View]) -> None:
+        """Count ``day``'s ``views`` in one round trip (see ``view_commands``)."""
+        if not views:
+            return
+        replies = guarded(lambda: roundtrip(self.client, self.view_commands(day, views)))
         errors = [reply for reply in replies if isinstance(reply, Exception)]
         if errors:
             raise errors[0]
 
-    def view_commands(
-        self, day: date, visitor: str, article_id: int | None = None, *, if_created: str | None = None
-    ) -> list[tuple]:
-        """The commands that count one view (the page cache sends them with its lookup):
-        INCR the day's PV, PFADD the visitor to its UV, the same per article, and EXPIREAT
-        on every key they touch, so each of a day's keys expires whichever view created it.
-        No MULTI/EXEC: nothing reads these keys between the commands.
-
-        ``if_created``: the word of the page cache's script (``caching.stores.IF_CREATED``)
-        that runs a command only if the one before it replied 1: then each EXPIREAT follows
-        the command that may create its key, marked with it, and Redis runs it only then
-        (a key's creation always replies 1; a returning reader's views run no EXPIREAT)."""
-        keys = self._view_keys(day, article_id)
-        expire_at = keys[-1]
-        if if_created is not None:
-            commands = [
-                ("INCR", keys[0]),
-                (if_created, "EXPIREAT", keys[0], expire_at),
-                ("PFADD", keys[1], visitor),
-                (if_created, "EXPIREAT", keys[1], expire_at),
-            ]
-            if article_id:
-                commands += [
-                    ("ZINCRBY", keys[2], 1, article_id),
-                    (if_created, "EXPIREAT", keys[2], expire_at),
-                    ("PFADD", keys[3], visitor),
-                    (if_created, "EXPIREAT", keys[3], expire_at),
-                ]
-            return commands
-        commands = [
-            ("INCR", keys[0]),
-            ("PFADD", keys[1], visitor),
-            ("EXPIREAT", keys[0], expire_at),
-            ("EXPIREAT", keys[1], expire_at),
+    def view_commands(self, day: date, views: Sequence[View]) -> list[tuple]:
+        """The commands that count ``views`` (visitor, article id or None), summed per key:
+        INCRBY the day's PV, PFADD the visitors to its UV, the same per article (a sorted
+        set of PVs, not a hash: the dashboard reads a day's most read articles without
+        reading them all), and EXPIREAT on every key they touch, so each of a day's keys
+        expires whichever batch created it. No MULTI/EXEC: nothing reads these keys
+        between the commands."""
+        pv, uv, articles, expire_at = self._day_keys(day)
+        commands: list[tuple] = [
+            ("INCRBY", pv, len(views)),
+            ("PFADD", uv, *dict.fromkeys(visitor for visitor, _article in views)),
+            ("EXPIREAT", pv, expire_at),
+            ("EXPIREAT", uv, expire_at),
         ]
-        if article_id:
-            # A sorted set (not a hash): the dashboard reads a day's most read articles
-            # without reading them all.
+        per_article: dict[int, list[str]] = {}
+        for visitor, article_id in views:
+            if article_id:
+                per_article.setdefault(article_id, []).append(visitor)
+        for article_id, readers in per_article.items():
+            article_uv = self._key(day, f"auv:{article_id}")
             commands += [
-                ("ZINCRBY", keys[2], 1, article_id),
-                ("PFADD", keys[3], visitor),
-                ("EXPIREAT", keys[2], expire_at),
-                ("EXPIREAT", keys[3], expire_at),
+                ("ZINCRBY", articles, len(readers), article_id),
+                ("PFADD", article_uv, *dict.fromkeys(readers)),
+                ("EXPIREAT", article_uv, expire_at),
             ]
+        if per_article:
+            commands.append(("EXPIREAT", articles, expire_at))
         return commands
 
-    def _view_keys(self, day: date, article_id: int | None) -> tuple:
-        """(pv, uv[, articles, auv:<id>], expire_at) of a view, worked out once per day,
-        article and setting (every counted view asks)."""
-        memo_key = (day, article_id, self.prefix, conf.get("STATS_RETENTION_DAYS"), settings.TIME_ZONE)
+    def _day_keys(self, day: date) -> tuple:
+        """(pv, uv, articles, expire_at) of a day, worked out once per day and setting."""
+        memo_key = (day, self.prefix, conf.get("STATS_RETENTION_DAYS"), settings.TIME_ZONE)
         found = self._keys_memo.get(memo_key)
         if found is None:
-            if len(self._keys_memo) > 4096:
+            if len(self._keys_memo) > 64:
                 self._keys_memo.clear()
-            found = (self._key(day, "pv"), self._key(day, "uv"))
-            if article_id:
-                found += (self._key(day, "articles"), self._key(day, f"auv:{article_id}"))
-            found += (self.expire_at(day),)
+            keys = (self._key(day, part) for part in ("pv", "uv", "articles"))
+            found = (*keys, self.expire_at(day))
             self._keys_memo[memo_key] = found
         return found
 
@@ -353,31 +341,45 @@ class DatabaseBackend(_Backend):
     name = "database"
 
     def record(self, *, day: date, visitor: str, article_id: int | None = None) -> None:
-        pages = [SITE, article_id] if article_id else [SITE]
-        digest = visitor_digest(visitor)
+        """Count one view (``record_many`` of one)."""
+        self.record_many(day=day, views=[(visitor, article_id)])
+
+    def record_many(self, *, day: date, views: Sequence[View]) -> None:
+        """Count ``day``'s ``views`` in one transaction: one upsert of the summed PVs, and
+        each visitor (a digest) inserted once per page."""
+        if not views:
+            return
+        pvs: dict[int, int] = {SITE: len(views)}
+        seen: set[tuple[int, str]] = set()
+        for visitor, article_id in views:
+            digest = visitor_digest(visitor)
+            seen.add((SITE, digest))
+            if article_id:
+                pvs[article_id] = pvs.get(article_id, 0) + 1
+                seen.add((article_id, digest))
         with transaction.atomic():
-            self._increment(day, pages)
+            self._increment(day, pvs)
             LiveVisitor.objects.bulk_create(
-                [LiveVisitor(date=day, article_id=page, visitor=digest) for page in pages],
+                [LiveVisitor(date=day, article_id=page, visitor=digest) for page, digest in sorted(seen)],
                 ignore_conflicts=True,
             )
 
     @staticmethod
-    def _increment(day: date, pages: list[int]) -> None:
-        """One atomic upsert: a new row starts at 1, an existing one goes up by 1."""
+    def _increment(day: date, pvs: dict[int, int]) -> None:
+        """One atomic upsert: a new row starts at its count, an existing one goes up by it."""
         quote = connection.ops.quote_name
         table = quote(LiveCounter._meta.db_table)
         columns = ", ".join(quote(name) for name in ("date", "article_id", "pv"))
-        values = ", ".join(["(%s, %s, 1)"] * len(pages))
+        values = ", ".join(["(%s, %s, %s)"] * len(pvs))
         pv = quote("pv")
         if connection.vendor == "mysql":
-            conflict = f"ON DUPLICATE KEY UPDATE {pv} = {pv} + 1"
+            conflict = f"ON DUPLICATE KEY UPDATE {pv} = {pv} + VALUES({pv})"
         else:  # SQLite and PostgreSQL
             target = f"{quote('date')}, {quote('article_id')}"
-            conflict = f"ON CONFLICT ({target}) DO UPDATE SET {pv} = {table}.{pv} + 1"
+            conflict = f"ON CONFLICT ({target}) DO UPDATE SET {pv} = {table}.{pv} + excluded.{pv}"
         params: list = []
-        for page in pages:
-            params += [connection.ops.adapt_datefield_value(day), page]
+        for page, count in sorted(pvs.items()):
+            params += [connection.ops.adapt_datefield_value(day), page, count]
         with connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values} {conflict}", params)  # noqa: S608
 

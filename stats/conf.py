@@ -17,6 +17,9 @@ DEFAULTS = {
     # Days the live counters of a finished day are kept (Redis key expiry, database purge):
     # a rollup missed for longer than this cannot catch that day up.
     "STATS_RETENTION_DAYS": 7,
+    # Counted views are held in the process and written in batches this often (seconds);
+    # 0 writes each view as it comes (stats/counting.py: ViewTally).
+    "STATS_FLUSH_SECONDS": 1.0,
     # Seconds before a failed or locked-out rollup task tries again.
     "STATS_ROLLUP_RETRY_SECONDS": 300,
     # Longest a rollup may hold its lock; longer than any rollup, shorter than a day.

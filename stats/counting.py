@@ -1,6 +1,15 @@
 """Deciding whether a view is a page view, and counting it: for rendered pages
-(``middleware.PageViewMiddleware``) and for pages the page cache answers, which sends
-``PageViewCounter``'s commands (registered in ``apps.py``) in its own round trip.
+(``middleware.PageViewMiddleware``) and for pages the page cache answers from its copies
+(``PageViewCounter``, registered in ``apps.py``).
+
+Counted views are held in this process's tally and written in batches (``ViewTally``): a
+page answered from this process's copy costs no round trip at all (the page cache knows
+its copy is current without asking: ``blog_project.caching.watch``), so its view is not
+written alone either. The tally is written, summed per key, in one round trip (or one
+transaction) at most ``STATS_FLUSH_SECONDS`` later, by a timer thread of the process, and
+when the process exits (gunicorn's ``worker_exit``; ``atexit`` for other servers). With
+0, each view is written as it comes (the tests). A process killed without warning
+(SIGKILL, out of memory) loses the views of its last interval.
 
 Counted: GET requests answered 200 with HTML by a reader page (a view of the ``articles``
 namespace other than the feeds). Not counted: the admin, static and media files, feeds,
@@ -10,22 +19,21 @@ health checks, HEAD, prefetches and prerenders, bots, logged-in staff. A failure
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import threading
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
-from typing import Literal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponse
 
-from blog_project.caching.stores import IF_CREATED
-
 from . import conf
-from .backends import RedisBackend, get_backend
+from .backends import View, get_backend
 from .visitors import daily_hash, is_bot, is_prefetch
 
 log = logging.getLogger(__name__)
@@ -65,8 +73,8 @@ class LossReport:
         self.lost = 0
         self.last_report = 0.0
 
-    def lost_one(self, exc: Exception) -> None:
-        self.lost += 1
+    def lost_one(self, exc: Exception, *, count: int = 1) -> None:
+        self.lost += count
         now = time.monotonic()
         if self.last_report == 0.0 or now - self.last_report >= self.interval:
             log.warning("Stats: %d page view(s) not counted: %r", self.lost, exc)
@@ -126,14 +134,79 @@ def reader_for(request: HttpRequest) -> Reader | None:
         return None
 
 
-def count(reader: Reader, article_id: int | None) -> bool:
+# Written at once past this many views, whatever the interval (a bound on memory).
+MOST_HELD = 10_000
+
+
+class ViewTally:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._views: dict[date, list[View]] = {}
+        self._held = 0
+        self._timer_pid = 0
+        self._wake = threading.Event()
+
+    def add(self, reader: Reader, article_id: int | None) -> bool:
+        """Count a view: written now, or held for the next flush. False: it was lost."""
+        interval = float(conf.get("STATS_FLUSH_SECONDS"))
+        view: View = (reader.visitor, article_id)
+        if interval <= 0:
+            return write(reader.day, [view])
+        with self._lock:
+            self._views.setdefault(reader.day, []).append(view)
+            self._held += 1
+            full = self._held >= MOST_HELD
+        if self._timer_pid != os.getpid():
+            self._start_timer()
+        if full:
+            self.flush()
+        return True
+
+    def flush(self) -> None:
+        """Write every view held (from the timer, at exit, or when full)."""
+        with self._lock:
+            views, self._views, self._held = self._views, {}, 0
+        for day, batch in views.items():
+            write(day, batch)
+
+    def held(self) -> int:
+        return self._held
+
+    def _start_timer(self) -> None:
+        # Once per process (gunicorn forks its workers after the app is loaded).
+        with self._lock:
+            if self._timer_pid == os.getpid():
+                return
+            self._timer_pid = os.getpid()
+        threading.Thread(target=self._run, name="stats-tally", daemon=True).start()
+        atexit.register(self.flush)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(max(0.05, float(conf.get("STATS_FLUSH_SECONDS")) or 1.0))
+            try:
+                self.flush()
+            except Exception:  # the timer must outlive any error: the next flush tries again
+                log.exception("Stats: the held page views could not be written")
+
+
+def write(day: date, views: list[View]) -> bool:
     try:
-        get_backend().record(day=reader.day, visitor=reader.visitor, article_id=article_id)
+        get_backend().record_many(day=day, views=views)
     except Exception as exc:
-        losses.lost_one(exc)
+        losses.lost_one(exc, count=len(views))
         return False
     losses.recovered()
     return True
+
+
+tally = ViewTally()
+
+
+def count(reader: Reader, article_id: int | None) -> bool:
+    """Count a view (held, or written at once with ``STATS_FLUSH_SECONDS`` 0). False: it
+    was lost."""
+    return tally.add(reader, article_id)
 
 
 class PageViewCounter:
@@ -145,28 +218,6 @@ class PageViewCounter:
         except Exception:  # a bug here must not cost the reader the page
             log.exception("Stats: could not identify the reader of %s", request.path)
             return None
-
-    def __init__(self) -> None:
-        self._shared_backend: RedisBackend | Literal[False] | None = False  # False: not looked up yet
-        setting_changed.connect(self._forget_backend, weak=False)
-
-    def _forget_backend(self, **kwargs) -> None:
-        self._shared_backend = False
-
-    def _backend_in_cache_redis(self) -> RedisBackend | None:
-        """The counters' backend if they live in the cache's own Redis (no STATS_REDIS_URL),
-        else None; looked up once per process (again when a test changes a setting)."""
-        if self._shared_backend is False:
-            backend = None if conf.get("STATS_REDIS_URL") else get_backend()
-            self._shared_backend = backend if isinstance(backend, RedisBackend) else None
-        return self._shared_backend
-
-    def commands(self, reader: Reader, article_id: int | None) -> list[tuple]:
-        """Only when the counters live in the cache's own Redis (no STATS_REDIS_URL)."""
-        backend = self._backend_in_cache_redis()
-        if backend is None:
-            return []
-        return backend.view_commands(reader.day, reader.visitor, article_id, if_created=IF_CREATED)
 
     def count(self, reader: Reader, article_id: int | None) -> None:
         count(reader, article_id)

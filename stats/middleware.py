@@ -1,5 +1,5 @@
 """Counts the page views that were rendered; the page cache (``blog_project.caching``)
-counts the ones it answers, in its own round trip, with the same rules (``counting``).
+has the ones it answers counted with the same rules (``counting``).
 
 It sits below the page cache in ``MIDDLEWARE``, above the session and the view, so it
 sees every rendered page's response (before the page cache fills its holes); the page

@@ -12,7 +12,8 @@ page reaches a reader") has the picture. One module per idea:
 - ``pages``: a stored page, and this process's copies;
 - ``holes``: the per-reader parts of a cached page, filled per request;
 - ``gzip``: compressing a page once per process, not per request;
-- ``stores``: the Django cache or Redis, one round trip per page;
+- ``stores``: the Django cache or Redis, at most one round trip per page;
+- ``watch``: knowing the generation without asking (bumps announced by Redis);
 - ``counting``: the view counter the stats app plugs in;
 - ``middleware``: ``PageCacheMiddleware`` and ``cache_page``.
 """
@@ -23,6 +24,7 @@ from .memo import forget_values
 from .middleware import PageCacheMiddleware, cache_page
 from .pages import local_pages
 from .scopes import SCOPES, register_site_hooks
+from .stores import store
 from .values import fragment, value
 from .versions import bump, bump_on_commit, next_due, page_generation
 
@@ -50,3 +52,4 @@ def forget_process_copies() -> None:
     local_pages.clear()
     forget_values()
     forget_shared_fillings()
+    store().watch.close()

@@ -1,6 +1,6 @@
-"""The view counter the stats app plugs in (``register_view_counter``), so that a cached
-page's view is counted in the page's own round trip: this package knows only that it
-is given commands to send and their replies back."""
+"""The view counter the stats app plugs in (``register_view_counter``), so that the views
+of the pages this package answers are counted by the app that owns counting: this package
+knows only who to tell (the stats app decides whose views count and how they are written)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,8 @@ class ViewCounter(Protocol):
     def reader(self, request: HttpRequest) -> Any:
         """This reader's counting identity, or None when their views are not counted."""
 
-    def commands(self, reader: Any, article_id: int | None) -> list[tuple]:
-        """Redis commands that count the view, run with the page lookup if the page is
-        answered from this process's copy ([]: it counts elsewhere, with ``count``)."""
-
     def count(self, reader: Any, article_id: int | None) -> None:
-        """Count in a round trip of its own (the lookup did not count it)."""
+        """Count a view of a page (an article's, with its id)."""
 
     def is_countable_page(self, request: HttpRequest, response: HttpResponse) -> bool:
         """Whether this rendered response is a page view (as opposed to a feed, ...)."""

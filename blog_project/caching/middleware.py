@@ -2,12 +2,13 @@
 and ``cache_page`` lets a view's responses be stored.
 
 1. The middleware is first in ``MIDDLEWARE``. For an anonymous GET of a cached view it
-   builds the page key (``keys``) and asks the store, in ONE round trip, for the page
-   generation, the page (unless this process holds a copy of it) and, when this process
-   holds a countable copy, to run the stats app's commands that count the view if that
-   copy is current (so a view is never counted ahead, then taken back). A current copy
-   is answered there and then, in the language of its URL: no session, auth, URL
-   resolving or view runs, and the holes are filled (``holes``).
+   builds the page key (``keys``). If this process holds a copy of the page under the
+   generation it knows to be current (``watch``: nothing announced since it was read),
+   the copy is answered with no round trip at all; otherwise the store is asked, in ONE
+   round trip, for the generation and the page (unless this process holds a copy). A
+   current copy is answered there and then, in the language of its URL: no session,
+   auth, URL resolving or view runs; the holes are filled (``holes``) and the view is
+   counted by the stats app (which writes its counts in batches).
 2. On a miss the request goes down the stack with only the page's declared query
    parameters; the page is stored under the generation read *before* the view ran (so a
    write that commits meanwhile can never be hidden by an older page).
@@ -114,13 +115,15 @@ class PageCacheMiddleware:
             return self._render(request, None)
         key, query = keyed
         local = local_pages.get(key)
-        counter = counting.counter
-        reader = counter.reader(request) if counter is not None else None
-        count_if_current = None
-        if counter is not None and reader is not None and local is not None and local.countable:
-            count_if_current = (local.generation, counter.commands(reader, local.article_id))
-        lookup = store().lookup(key if local is None else None, count_if_current)
+        pages = store()
+        if local is not None:
+            known = pages.watch.known()
+            if known is not None and known.value == local.generation and not known.is_due():
+                return self._answer(request, local)  # current, and no round trip to know it
+        ticket = pages.watch.ticket()
+        lookup = pages.lookup(key if local is None else None)
         generation = lookup.generation
+        pages.watch.learned(ticket, generation)
         if generation is None:  # the store cannot be read (Redis hung or down)
             if (
                 local is not None
@@ -128,18 +131,18 @@ class PageCacheMiddleware:
             ):
                 # No other process's write can reach us now anyway: this process's copy,
                 # current a moment ago, beats rendering every page from the database.
-                return self._respond(request, local, hit=True)
+                return self._answer(request, local)
             return self._render(request, None)
         if generation.is_due(lookup.at):
             bump("articles")  # a scheduled article has come due: everything is stale
-            fresh = store().lookup(None).generation
+            fresh = pages.lookup(None).generation
             return self._render(request, _Miss(key, query, fresh) if fresh else None)
         entry = None
         if local is not None and local.generation == generation.value:
             entry = local
             entry.checked_at = time.monotonic()
         else:
-            raw = lookup.entry if local is None else store().lookup(key).entry  # ours is stale
+            raw = lookup.entry if local is None else pages.lookup(key).entry  # ours is stale
             entry = Entry.load(raw) if raw else None
             if entry is not None and entry.generation == generation.value:
                 local_pages.put(key, entry)
@@ -147,8 +150,15 @@ class PageCacheMiddleware:
                 entry = None
         if entry is None:
             return self._render(request, _Miss(key, query, generation))
-        if counter is not None and reader is not None and entry.countable and not lookup.counted:
-            counter.count(reader, entry.article_id)
+        return self._answer(request, entry)
+
+    def _answer(self, request: HttpRequest, entry: Entry) -> HttpResponse:
+        """A current stored page, its view counted (the stats app decides whose)."""
+        counter = counting.counter
+        if counter is not None and entry.countable:
+            reader = counter.reader(request)
+            if reader is not None:
+                counter.count(reader, entry.article_id)
         return self._respond(request, entry, hit=True)
 
     def _render(self, request: HttpRequest, miss: _Miss | None) -> HttpResponse:

@@ -1,6 +1,7 @@
 """Where versions and whole pages live: any Django cache (``CacheStore``, the embedded
-file cache), or Redis through django-redis's own connections (``RedisStore``), so that the
-page generation, the page and the commands that count the view go out in ONE round trip.
+file cache), or Redis through django-redis's own connections (``RedisStore``), where the
+page generation and the page are read in one round trip, and every bump is announced to
+the other processes (``watch``), so that a hit on a current copy needs none.
 
 A store that fails (Redis hung or down) goes through the ``redis`` circuit breaker
 (``cache_client.guarded``): one short wait per process per interval, then a lookup
@@ -9,7 +10,6 @@ answers "cannot be read" at once, and pages are rendered from the database, unst
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Iterable
@@ -19,53 +19,24 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import RedisError
 
 from blog_project.cache_client import guarded, roundtrip
 
 from .scopes import SCOPES, Generation, new_version, next_publication_at
+from .watch import GenerationWatch, NoWatch
 
 log = logging.getLogger(__name__)
 
 GENERATION = "pc:generation"
+CHANNEL = "pc:bumped"  # where bumps are announced
 
 
 @dataclass
 class Lookup:
     generation: Generation | None  # None: the store could not be read
     entry: bytes | None = None
-    counted: bool = False  # the commands given to count the view were run
     at: float = 0.0  # the time the generation was checked against (is_due)
-
-
-# Runs the commands that count a view only if the page generation is still the one this
-# process's copy of the page was rendered under and no scheduled article has come due:
-# exactly when that copy is answered. So a view is never counted ahead and taken back.
-# ARGV: the generation, now, then each command as its length and its words. A command
-# whose first word is IF_CREATED (``"?"``) runs only if the command before it replied 1
-# (INCR, ZINCRBY or PFADD that created its key, or may have): the EXPIREAT of a counter
-# is sent with every view but run by Redis only when it can be needed.
-IF_CREATED = "?"
-_COUNT_IF_CURRENT = """
-local stamp, due = string.match(redis.call('GET', KEYS[1]) or '', '^(%d+):(.+)$')
-if stamp ~= ARGV[1] then return 0 end
-local due_at = tonumber(due)
-if due_at and due_at > 0 and due_at <= tonumber(ARGV[2]) then return 0 end
-local i = 3
-local last = nil
-while i <= #ARGV do
-  local n = tonumber(ARGV[i])
-  if ARGV[i + 1] == '?' then
-    if tonumber(last) == 1 then redis.call(unpack(ARGV, i + 2, i + n)) end
-    last = nil
-  else
-    last = redis.call(unpack(ARGV, i + 1, i + n))
-  end
-  i = i + n + 1
-end
-return 1
-"""
-_COUNT_IF_CURRENT_SHA = hashlib.sha1(_COUNT_IF_CURRENT.encode(), usedforsecurity=False).hexdigest()
 
 
 def _due_at_or_none() -> float | None:
@@ -79,9 +50,11 @@ def _due_at_or_none() -> float | None:
 
 
 class CacheStore:
-    """Any Django cache: keys through the cache API (views are counted apart)."""
+    """Any Django cache: keys through the cache API; bumps are not announced."""
 
-    def lookup(self, key: str | None, count_if_current: tuple[int, list[tuple]] | None = None) -> Lookup:
+    watch = NoWatch()
+
+    def lookup(self, key: str | None) -> Lookup:
         found = cache.get_many([GENERATION, key] if key else [GENERATION])
         raw = found.get(GENERATION)
         generation = Generation(*raw) if raw else self._initialise()
@@ -122,6 +95,11 @@ class CacheStore:
 class RedisStore:
     """django-redis's connections, raw: versions and pages as plain strings."""
 
+    def __init__(self) -> None:
+        # Pub/sub channels ignore the database number: it is part of the name.
+        db = str(settings.CACHES["default"].get("LOCATION", "")).rsplit("/", 1)[-1]
+        self.watch = GenerationWatch(self._client, f"{self._key(CHANNEL)}@{db}")
+
     def _client(self):
         # Only with Redis: the embedded mode has no django-redis connection to ask for.
         from django_redis import get_redis_connection
@@ -139,31 +117,17 @@ class RedisStore:
             return None
         return replies
 
-    def lookup(self, key: str | None, count_if_current: tuple[int, list[tuple]] | None = None) -> Lookup:
-        """The generation, the page at ``key`` (unless None) and, given a generation and
-        the commands that count a view, those commands run if that generation is current."""
+    def lookup(self, key: str | None) -> Lookup:
+        """The generation and the page at ``key`` (unless None)."""
         commands = [("GET", self._key(GENERATION))]
         if key:
             commands.append(("GET", self._key(key)))
         now = time.time()
-        if count_if_current:
-            generation, counting = count_if_current
-            words = [word for command in counting for word in (len(command), *command)]
-            commands.append(
-                ("EVALSHA", _COUNT_IF_CURRENT_SHA, 1, self._key(GENERATION), generation, now, *words)
-            )
         replies = self._send(commands)
-        if replies is None or any(isinstance(reply, Exception) for reply in replies[: 1 + bool(key)]):
+        if replies is None or any(isinstance(reply, Exception) for reply in replies):
             return Lookup(None)
-        if count_if_current and isinstance(replies[-1], Exception):
-            # Redis restarted or flushed its scripts (NOSCRIPT): loaded for the next view;
-            # this one is counted apart, as a view the lookup did not count.
-            if not isinstance(replies[-1], NoScriptError):
-                log.warning("Page cache: the view could not be counted with the lookup: %r", replies[-1])
-            self._send([("SCRIPT", "LOAD", _COUNT_IF_CURRENT)])
         current = self._parse_generation(replies[0]) or self._initialise()
-        counted = bool(count_if_current) and replies[-1] == 1
-        return Lookup(current, replies[1] if key else None, counted, at=now)
+        return Lookup(current, replies[1] if key else None, at=now)
 
     @staticmethod
     def _parse_generation(raw: bytes | None) -> Generation | None:
@@ -191,7 +155,9 @@ class RedisStore:
         pairs: list = []
         for scope in scopes:
             pairs += [self._key(f"pc:v:{scope}"), stamp]
-        self._send([("MSET", *pairs, self._key(GENERATION), f"{stamp}:{due_at}")])
+        self.watch.forget()
+        generation = (self._key(GENERATION), f"{stamp}:{due_at}")
+        self._send([("MSET", *pairs, *generation), ("PUBLISH", self.watch.channel, stamp)])
 
     def scope_versions(self) -> dict[str, int] | None:
         keys = [self._key(f"pc:v:{scope}") for scope in SCOPES]
