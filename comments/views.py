@@ -11,9 +11,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.multipartparser import MultiPartParserError
-from django.middleware.csrf import CsrfViewMiddleware
+from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -74,6 +74,14 @@ def _csrf_failed(request: HttpRequest) -> bool:
     return CsrfViewMiddleware(lambda req: HttpResponse()).process_view(request, _no_view, (), {}) is not None
 
 
+@require_safe
+@never_cache
+def csrf_token(request: HttpRequest) -> JsonResponse:
+    """A token for the comment form, asked for by its script when the reader sends their
+    first comment (reading pages sets no cookie); sets the CSRF cookie."""
+    return JsonResponse({"token": get_token(request)})
+
+
 @csrf_exempt
 @require_POST
 @never_cache
@@ -98,14 +106,17 @@ def post_comment(request: HttpRequest, article_id: int) -> HttpResponse:
     client_key = spam.client_network_key(request)
     form = CommentForm(data, article=article, client_key=client_key)
     if _csrf_failed(request):
+        # Reading sets no cookie: a first comment sent without JavaScript (which asks for a
+        # token before sending) arrives without one, and is given one here, with the text.
         return _refuse(
             request,
             article,
             form,
             403,
             _(
-                "Your browser did not send the security token (cookies may be blocked, or the page "
-                "was open for very long). Nothing was posted: please send your comment again."
+                "Your comment is not posted yet: the form needs a security cookie, which your "
+                "browser has now been given. Please press “Post comment” again. (If this comes "
+                "back, your browser refuses cookies from this site.)"
             ),
         )
     if not comments_open(article):

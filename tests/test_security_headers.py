@@ -160,3 +160,25 @@ def test_pages_admin_and_editor_run_under_the_policy_without_violations(live_ser
     page.locator("textarea.markdownx-editor").fill("It is **previewed** here.")
     page.locator(".markdownx-preview strong", has_text="previewed").wait_for()  # markdownx runs
     assert violations == []
+
+
+@pytest.mark.browser
+def test_a_new_reader_posts_a_first_comment_in_one_press(live_server, transactional_db, page, settings):
+    """Reading sets no cookie; the form's script asks for a token when the first comment is
+    sent (under the policy: connect-src 'self'), so the reader presses "Post" once."""
+    from comments.models import Comment
+
+    settings.COMMENTS_MIN_FILL_SECONDS = 0
+    article = ArticleFactory(slug="first-comment")
+    set_policy(comment_moderation=CommentSettings.Moderation.NONE)
+    violations = _watch_violations(page)
+    page.goto(f"{live_server.url}{article.get_absolute_url()}")
+    assert page.context.cookies() == [], "reading sets no cookie"
+    page.fill("#id_author_name", "Ada")
+    page.fill("#id_author_email", "ada@example.com")
+    page.fill("#id_body", "My first remark, sent once.")
+    page.click("#comment-form button[type=submit]")
+    page.locator(".comment", has_text="My first remark, sent once.").first.wait_for()
+    assert Comment.objects.filter(body="My first remark, sent once.").count() == 1
+    assert "csrftoken" in {cookie["name"] for cookie in page.context.cookies()}
+    assert violations == []

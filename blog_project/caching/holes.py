@@ -4,7 +4,8 @@ A hole is a marker in cacheable HTML, ``<!--hole:name-->`` or ``<!--hole:name:ar
 (it cannot come from user content: Markdown and comments are sanitised, comments are
 stripped), filled on the way out by the filler an app registered for ``name``:
 
-- per request: the CSRF token of the comment form, the form's time stamp;
+- per request: the form's time stamp; the CSRF token of the comment form, for a reader who
+  holds a CSRF cookie (kept per cookie, see below);
 - shared (``max_age``): the same for every reader of a language and generation, reused in
   this process for that long: live view counts, live widgets;
 - a cookie's (``cookie``): empty for readers without it, so for them the hole is settled
@@ -23,8 +24,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import CsrfViewMiddleware, get_token
+from django.middleware.csrf import CSRF_SECRET_LENGTH, CsrfViewMiddleware, get_token
 from django.utils import translation
 
 from .gzip import deflated
@@ -77,7 +79,9 @@ def register_hole(
 
 
 def forget_shared_fillings() -> None:
+    """This process's reused fillings: shared holes, and the CSRF tokens kept per cookie."""
     _shared.clear()
+    _tokens.clear()
 
 
 def segments(body: bytes) -> tuple:
@@ -104,9 +108,14 @@ def joined(segments: tuple, fills: list[bytes]) -> bytes:
     return b"".join(out)
 
 
-def fillings(request: HttpRequest, parts: Iterable[Part], generation: int) -> tuple[dict[Part, str], float]:
+def fillings(
+    request: HttpRequest, parts: Iterable[Part], generation: int, *, by_cookie: bool = True
+) -> tuple[dict[Part, str], float]:
     """The filling of each hole in ``parts``, each filler called once with the args it is
-    not reusing; and until when the shared ones among them may be reused."""
+    not reusing; and until when the shared ones among them may be reused. ``by_cookie``:
+    the holes of a cookie the reader lacks are left empty without asking their filler (a
+    stored page); otherwise every filler is asked (a page rendered for this request only:
+    a refused comment form gets its CSRF token even without the cookie)."""
     wanted: dict[str, list[str]] = {}
     for name, arg in parts:
         wanted.setdefault(name, []).append(arg)
@@ -115,7 +124,7 @@ def fillings(request: HttpRequest, parts: Iterable[Part], generation: int) -> tu
     language, now = translation.get_language(), time.monotonic()
     for name, args in wanted.items():
         filler = _fillers.get(name)
-        if filler is None or (filler.cookie and filler.cookie not in request.COOKIES):
+        if filler is None or (by_cookie and filler.cookie and filler.cookie not in request.COOKIES):
             filled.update(((name, arg), "") for arg in args)
             continue
         max_age = filler.reuse_seconds()
@@ -146,8 +155,8 @@ def fillings(request: HttpRequest, parts: Iterable[Part], generation: int) -> tu
 
 
 def render(request: HttpRequest, segments: tuple, generation: int) -> bytes:
-    """``segments`` with every hole filled for this request."""
-    filled, _expiry = fillings(request, segments[1::2], generation)
+    """``segments`` with every hole filled for this request (a page not stored)."""
+    filled, _expiry = fillings(request, segments[1::2], generation, by_cookie=False)
     return joined(segments, [filled[part].encode() for part in segments[1::2]])
 
 
@@ -216,22 +225,46 @@ def reader_layer(request: HttpRequest, entry) -> ReaderLayer:
 
 
 # --- the CSRF token, through Django's own middleware -----------------------------------
+#
+# Filled only for a reader who holds a CSRF cookie: a reader without one is given none by
+# reading (no cookie until they post: the comment form's script asks for a token then, and
+# without JavaScript the post is answered by errors.csrf_failure, which keeps the text and
+# gives the token). For a reader who holds one, the token masked for their cookie is kept
+# per process: it stays valid for as long as the cookie does, and it is never compressed
+# with the page (holes go out as stored gzip blocks), which is what the per-response mask
+# guards against (BREACH).
 
 _csrf = CsrfViewMiddleware(lambda request: HttpResponse())
+_tokens: dict[str, str] = {}  # a reader's CSRF cookie -> a token masked for it
+_TOKENS_MAX = 20_000
+
+
+def _is_secret(cookie: str) -> bool:
+    """A cookie Django keeps as it is (a secret of its own making, not one it replaces)."""
+    return len(cookie) == CSRF_SECRET_LENGTH and cookie.isascii() and cookie.isalnum()
 
 
 def _fill_csrf(request: HttpRequest, args: list[str]) -> dict[str, str]:
-    # A cached page skips CsrfViewMiddleware: read the reader's secret as it would, then
-    # one masked token for every form on the page (a fresh mask per response keeps the
-    # secret out of compression side channels).
-    _csrf.process_request(request)
-    token = get_token(request)
+    cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
+    token = _tokens.get(cookie)
+    if token is None:
+        # A cached page skips CsrfViewMiddleware: read the reader's secret as it would,
+        # then one masked token for every form on the page; the cookie is sent again.
+        _csrf.process_request(request)
+        token = get_token(request)
+        request.page_cache_csrf_cookie = True  # type: ignore[attr-defined]
+        if _is_secret(cookie):
+            if len(_tokens) >= _TOKENS_MAX:
+                _tokens.clear()
+            _tokens[cookie] = token
     return dict.fromkeys(args, token)
 
 
 def send_csrf_cookie(request: HttpRequest, response: HttpResponse) -> None:
-    """The CSRF cookie, when a token was filled in (as CsrfViewMiddleware sends it)."""
-    _csrf.process_response(request, response)
+    """The CSRF cookie, when a new token was made for this response (as
+    CsrfViewMiddleware sends it)."""
+    if getattr(request, "page_cache_csrf_cookie", False):
+        _csrf.process_response(request, response)
 
 
-register_hole("csrf", _fill_csrf, batch=True)
+register_hole("csrf", _fill_csrf, batch=True, cookie=settings.CSRF_COOKIE_NAME)

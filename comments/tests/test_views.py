@@ -148,7 +148,7 @@ def test_the_remember_box_says_it_sets_a_cookie_and_none_is_set_unless_it_is_tic
     client, article, open_policy
 ):
     page = client.get(article.get_absolute_url())
-    assert set(page.cookies) == {"csrftoken"}, "reading sets only the comment form's CSRF cookie"
+    assert not page.cookies, "reading sets no cookie (the CSRF cookie comes with a first comment)"
     text = _text(page)
     assert 'aria-describedby="remember-help"' in text and "a cookie keeps them here for a year" in text
     client.post(post_url(article), form_data(remember=None))
@@ -270,12 +270,18 @@ def test_only_post_is_allowed(client, article):
     assert client.get(post_url(article)).status_code == 405
 
 
-def test_missing_csrf_token_is_403_with_the_text_kept(article, open_policy):
+def test_a_first_comment_without_javascript_is_kept_and_sent_with_a_second_press(article, open_policy):
+    """Reading sets no cookie, so a first comment sent without the form's script arrives
+    without a CSRF cookie: it is refused with the text kept, a cookie and a token given."""
     browser = Client(enforce_csrf_checks=True)
+    reading = browser.get(article.get_absolute_url())
+    assert not reading.cookies, "reading sets no cookie"
+    assert re.search(r'name="csrfmiddlewaretoken" value=""', _text(reading))
     response = browser.post(post_url(article), form_data(body="Words I typed"))
     assert response.status_code == 403
     page = _text(response)
-    assert "did not send the security token" in page and "Words I typed" in page
+    assert "Please press “Post comment” again" in page and "Words I typed" in page
+    assert "csrftoken" in response.cookies
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     assert not Comment.objects.exists()
     # The re-rendered form carries a working token: sending it again succeeds.
@@ -283,14 +289,30 @@ def test_missing_csrf_token_is_403_with_the_text_kept(article, open_policy):
     assert again.status_code == 303 and Comment.objects.count() == 1
 
 
-def test_csrf_token_from_a_cached_page_works(article, open_policy):
+def test_csrf_token_from_a_cached_page_works_for_a_reader_with_the_cookie(article, open_policy):
     Client().get(article.get_absolute_url())  # fills the page cache
     browser = Client(enforce_csrf_checks=True)
-    page = browser.get(article.get_absolute_url())
-    assert page["X-Page-Cache"] == "hit"
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', _text(page)).group(1)
-    response = browser.post(post_url(article), form_data(csrfmiddlewaretoken=token))
-    assert response.status_code == 303
+    asked = browser.get("/comments/token/")  # what the form's script asks before a first comment
+    assert asked.status_code == 200 and "no-store" in asked["Cache-Control"]
+    assert asked.json()["token"] and "csrftoken" in asked.cookies
+    secret = asked.cookies["csrftoken"].value
+    tokens, renewed = [], []
+    for _attempt in range(2):
+        page = browser.get(article.get_absolute_url())
+        assert page["X-Page-Cache"] == "hit"
+        renewed.append(page.cookies["csrftoken"].value if "csrftoken" in page.cookies else None)
+        tokens.append(re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', _text(page)).group(1))
+    # Renewed (the same secret) when this process first makes a token for it, then kept.
+    assert renewed in ([secret, None], [None, None])
+    for n, token in enumerate(tokens):
+        response = browser.post(post_url(article), form_data(body=f"Remark {n}", csrfmiddlewaretoken=token))
+        assert response.status_code == 303
+    assert Comment.objects.count() == 2
+    # A token made for one reader's cookie is refused with another's.
+    other = Client(enforce_csrf_checks=True)
+    other.get("/comments/token/")
+    refused = other.post(post_url(article), form_data(body="Not mine", csrfmiddlewaretoken=tokens[0]))
+    assert refused.status_code == 403 and Comment.objects.count() == 2
 
 
 def test_double_submission_stores_one_comment(client, article, open_policy):

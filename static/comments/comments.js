@@ -1,5 +1,7 @@
 // Progressive enhancement: "Reply" moves the comment form under the comment instead of
-// opening the reply page. Without JavaScript the link still works.
+// opening the reply page. Without JavaScript the link still works. A reader who never
+// commented has no CSRF cookie (reading sets none): the form asks for a token before it
+// sends the first comment (without JavaScript, the server asks to press "Post" again).
 (function () {
   "use strict";
   var form = document.getElementById("comment-form");
@@ -37,4 +39,15 @@
     if (body) body.focus();
   });
   if (cancel) cancel.querySelector("a").addEventListener("click", reset);
+
+  var token = form.querySelector("input[name=csrfmiddlewaretoken]");
+  form.addEventListener("submit", function (event) {
+    if (!token || token.value || !window.fetch || form.hasAttribute("data-sending")) return;
+    event.preventDefault();
+    form.setAttribute("data-sending", "");
+    var send = function () { form.submit(); };
+    fetch(form.getAttribute("data-token-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : {}; })
+      .then(function (data) { if (data.token) token.value = data.token; send(); }, send);
+  });
 })();
