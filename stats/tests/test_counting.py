@@ -179,3 +179,34 @@ def test_a_page_view_is_held_until_the_process_flushes(client, batches):
     snapshot = today_snapshot()
     assert snapshot.site == Figures(pv=3, uv=1)
     assert snapshot.articles == {article.pk: Figures(pv=3, uv=1)}
+
+
+def test_the_flush_at_exit_waits_for_the_timer_batch_on_its_way(settings, monkeypatch):
+    """The exit's flush finds the tally empty while the timer is still writing its batch:
+    it returns only once that batch is written (the process must not end under it)."""
+    settings.STATS_FLUSH_SECONDS = 0.05
+    writing, release = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def write(day, views):  # the timer's write, held until the test lets it go
+        writing.set()
+        assert release.wait(timeout=20)
+        order.append(f"wrote {len(views)}")
+        return True
+
+    monkeypatch.setattr(counting, "write", write)
+    tally = counting.ViewTally()
+    read(tally, timezone.localdate(), VIEWS)
+    assert writing.wait(timeout=20), "the timer took the batch"
+    assert tally.held() == 0
+
+    def exit_flush():
+        tally.flush()
+        order.append("exit flush returned")
+
+    at_exit = threading.Thread(target=exit_flush)
+    at_exit.start()
+    at_exit.join(timeout=0.5)  # without the wait it would have returned by now
+    release.set()
+    at_exit.join(timeout=20)
+    assert order == [f"wrote {len(VIEWS)}", "exit flush returned"]
