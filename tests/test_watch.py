@@ -212,3 +212,36 @@ def test_a_subscription_redis_py_makes_again_on_its_own_makes_the_next_request_a
     assert lookups, "the request asked"
     assert response["X-Page-Cache"] == "miss" and b"After" in response.content
     assert stores.store().watch._pubsub is not None, "still subscribed (on a new connection)"
+
+
+def test_a_subscription_a_hung_redis_never_confirms_opens_the_breaker(tmp_path, settings, monkeypatch):
+    """Redis accepts the SUBSCRIBE on a pooled connection and never answers: one short
+    wait, counted as an outage by the "redis" breaker (not as an answer, which would close
+    it), and no lookup is kept meanwhile."""
+    from blog_project.breaker import breaker
+    from tests.faults import ManualClock, RedisServer, breaker_on
+
+    breaker_on(monkeypatch, "redis", ManualClock())
+    server = RedisServer(tmp_path).start()
+    try:
+        options = {
+            **settings.CACHES["default"]["OPTIONS"],
+            "SOCKET_TIMEOUT": 0.3,
+            "SOCKET_CONNECT_TIMEOUT": 0.3,
+        }
+        settings.CACHES = {
+            "default": {**settings.CACHES["default"], "LOCATION": server.url(0), "OPTIONS": options}
+        }
+        settings.REDIS_URL, settings.REDIS_TIMEOUT = server.url(0), 0.3
+        settings.BLOG_BREAKER_RESET_SECONDS = 3600
+        store = stores.store()
+        assert store.lookup(None).generation is not None  # a connection made, back in the pool
+        server.freeze()
+        try:
+            assert store.watch.ticket() is None, "not subscribed: the answer of a lookup is not kept"
+            assert breaker("redis").is_open, "a subscription never confirmed is an outage"
+        finally:
+            server.thaw()
+        store.watch.close()
+    finally:
+        server.stop()
