@@ -105,7 +105,7 @@ def post_worker_init(worker):
 
 def worker_exit(server, worker) -> None:
     """The page views this worker counted and has not written yet (stats/counting.py)."""
-    if os.environ.get("DJANGO_SETTINGS_MODULE") != "blog_project.settings":
+    if os.environ["DJANGO_SETTINGS_MODULE"] != "blog_project.settings":  # set by on_starting
         return
     from django.apps import apps
 

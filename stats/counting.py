@@ -30,6 +30,7 @@ from datetime import time as dt_time
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponse
 
 from . import conf
@@ -141,6 +142,9 @@ MOST_HELD = 10_000
 class ViewTally:
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        # Held by a flush until its batch is written: the flush at exit waits for the
+        # timer's batch on its way instead of letting the process end under it.
+        self._flushing = threading.Lock()
         self._views: dict[date, list[View]] = {}
         self._held = 0
         self._timer_pid = 0
@@ -164,10 +168,11 @@ class ViewTally:
 
     def flush(self) -> None:
         """Write every view held (from the timer, at exit, or when full)."""
-        with self._lock:
-            views, self._views, self._held = self._views, {}, 0
-        for day, batch in views.items():
-            write(day, batch)
+        with self._flushing:
+            with self._lock:
+                views, self._views, self._held = self._views, {}, 0
+            for day, batch in views.items():
+                write(day, batch)
 
     def held(self) -> int:
         return self._held
@@ -185,6 +190,9 @@ class ViewTally:
         while True:
             self._wake.wait(max(0.05, float(conf.get("STATS_FLUSH_SECONDS")) or 1.0))
             try:
+                # This thread's own database connection: no request cycle closes it when
+                # it broke (the database restarted) or outlived CONN_MAX_AGE.
+                close_old_connections()
                 self.flush()
             except Exception:  # the timer must outlive any error: the next flush tries again
                 log.exception("Stats: the held page views could not be written")

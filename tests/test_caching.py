@@ -21,6 +21,7 @@ from blog_project import caching
 from blog_project.breaker import breaker
 from blog_project.caching import bump, hole, holes, memo, page_generation, stores, versions
 from blog_project.caching.pages import Entry, local_pages
+from tests.faults import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -601,6 +602,8 @@ def test_a_warm_hit_needs_no_round_trip_and_a_bump_elsewhere_reaches_it(client, 
     other_process = redis.Redis.from_url(settings.REDIS_URL)
     other_process.set(store._key(stores.GENERATION), f"{time.time_ns()}:0")
     assert other_process.publish(store.watch.channel, "1") >= 1, "this process is subscribed"
+    # PUBLISH answers the publisher before the subscriber's socket need have the message.
+    wait_for(lambda: store.watch.known() is None, timeout=10, what="the announcement")
     response = client.get(url, HTTP_USER_AGENT=BROWSER)
     assert response["X-Page-Cache"] == "miss" and b"After" in response.content
     assert len(trips) >= 1

@@ -26,6 +26,7 @@ from typing import Any
 
 from django.conf import settings
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from blog_project.cache_client import guarded
 
@@ -44,13 +45,14 @@ class GenerationWatch:
         self._known_at = 0.0
         self._changes = 0  # announced changes (and drops) seen: what a lookup's answer is kept against
         self._retry_at = 0.0
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # reading the subscription
+        self._state = threading.Lock()  # _known and _changes, changed together
 
     def known(self) -> Generation | None:
         """The generation, if this process knows it without asking (subscribed, nothing
         announced since the lookup that read it, read recently enough)."""
         recheck = settings.BLOG_PAGE_CACHE_RECHECK_SECONDS
-        if self._known is None or time.monotonic() - self._known_at > recheck:
+        if self._known is None or time.monotonic() - self._known_at >= recheck:  # 0: always ask
             return None
         if not self._caught_up():
             return None
@@ -63,15 +65,17 @@ class GenerationWatch:
     def learned(self, ticket: int | None, generation: Generation | None) -> None:
         """A lookup's answer (None: the store could not be read), kept if nothing was
         announced since its ``ticket``."""
-        if generation is None:
-            self._known = None
-        elif ticket is not None and ticket == self._changes:
-            self._known, self._known_at = generation, time.monotonic()
+        with self._state:  # a message read by another thread between the test and the write is not lost
+            if generation is None:
+                self._known = None
+            elif ticket is not None and ticket == self._changes:
+                self._known, self._known_at = generation, time.monotonic()
 
     def forget(self) -> None:
         """The generation changed (this process bumped it, or a message said so)."""
-        self._changes += 1
-        self._known = None
+        with self._state:
+            self._changes += 1
+            self._known = None
 
     def _caught_up(self) -> bool:
         """Subscribed, with every message that arrived read."""
@@ -85,9 +89,11 @@ class GenerationWatch:
                 return False
             pubsub = self._pubsub
             try:
-                while (message := pubsub.get_message(timeout=0.0)) is not None:
-                    if message["type"] == "message":
-                        self.forget()
+                while pubsub.get_message(timeout=0.0) is not None:
+                    # A bump; or a confirmation of the subscription, which after the first
+                    # (read by _connect) means redis-py connected again on its own: what
+                    # was announced meanwhile is lost, so any message means "ask".
+                    self.forget()
             except (RedisError, OSError) as exc:
                 log.warning("Page cache: the bumps' subscription dropped (%r); asking per request.", exc)
                 self._drop()
@@ -116,11 +122,18 @@ class GenerationWatch:
             while time.monotonic() < deadline:  # the confirmation: from now on, no change is missed
                 message = pubsub.get_message(timeout=settings.REDIS_TIMEOUT)
                 if message is not None and message["type"] == "subscribe":
+                    # Should redis-py connect again on its own (a pool configured to retry),
+                    # what was announced meanwhile is lost: each new connection means "ask".
+                    pubsub.connection.register_connect_callback(self._reconnected)
                     return pubsub
-            raise RedisError(f"no confirmation of the subscription to {self.channel}")
+            # An outage for the breaker (``guarded``), like any other read that times out.
+            raise RedisTimeoutError(f"no confirmation of the subscription to {self.channel}")
         except BaseException:
             pubsub.close()
             raise
+
+    def _reconnected(self, connection) -> None:
+        self.forget()
 
     def _drop(self) -> None:
         pubsub, self._pubsub = self._pubsub, None
@@ -128,6 +141,8 @@ class GenerationWatch:
         self._retry_at = time.monotonic() + settings.BLOG_BREAKER_RESET_SECONDS
         if pubsub is not None:
             with contextlib.suppress(RedisError, OSError):
+                if pubsub.connection is not None:  # it goes back to the pool: without our callback
+                    pubsub.connection.deregister_connect_callback(self._reconnected)
                 pubsub.close()
 
     def close(self) -> None:
