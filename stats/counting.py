@@ -141,14 +141,18 @@ MOST_HELD = 10_000
 
 class ViewTally:
     def __init__(self) -> None:
+        self._empty()
+        self._timer_pid = 0
+        # A forked child starts empty: the parent writes what it held (else both would).
+        os.register_at_fork(after_in_child=self._empty)
+
+    def _empty(self) -> None:
         self._lock = threading.Lock()
         # Held by a flush until its batch is written: the flush at exit waits for the
         # timer's batch on its way instead of letting the process end under it.
         self._flushing = threading.Lock()
         self._views: dict[date, list[View]] = {}
         self._held = 0
-        self._timer_pid = 0
-        self._wake = threading.Event()
 
     def add(self, reader: Reader, article_id: int | None) -> bool:
         """Count a view: written now, or held for the next flush. False: it was lost."""
@@ -187,8 +191,11 @@ class ViewTally:
         atexit.register(self.flush)
 
     def _run(self) -> None:
+        pause = threading.Event()  # never set: a wait that is not a sleep in a hot loop
         while True:
-            self._wake.wait(max(0.05, float(conf.get("STATS_FLUSH_SECONDS")) or 1.0))
+            pause.wait(max(0.05, float(conf.get("STATS_FLUSH_SECONDS")) or 1.0))
+            if not self._held:
+                continue  # an idle process touches neither the database nor Redis
             try:
                 # This thread's own database connection: no request cycle closes it when
                 # it broke (the database restarted) or outlived CONN_MAX_AGE.

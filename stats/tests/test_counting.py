@@ -210,3 +210,25 @@ def test_the_flush_at_exit_waits_for_the_timer_batch_on_its_way(settings, monkey
     release.set()
     at_exit.join(timeout=20)
     assert order == [f"wrote {len(VIEWS)}", "exit flush returned"]
+
+
+def test_a_forked_child_starts_with_nothing_held(settings):
+    """The parent writes what it held; a child forked meanwhile must not write it too."""
+    import os
+
+    from stats.counting import Reader, ViewTally
+
+    settings.STATS_FLUSH_SECONDS = 3600
+    held = ViewTally()
+    held._timer_pid = os.getpid()  # no timer thread: this test flushes nothing
+    held.add(Reader(timezone.localdate(), "h:parent"), None)
+    assert held.held() == 1
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report what it holds, and leave without any cleanup
+        os.write(write, str(held.held()).encode())
+        os._exit(0)
+    os.close(write)
+    child_held = os.read(read, 16).decode()
+    os.waitpid(pid, 0)
+    assert child_held == "0" and held.held() == 1
