@@ -10,10 +10,10 @@
 # same deploy/gunicorn.conf.py as the blog. Every blog row is a counted page view (a
 # browser's User-Agent: a request without one is a bot and would not be counted):
 #
-#   *-new        a first visit: no cookies (a reader page sets none; the article page
-#                sets csrftoken, for its comment form)
-#   *-reader     a returning reader: the CSRF cookie an article page gave them (and an old
-#                `blog_vid` visitor cookie, which is ignored)
+#   *-new        a first visit: no cookies (reading sets none)
+#   *-reader     a returning reader: the CSRF cookie their first comment gave them (so the
+#                article's form is given a token), and an old `blog_vid` visitor cookie,
+#                which is ignored
 #   *-commenter  a returning reader who commented: also the remembered-author cookie
 #
 # Rows: home, article, category and search, each as all three, then a tag and a month as a
