@@ -228,8 +228,8 @@ def reader_layer(request: HttpRequest, entry) -> ReaderLayer:
 #
 # Filled only for a reader who holds a CSRF cookie: a reader without one is given none by
 # reading (no cookie until they post: the comment form's script asks for a token then, and
-# without JavaScript the post is answered by errors.csrf_failure, which keeps the text and
-# gives the token). For a reader who holds one, the token masked for their cookie is kept
+# without JavaScript the refused post is the article again, the text kept and the cookie
+# given: comments.views.post_comment). For a reader who holds one, the token masked for their cookie is kept
 # per process: it stays valid for as long as the cookie does, and it is never compressed
 # with the page (holes go out as stored gzip blocks), which is what the per-response mask
 # guards against (BREACH).
