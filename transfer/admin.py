@@ -28,7 +28,7 @@ from articles.admin_site import SuperuserOnlyMixin
 from . import jobs, tasks
 from .common import TransferError
 from .models import ImportedItem, ImportJob, LegacyRedirect
-from .site import site_export
+from .site_export import site_export
 
 MAX_UPLOAD = 500 * 1024 * 1024
 

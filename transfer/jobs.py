@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from . import ghost, site, wordpress
+from . import ghost, site_import, wordpress
 from .common import Report, TransferError
 from .models import ImportJob
 
@@ -28,12 +28,12 @@ log = logging.getLogger(__name__)
 PREVIEWS: dict[str, Callable[[str | Path], dict[str, int]]] = {
     ImportJob.Kind.WORDPRESS: wordpress.preview,
     ImportJob.Kind.GHOST: ghost.preview,
-    ImportJob.Kind.SITE: site.preview_zip,
+    ImportJob.Kind.SITE: site_import.preview_zip,
 }
 IMPORTS: dict[str, Callable[..., Report]] = {
     ImportJob.Kind.WORDPRESS: wordpress.import_wordpress,
     ImportJob.Kind.GHOST: ghost.import_ghost,
-    ImportJob.Kind.SITE: site.import_zip,
+    ImportJob.Kind.SITE: site_import.import_zip,
 }
 
 

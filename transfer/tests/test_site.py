@@ -135,7 +135,7 @@ def test_a_naive_date_in_a_site_export_is_read_as_utc():
     # A naive date was made aware with django.utils.timezone.utc, gone since Django 5.0.
     from datetime import UTC, datetime
 
-    from transfer.site import _when
+    from transfer.site_import import _when
 
     naive = datetime(2020, 1, 2, 3, 4, 5)  # fixed date: a past moment, read not compared to today
     expected = datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)  # fixed date: the same moment

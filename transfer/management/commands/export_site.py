@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from transfer.common import TransferError
-from transfer.site import site_export
+from transfer.site_export import site_export
 
 
 class Command(BaseCommand):
