@@ -25,13 +25,13 @@ from . import live, registry, roles, tasks
 from .admin_editor import (
     ArticleAdminForm,
     EditorAdminMixin,
-    MarkdownEditorWidget,
-    MediaFileAdmin,
     PageAdminForm,
     PublicationStatusFilter,
     editor_action,
 )
+from .admin_media import MediaFileAdmin
 from .admin_site import restrict_advanced_apps
+from .admin_widgets import MarkdownEditorWidget
 from .adminlists import IndexedChangeList, LargeListAdminMixin
 from .models import (
     DEFAULT_CATEGORY_SLUG,

@@ -18,31 +18,31 @@ from typing import TYPE_CHECKING, ClassVar
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.admin.utils import quote, unquote
-from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.template.defaultfilters import filesizeformat
-from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format, get_format
 from django.utils.functional import cached_property
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from markdownx.widgets import AdminMarkdownxWidget
 from reversion.admin import VersionAdmin
 from reversion.models import Version
 
 from . import autosave as autosaves
 from . import review, revisions, roles
+from .admin_widgets import (
+    DateTimeLocalInput,
+    FeaturedImageWidget,
+    TagsField,
+    TagsWidget,
+)
 from .markdown import prose_summary, render_markdown
-from .media import ImageUploadForm, media_delete, media_prepare
 from .models import SUMMARY_LENGTH, Article, Category, MediaFile, Page, Tag
 
 if TYPE_CHECKING:
@@ -54,103 +54,6 @@ else:
     _LockFormBase = object
 
 EDITOR_ACTIONS = ("_publish", "_schedule", "_draft", "_submit_review", "_send_back")
-NEW_TAG_PREFIX = "new:"
-
-
-class MarkdownEditorWidget(AdminMarkdownxWidget):
-    """markdownx's textarea in the writing room: toolbar, upload button, preview beside it
-    (reader-styled, see ``static/editor/editor.js``)."""
-
-    template_name = "admin/editor/markdown_widget.html"
-    # The preview is styled by the reader's own stylesheets (inside a shadow root, so they
-    # style nothing else); preview.css only gives it the page's body font and colours.
-    reader_css = ("css/blog.css", "css/pygments.css", "editor/preview.css")
-
-    def get_context(self, name, value, attrs):
-        context = super().get_context(name, value, attrs)
-        context["reader_css"] = [static(path) for path in self.reader_css]
-        return context
-
-    class Media:
-        # Not markdownx's admin stylesheet: it sizes the preview and styles it like the admin.
-        extend = False
-        css = {"all": ("editor/editor.css",)}
-        js = ("markdownx/js/markdownx.min.js", "editor/editor.js")
-
-
-class FeaturedImageWidget(forms.Widget):
-    """The chosen media file's thumbnail with "Choose…" and "Remove" (the library dialog)."""
-
-    template_name = "admin/editor/featured_image_widget.html"
-
-    def get_context(self, name, value, attrs):
-        context = super().get_context(name, value, attrs)
-        media = None
-        if value and str(value).isdigit():
-            media = MediaFile.objects.filter(pk=value).first()
-        context["widget"]["media"] = media
-        return context
-
-
-class TagsWidget(AutocompleteSelectMultiple):
-    """The admin's tag autocomplete, where a tag that does not exist can be typed too
-    (``editor.js`` starts Select2 with tagging; new ones arrive as ``new:<name>``)."""
-
-    def build_attrs(self, base_attrs, extra_attrs=None):
-        attrs = super().build_attrs(base_attrs, extra_attrs)
-        # Not "admin-autocomplete": Django's script would start it without tagging.
-        attrs["class"] = attrs["class"].replace("admin-autocomplete", "editor-tags-autocomplete")
-        attrs["data-new-prefix"] = NEW_TAG_PREFIX
-        return attrs
-
-    def optgroups(self, name, value, attr=None):
-        value = [str(v) for v in value or []]
-        new = [v for v in value if v.startswith(NEW_TAG_PREFIX)]
-        groups = super().optgroups(name, [v for v in value if not v.startswith(NEW_TAG_PREFIX)], attr)
-        for index, raw in enumerate(new, start=len(groups[0][1]) if groups else 0):
-            option = self.create_option(name, raw, raw.removeprefix(NEW_TAG_PREFIX), True, index)
-            groups[0][1].append(option)
-        return groups
-
-
-class TagsField(forms.ModelMultipleChoiceField):
-    """Existing tags by id, plus names typed as ``new:<name>`` (created on save)."""
-
-    def clean(self, value):
-        value = [str(v) for v in value or []]
-        names = [
-            " ".join(v.removeprefix(NEW_TAG_PREFIX).split()) for v in value if v.startswith(NEW_TAG_PREFIX)
-        ]
-        existing = super().clean([v for v in value if not v.startswith(NEW_TAG_PREFIX)])
-        self.new_names = []
-        max_length = Tag._meta.get_field("name").max_length
-        for name in dict.fromkeys(n for n in names if n):
-            if len(name) > max_length:
-                raise ValidationError(
-                    gettext("Tag names have at most %(n)s characters.") % {"n": max_length}, code="max_length"
-                )
-            self.new_names.append(name)
-        return existing
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    """One labelled date-and-time control (the browser's own picker), in the editor's zone."""
-
-    input_type = "datetime-local"
-    value_format = "%Y-%m-%dT%H:%M:%S"
-    input_formats = [value_format, "%Y-%m-%dT%H:%M"]
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs={"step": "1", **(attrs or {})}, format=self.value_format)
-
-    def value_from_datadict(self, data, files, name):
-        if name not in data and f"{name}_0" in data:
-            # The admin's former split boxes (date, time): older scripts and forms still post them.
-            return f"{data.get(f'{name}_0', '')} {data.get(f'{name}_1', '')}".strip()
-        return super().value_from_datadict(data, files, name)
-
-    def value_omitted_from_data(self, data, files, name):
-        return name not in data and f"{name}_0" not in data
 
 
 def next_full_hour(now) -> datetime:
@@ -651,201 +554,3 @@ class EditorAdminMixin(VersionAdmin):
         return HttpResponseRedirect(
             reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(obj.pk)])
         )
-
-
-# --- The media library -----------------------------------------------------------------
-
-
-class MediaUploadForm(forms.ModelForm):
-    """Adding to the library from the admin: the same checks as the editor's upload."""
-
-    upload = forms.FileField(label=_("image"), help_text=_("JPEG, PNG or WebP."))
-
-    class Meta:
-        model = MediaFile
-        fields = ("alt_text",)
-
-    def clean_upload(self):
-        upload = self.cleaned_data["upload"]
-        checker = ImageUploadForm(files={"image": upload})
-        if not checker.is_valid():
-            raise ValidationError(checker.errors["image"])
-        self.upload_name = upload.name
-        return checker.cleaned_data["image"]
-
-
-class MediaUsedFilter(admin.SimpleListFilter):
-    title = _("use")
-    parameter_name = "used"
-
-    def lookups(self, request, model_admin):
-        return (("yes", _("Used")), ("no", _("Not used")))
-
-    def queryset(self, request, queryset):
-        used = Q(usages__isnull=False) | Q(featured_in__isnull=False)
-        if self.value() == "yes":
-            return queryset.filter(used).distinct()
-        if self.value() == "no":
-            return queryset.exclude(used)
-        return queryset
-
-
-class MediaFileAdmin(admin.ModelAdmin):
-    list_display = (
-        "thumbnail",
-        "name",
-        "alt_text",
-        "dimensions",
-        "file_size",
-        "uploaded_by",
-        "uploaded_at",
-        "used",
-    )
-    list_display_links = ("thumbnail", "name")
-    list_filter = (MediaUsedFilter, "uploaded_at")
-    search_fields = ("alt_text", "original_name", "file")
-    date_hierarchy = "uploaded_at"
-    list_select_related = ("uploaded_by",)
-    list_per_page = 50
-    actions = ("delete_selected",)
-
-    def get_queryset(self, request: HttpRequest):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                use_count=Count("usages", distinct=True) + Count("featured_in", distinct=True),
-            )
-        )
-
-    def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
-        if obj is None:
-            kwargs["form"] = MediaUploadForm
-        return super().get_form(request, obj, change=change, **kwargs)
-
-    # An upload's page: everything shown, only the alt text editable.
-    _UPLOAD_FIELDS = (
-        "large_preview",
-        "alt_text",
-        "markdown",
-        "name",
-        "dimensions",
-        "file_size",
-        "uploaded_by",
-        "uploaded_at",
-        "where_used",
-    )
-
-    def get_fields(self, request: HttpRequest, obj=None):
-        return ("upload", "alt_text") if obj is None else self._UPLOAD_FIELDS
-
-    def get_readonly_fields(self, request: HttpRequest, obj=None):
-        if obj is None:
-            return ()
-        return tuple(name for name in self._UPLOAD_FIELDS if name != "alt_text")
-
-    def save_model(self, request: HttpRequest, obj: MediaFile, form, change: bool) -> None:
-        if not change:
-            prepared = media_prepare(
-                image=form.cleaned_data["upload"],
-                original_name=form.upload_name,
-                alt_text=form.cleaned_data.get("alt_text", ""),
-                user=request.user,
-            )
-            for field in ("file", "original_name", "alt_text", "width", "height", "size", "uploaded_by"):
-                setattr(obj, field, getattr(prepared, field))
-        obj.full_clean(exclude=["file"])
-        super().save_model(request, obj, form, change)
-
-    @admin.display(description=_("image"))
-    def thumbnail(self, media: MediaFile) -> str:
-        return format_html('<img class="media-thumb" src="{}" alt="" loading="lazy">', media.url)
-
-    @admin.display(description=_("image"))
-    def large_preview(self, media: MediaFile) -> str:
-        return format_html('<img class="media-preview" src="{}" alt="{}">', media.url, media.alt_text)
-
-    @admin.display(description=_("name"), ordering="original_name")
-    def name(self, media: MediaFile) -> str:
-        return media.original_name or media.file.name.rsplit("/", 1)[-1]
-
-    @admin.display(description=_("Markdown"))
-    def markdown(self, media: MediaFile) -> str:
-        return format_html("<code>{}</code>", media.markdown())
-
-    @admin.display(description=_("dimensions"))
-    def dimensions(self, media: MediaFile) -> str:
-        return f"{media.width} × {media.height}"
-
-    @admin.display(description=_("size"), ordering="size")
-    def file_size(self, media: MediaFile) -> str:
-        return filesizeformat(media.size)
-
-    @admin.display(description=_("used"))
-    def used(self, media: MediaFile) -> str:
-        count = getattr(media, "use_count", None)
-        if count is None:
-            count = media.usages.count() + media.featured_in.count()
-        return str(count) if count else "—"
-
-    @admin.display(description=_("in use by"))
-    def where_used(self, media: MediaFile) -> str:
-        links = []
-        for usage in media.usages.select_related("article", "page"):
-            owner = usage.article or usage.page
-            assert owner is not None  # a usage has one owner (a constraint)
-            links.append(
-                (reverse(f"admin:articles_{owner._meta.model_name}_change", args=[owner.pk]), owner, "")
-            )
-        for article in media.featured_in.all():
-            links.append(
-                (
-                    reverse("admin:articles_article_change", args=[article.pk]),
-                    article,
-                    gettext(" (featured image)"),
-                )
-            )
-        if not links:
-            return gettext("Not used: it can be deleted.")
-        return format_html(
-            '<ul class="media-used-by">{}</ul><p class="help">{}</p>',
-            format_html_join("", '<li><a href="{}">{}</a>{}</li>', links),
-            gettext(
-                "There is no Delete button while it is in use: readers would see a broken image. "
-                "Take it out of these first, then it can be deleted."
-            ),
-        )
-
-    def has_delete_permission(self, request: HttpRequest, obj: MediaFile | None = None) -> bool:
-        if obj is not None and obj.is_used():
-            return False
-        return super().has_delete_permission(request, obj)
-
-    def delete_model(self, request: HttpRequest, obj: MediaFile) -> None:
-        media_delete(media=obj)
-
-    # short_description is set on Django's action function (not in the stubs).
-    @admin.action(permissions=["delete"], description=django_delete_selected.short_description)  # type: ignore[attr-defined]
-    def delete_selected(self, request: HttpRequest, queryset: QuerySet[MediaFile]):
-        used = queryset.filter(Q(usages__isnull=False) | Q(featured_in__isnull=False)).distinct()
-        if used.exists():
-            names = ", ".join(str(media) for media in used[:10])
-            self.message_user(
-                request,
-                gettext("Files in use cannot be deleted and were left out: %(names)s") % {"names": names},
-                messages.WARNING,
-            )
-            queryset = queryset.exclude(pk__in=used.values("pk"))
-            if not queryset.exists():
-                return None
-        return django_delete_selected(self, request, queryset)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[MediaFile]) -> None:
-        for media in queryset:
-            try:
-                media_delete(media=media)
-            except ValidationError as exc:
-                self.message_user(request, "; ".join(exc.messages), messages.WARNING)
-
-    class Media:
-        css = {"all": ("editor/admin.css",)}
