@@ -58,6 +58,17 @@ def wait_for(condition: Callable[[], object], timeout: float = 20.0, what: str =
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+def service_env() -> dict[str, str]:
+    """The environment a throwaway service starts with: the machine's own clock, as the
+    services the blog talks to in production have (a clock moved for the suite with
+    libfaketime is the blog's, and redis-server does not even start under it)."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name != "LD_PRELOAD" and not name.startswith(("FAKETIME", "DONT_FAKE"))
+    }
+
+
 class RedisServer:
     """A throwaway redis-server on its own port and directory: without persistence (a
     restart starts it empty), or with ``options`` (a config file, flags) before its own."""
@@ -80,6 +91,7 @@ class RedisServer:
              "--daemonize", "no", "--dir", str(self.directory)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env=service_env(),
         )  # fmt: skip
         client = redis.Redis(port=self.port, socket_connect_timeout=0.2, socket_timeout=0.5)
         wait_for(lambda: self._ping(client), timeout=10, what=f"redis-server on port {self.port}")
@@ -294,7 +306,7 @@ class MariaDBServer:
         subprocess.run(
             ["mariadb-install-db", "--no-defaults", f"--datadir={self.directory / 'data'}",
              "--auth-root-authentication-method=normal", "--skip-test-db", f"--user={self.user}"],
-            check=True, capture_output=True, timeout=120,
+            check=True, capture_output=True, timeout=120, env=service_env(),
         )  # fmt: skip
         return self
 
@@ -305,7 +317,7 @@ class MariaDBServer:
              f"--user={self.user}", "--skip-log-bin", "--innodb-buffer-pool-size=32M",
              "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
              f"--pid-file={self.directory / 'mysqld.pid'}"],
-            stdout=subprocess.DEVNULL, stderr=(self.directory / "mysqld.log").open("ab"),
+            stdout=subprocess.DEVNULL, stderr=(self.directory / "mysqld.log").open("ab"), env=service_env(),
         )  # fmt: skip
         wait_for(self._answers, timeout=60, what=f"mariadbd on port {self.port}")
         return self
