@@ -191,9 +191,8 @@ class ViewTally:
         atexit.register(self.flush)
 
     def _run(self) -> None:
-        pause = threading.Event()  # never set: a wait that is not a sleep in a hot loop
         while True:
-            pause.wait(max(0.05, float(conf.get("STATS_FLUSH_SECONDS")) or 1.0))
+            time.sleep(max(0.05, float(conf.get("STATS_FLUSH_SECONDS")) or 1.0))
             if not self._held:
                 continue  # an idle process touches neither the database nor Redis
             try:

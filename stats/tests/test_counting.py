@@ -206,7 +206,8 @@ def test_the_flush_at_exit_waits_for_the_timer_batch_on_its_way(settings, monkey
 
     at_exit = threading.Thread(target=exit_flush)
     at_exit.start()
-    at_exit.join(timeout=0.5)  # without the wait it would have returned by now
+    with pytest.raises(AssertionError):  # without the wait it would have returned by now
+        wait_for(lambda: not at_exit.is_alive(), timeout=0.5, what="the exit's flush")
     release.set()
     at_exit.join(timeout=20)
     assert order == [f"wrote {len(VIEWS)}", "exit flush returned"]
