@@ -26,6 +26,7 @@ from django.urls import resolve
 from ruamel.yaml import YAML
 
 from blog_project import health
+from tests.faults import wait_for
 from tests.test_settings import _documented_variables
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -572,16 +573,16 @@ def test_the_proxy_believes_only_the_ingress_controller(renderings, tmp_path, fr
             f"http://127.0.0.1:{listen}/",
             headers={"X-Forwarded-For": "198.51.100.7, 203.0.113.9", "X-Forwarded-Proto": "https"},
         )
-        for _attempt in range(100):  # until nginx listens (a few milliseconds)
+
+        def answered() -> dict | None:  # until nginx listens (a few milliseconds)
             try:
                 with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback
-                    seen = json.loads(response.read())
-                break
+                    return json.loads(response.read())
             except urllib.error.URLError:
                 assert nginx.poll() is None, nginx.stderr.read().decode()
-                threading.Event().wait(0.05)
-        else:
-            pytest.fail("nginx did not answer")
+                return None
+
+        seen = wait_for(answered, timeout=10, what="nginx to answer")
     finally:
         nginx.terminate()
         nginx.wait(timeout=10)
