@@ -75,9 +75,11 @@ test-real: install-dev
 	DATABASE_URL=$(TEST_DB_URL) REDIS_URL=$(TEST_REDIS_URL) BLOG_CACHE_PREFIX=blogtest \
 	CELERY_TASK_ALWAYS_EAGER=true $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-# Python's clock moved 400 days ahead: a test that passes only near the day it was written
-# (a hard-coded date beside a fixture made "now") fails here today. Browser tests drive a
-# separate process whose clock cannot move, so they stay out.
+# Python's clock moved 400 days ahead, to half past midnight in the site's time zone (the
+# day before in UTC): a test that passes only near the day it was written (a hard-coded
+# date beside a fixture made "now") or at the hours it was written in (a day read in the
+# wrong zone) fails here today. Browser tests drive a separate process whose clock cannot
+# move, so they stay out.
 test-shifted: install-dev
 	BLOG_TEST_CLOCK_SHIFT_DAYS=400 BLOG_VAR_DIR=$(SHIFTED_VAR) $(VENV)/bin/pytest articles comments stats transfer \
 	  -m "not browser" -q $(PYTEST_ARGS)

@@ -10,7 +10,8 @@ browser tests run in the embedded pass.
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -26,7 +27,11 @@ def pytest_configure(config) -> None:
     if CLOCK_SHIFT_DAYS:
         import time_machine
 
-        shifted = datetime.now(UTC) + timedelta(days=CLOCK_SHIFT_DAYS)
+        # Half past midnight in the site's time zone, so the site's day and UTC's differ (in
+        # Asia/Shanghai, UTC+8, it is 16:30 UTC of the day before): a test that reads a day
+        # in the wrong zone fails here, not only when CI happens to run in those hours.
+        day = (datetime.now(UTC) + timedelta(days=CLOCK_SHIFT_DAYS)).date()
+        shifted = datetime.combine(day, time(0, 30), ZoneInfo(settings.TIME_ZONE))
         time_machine.travel(shifted, tick=True).start()
 
     # Tests do not run collectstatic; the hashed-manifest storage is exercised by the
