@@ -29,7 +29,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CSRF_SECRET_LENGTH, CsrfViewMiddleware, get_token
 from django.utils import translation
 
-from .gzip import deflated
+from .gzip import deflated, gzipped
 
 log = logging.getLogger(__name__)
 
@@ -185,12 +185,7 @@ class ReaderLayer:
         """A layer without per-request holes: its body (gzipped or not), once per process."""
         body = self._whole.get(gzip)
         if body is None:
-            if gzip:
-                from .gzip import gzipped
-
-                body = gzipped(self.segments, self.deflated(), [])
-            else:
-                body = self.segments[0]
+            body = gzipped(self.segments, self.deflated(), []) if gzip else self.segments[0]
             self._whole[gzip] = body
         return body
 
