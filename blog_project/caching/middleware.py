@@ -28,8 +28,9 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import translation
 
 from . import counting, memo
+from .csrf import send_csrf_cookie
 from .gzip import GZIP_MIN_BYTES, accepts_gzip, gzipped
-from .holes import HOLE_START, fillings, joined, reader_layer, render, segments, send_csrf_cookie
+from .holes import HOLE_START, fillings, joined, reader_layer, render, segments
 from .keys import bypasses_cache, page_key, page_language, passes_through
 from .pages import Entry, local_pages
 from .scopes import Generation
@@ -136,7 +137,6 @@ class PageCacheMiddleware:
             bump("articles")  # a scheduled article has come due: everything is stale
             fresh = pages.lookup(None).generation
             return self._render(request, _Miss(key, query, fresh) if fresh else None)
-        entry = None
         if local is not None and local.generation == generation.value:
             entry = local
             entry.checked_at = time.monotonic()
