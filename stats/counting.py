@@ -226,15 +226,14 @@ def count(reader: Reader, article_id: int | None) -> bool:
 class PageViewCounter:
     """The page cache's view counter (``blog_project.caching.counting.ViewCounter``)."""
 
-    def reader(self, request: HttpRequest) -> Reader | None:
+    def count(self, request: HttpRequest, article_id: int | None) -> None:
         try:
-            return reader_for(request) if is_counted_reader(request) else None
+            reader = reader_for(request) if is_counted_reader(request) else None
         except Exception:  # a bug here must not cost the reader the page
             log.exception("Stats: could not identify the reader of %s", request.path)
-            return None
-
-    def count(self, reader: Reader, article_id: int | None) -> None:
-        count(reader, article_id)
+            return
+        if reader is not None:
+            count(reader, article_id)
 
     def is_countable_page(self, request: HttpRequest, response: HttpResponse) -> bool:
         return is_countable_page(request, response)

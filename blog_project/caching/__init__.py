@@ -11,6 +11,7 @@ page reaches a reader") has the picture. One module per idea:
 - ``keys``: which requests are answered from the cache, and under which key;
 - ``pages``: a stored page, and this process's copies;
 - ``holes``: the per-reader parts of a cached page, filled per request;
+- ``csrf``: the CSRF token of a cached page's forms, for a reader who holds the cookie;
 - ``gzip``: compressing a page once per process, not per request;
 - ``stores``: the Django cache or Redis, at most one round trip per page;
 - ``watch``: knowing the generation without asking (bumps announced by Redis);
@@ -19,6 +20,7 @@ page reaches a reader") has the picture. One module per idea:
 """
 
 from .counting import register_view_counter
+from .csrf import forget_tokens
 from .holes import forget_shared_fillings, hole, register_hole
 from .memo import forget_values
 from .middleware import PageCacheMiddleware, cache_page
@@ -47,9 +49,10 @@ __all__ = [
 
 
 def forget_process_copies() -> None:
-    """Drop this process's copies of pages, values and shared hole fillings (tests; the
-    shared cache still holds them under their versions)."""
+    """Drop this process's copies of pages, values, shared hole fillings and CSRF tokens
+    (tests; the shared cache still holds them under their versions)."""
     local_pages.clear()
     forget_values()
     forget_shared_fillings()
+    forget_tokens()
     store().watch.close()

@@ -4,19 +4,15 @@ knows only who to tell (the stats app decides whose views count and how they are
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 from django.http import HttpRequest, HttpResponse
 
 
 class ViewCounter(Protocol):
-    # The reader is opaque here (Any): each counter takes back the kind its reader() gave.
-
-    def reader(self, request: HttpRequest) -> Any:
-        """This reader's counting identity, or None when their views are not counted."""
-
-    def count(self, reader: Any, article_id: int | None) -> None:
-        """Count a view of a page (an article's, with its id)."""
+    def count(self, request: HttpRequest, article_id: int | None) -> None:
+        """Count this request's view of a page (an article's, with its id), if the
+        reader's views count; never raises (a lost view must not cost the page)."""
 
     def is_countable_page(self, request: HttpRequest, response: HttpResponse) -> bool:
         """Whether this rendered response is a page view (as opposed to a feed, ...)."""

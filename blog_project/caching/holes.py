@@ -5,7 +5,7 @@ A hole is a marker in cacheable HTML, ``<!--hole:name-->`` or ``<!--hole:name:ar
 stripped), filled on the way out by the filler an app registered for ``name``:
 
 - per request: the form's time stamp; the CSRF token of the comment form, for a reader who
-  holds a CSRF cookie (kept per cookie, see below);
+  holds a CSRF cookie (``csrf``);
 - shared (``max_age``): the same for every reader of a language and generation, reused in
   this process for that long: live view counts, live widgets;
 - a cookie's (``cookie``): empty for readers without it, so for them the hole is settled
@@ -24,12 +24,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
-from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import CSRF_SECRET_LENGTH, CsrfViewMiddleware, get_token
+from django.http import HttpRequest
 from django.utils import translation
 
-from .gzip import deflated
+from .gzip import deflated, gzipped
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +77,8 @@ def register_hole(
 
 
 def forget_shared_fillings() -> None:
-    """This process's reused fillings: shared holes, and the CSRF tokens kept per cookie."""
+    """This process's reused fillings of shared holes."""
     _shared.clear()
-    _tokens.clear()
 
 
 def segments(body: bytes) -> tuple:
@@ -185,12 +182,7 @@ class ReaderLayer:
         """A layer without per-request holes: its body (gzipped or not), once per process."""
         body = self._whole.get(gzip)
         if body is None:
-            if gzip:
-                from .gzip import gzipped
-
-                body = gzipped(self.segments, self.deflated(), [])
-            else:
-                body = self.segments[0]
+            body = gzipped(self.segments, self.deflated(), []) if gzip else self.segments[0]
             self._whole[gzip] = body
         return body
 
@@ -222,49 +214,3 @@ def reader_layer(request: HttpRequest, entry) -> ReaderLayer:
         layer = ReaderLayer(expires, tuple(merged))
     entry.layers[lacking] = layer
     return layer
-
-
-# --- the CSRF token, through Django's own middleware -----------------------------------
-#
-# Filled only for a reader who holds a CSRF cookie: a reader without one is given none by
-# reading (no cookie until they post: the comment form's script asks for a token then, and
-# without JavaScript the refused post is the article again, the text kept and the cookie
-# given: comments.views.post_comment). For a reader who holds one, the token masked for their cookie is kept
-# per process: it stays valid for as long as the cookie does, and it is never compressed
-# with the page (holes go out as stored gzip blocks), which is what the per-response mask
-# guards against (BREACH).
-
-_csrf = CsrfViewMiddleware(lambda request: HttpResponse())
-_tokens: dict[str, str] = {}  # a reader's CSRF cookie -> a token masked for it
-_TOKENS_MAX = 20_000
-
-
-def _is_secret(cookie: str) -> bool:
-    """A cookie Django keeps as it is (a secret of its own making, not one it replaces)."""
-    return len(cookie) == CSRF_SECRET_LENGTH and cookie.isascii() and cookie.isalnum()
-
-
-def _fill_csrf(request: HttpRequest, args: list[str]) -> dict[str, str]:
-    cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
-    token = _tokens.get(cookie)
-    if token is None:
-        # A cached page skips CsrfViewMiddleware: read the reader's secret as it would,
-        # then one masked token for every form on the page; the cookie is sent again.
-        _csrf.process_request(request)
-        token = get_token(request)
-        request.page_cache_csrf_cookie = True  # type: ignore[attr-defined]
-        if _is_secret(cookie):
-            if len(_tokens) >= _TOKENS_MAX:
-                _tokens.clear()
-            _tokens[cookie] = token
-    return dict.fromkeys(args, token)
-
-
-def send_csrf_cookie(request: HttpRequest, response: HttpResponse) -> None:
-    """The CSRF cookie, when a new token was made for this response (as
-    CsrfViewMiddleware sends it)."""
-    if getattr(request, "page_cache_csrf_cookie", False):
-        _csrf.process_response(request, response)
-
-
-register_hole("csrf", _fill_csrf, batch=True, cookie=settings.CSRF_COOKIE_NAME)

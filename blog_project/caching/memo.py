@@ -18,6 +18,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from .scopes import Generation
@@ -45,14 +46,12 @@ def forget_values() -> None:
     _local_values.clear()
 
 
+@dataclass(slots=True)
 class RequestMemo:
     """The versions and the generation read for one request (None: not read yet)."""
 
-    __slots__ = ("generation", "versions")
-
-    def __init__(self) -> None:
-        self.versions: dict[str, int] | None = None
-        self.generation: Generation | None = None
+    versions: dict[str, int] | None = None
+    generation: Generation | None = None
 
 
 _request_memo: ContextVar[RequestMemo | None] = ContextVar("blog_cache_request_memo", default=None)

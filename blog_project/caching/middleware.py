@@ -18,6 +18,7 @@ and ``cache_page`` lets a view's responses be stored.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,8 +28,9 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import translation
 
 from . import counting, memo
+from .csrf import send_csrf_cookie
 from .gzip import GZIP_MIN_BYTES, accepts_gzip, gzipped
-from .holes import HOLE_START, fillings, joined, reader_layer, render, segments, send_csrf_cookie
+from .holes import HOLE_START, fillings, joined, reader_layer, render, segments
 from .keys import bypasses_cache, page_key, page_language, passes_through
 from .pages import Entry, local_pages
 from .scopes import Generation
@@ -48,6 +50,7 @@ def cache_page(*, params: tuple[str, ...] = (), timeout: int | None = None) -> C
     the view reads; it is given no others."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             response = view(request, *args, **kwargs)
             if hasattr(response, "render") and callable(response.render):
@@ -65,10 +68,7 @@ def cache_page(*, params: tuple[str, ...] = (), timeout: int | None = None) -> C
                 )
             return response
 
-        wrapper.__name__ = getattr(view, "__name__", "view")
-        wrapper.__doc__ = view.__doc__
-        # Function attributes: functools' convention, and the parameters the page key reads.
-        wrapper.__wrapped__ = view  # type: ignore[attr-defined]
+        # The parameters the page key reads (``keys.declared_params``).
         wrapper.page_cache_params = tuple(params)  # type: ignore[attr-defined]
         return wrapper
 
@@ -137,7 +137,6 @@ class PageCacheMiddleware:
             bump("articles")  # a scheduled article has come due: everything is stale
             fresh = pages.lookup(None).generation
             return self._render(request, _Miss(key, query, fresh) if fresh else None)
-        entry = None
         if local is not None and local.generation == generation.value:
             entry = local
             entry.checked_at = time.monotonic()
@@ -156,9 +155,7 @@ class PageCacheMiddleware:
         """A current stored page, its view counted (the stats app decides whose)."""
         counter = counting.counter
         if counter is not None and entry.countable:
-            reader = counter.reader(request)
-            if reader is not None:
-                counter.count(reader, entry.article_id)
+            counter.count(request, entry.article_id)
         return self._respond(request, entry, hit=True)
 
     def _render(self, request: HttpRequest, miss: _Miss | None) -> HttpResponse:

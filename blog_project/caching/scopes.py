@@ -31,17 +31,19 @@ def new_version() -> int:
     return time.time_ns()
 
 
-class SiteHooks:
-    """What the cache asks of the site, registered by the articles core in its ``ready()``
-    so that this package imports no app."""
+# () -> the time (epoch seconds) of the next scheduled publication, or +inf; registered
+# by the articles core in its ready(), so that this package imports no app.
+def _none_scheduled() -> float:
+    return math.inf
 
-    # () -> the time (epoch seconds) of the next scheduled publication, or +inf
-    next_publication_at: Callable[[], float] = staticmethod(lambda: math.inf)
+
+_next_publication_at: Callable[[], float] = _none_scheduled
 
 
 def register_site_hooks(*, next_publication_at: Callable[[], float]) -> None:
-    SiteHooks.next_publication_at = staticmethod(next_publication_at)
+    global _next_publication_at
+    _next_publication_at = next_publication_at
 
 
 def next_publication_at() -> float:
-    return SiteHooks.next_publication_at()
+    return _next_publication_at()

@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 from blog_project.cache_client import guarded, roundtrip
 
 from .scopes import SCOPES, Generation, new_version, next_publication_at
-from .watch import GenerationWatch, NoWatch
+from .watch import GenerationWatch
 
 log = logging.getLogger(__name__)
 
@@ -39,20 +39,11 @@ class Lookup:
     at: float = 0.0  # the time the generation was checked against (is_due)
 
 
-def _due_at_or_none() -> float | None:
-    """The next publication time, or None when the database cannot say (then no
-    generation can be started: the request goes on as if the store could not be read)."""
-    try:
-        return next_publication_at()
-    except Exception as exc:
-        log.warning("Page cache: no generation can be started without the database (%r).", exc)
-        return None
-
-
 class CacheStore:
     """Any Django cache: keys through the cache API; bumps are not announced."""
 
-    watch = NoWatch()
+    def __init__(self) -> None:
+        self.watch = GenerationWatch(None, "")
 
     def lookup(self, key: str | None) -> Lookup:
         found = cache.get_many([GENERATION, key] if key else [GENERATION])
@@ -60,14 +51,19 @@ class CacheStore:
         generation = Generation(*raw) if raw else self._initialise()
         return Lookup(generation, found.get(key) if key else None, at=time.time())
 
-    def _initialise(self) -> Generation | None:
-        # Emptied (or first use): nothing cached can be trusted; start every scope afresh.
-        due_at = _due_at_or_none()
-        if due_at is None:
-            return None
-        self.bump(SCOPES, due_at=due_at)
+    def _read_generation(self) -> Generation | None:
         raw = cache.get(GENERATION)
         return Generation(*raw) if raw else None
+
+    def _initialise(self) -> Generation | None:
+        # Emptied (or first use): nothing cached can be trusted; start every scope afresh.
+        try:
+            due_at = next_publication_at()
+        except Exception as exc:  # no generation can be started without the database
+            log.warning("Page cache: no generation can be started without the database (%r).", exc)
+            return None
+        self.bump(SCOPES, due_at=due_at)
+        return self._read_generation()
 
     def put(self, key: str, entry: bytes, timeout: int) -> None:
         cache.set(key, entry, timeout)
@@ -79,6 +75,8 @@ class CacheStore:
         cache.set_many(values, timeout=None)
 
     def scope_versions(self) -> dict[str, int] | None:
+        """(django-redis keeps integers as they are: the versions ``RedisStore.bump`` sets
+        raw are read here through the cache API.)"""
         keys = [f"pc:v:{scope}" for scope in SCOPES]
         found = cache.get_many(keys)
         if len(found) < len(keys):
@@ -92,8 +90,9 @@ class CacheStore:
         return {scope: found[f"pc:v:{scope}"] for scope in SCOPES}
 
 
-class RedisStore:
-    """django-redis's connections, raw: versions and pages as plain strings."""
+class RedisStore(CacheStore):
+    """django-redis's connections, raw: the generation and pages as plain strings, so a
+    lookup is one round trip of two GETs; every bump is announced (``watch``)."""
 
     def __init__(self) -> None:
         # Pub/sub channels ignore the database number: it is part of the name.
@@ -115,7 +114,7 @@ class RedisStore:
             replies = guarded(lambda: roundtrip(self._client(), commands))
         except RedisError:
             return None
-        return replies
+        return None if any(isinstance(reply, Exception) for reply in replies) else replies
 
     def lookup(self, key: str | None) -> Lookup:
         """The generation and the page at ``key`` (unless None)."""
@@ -124,7 +123,7 @@ class RedisStore:
             commands.append(("GET", self._key(key)))
         now = time.time()
         replies = self._send(commands)
-        if replies is None or any(isinstance(reply, Exception) for reply in replies):
+        if replies is None:
             return Lookup(None)
         current = self._parse_generation(replies[0]) or self._initialise()
         return Lookup(current, replies[1] if key else None, at=now)
@@ -139,11 +138,7 @@ class RedisStore:
         except ValueError:
             return None
 
-    def _initialise(self) -> Generation | None:
-        due_at = _due_at_or_none()
-        if due_at is None:
-            return None
-        self.bump(SCOPES, due_at=due_at)
+    def _read_generation(self) -> Generation | None:
         replies = self._send([("GET", self._key(GENERATION))])
         return self._parse_generation(replies[0]) if replies else None
 
@@ -158,22 +153,6 @@ class RedisStore:
         self.watch.forget()
         generation = (self._key(GENERATION), f"{stamp}:{due_at}")
         self._send([("MSET", *pairs, *generation), ("PUBLISH", self.watch.channel, stamp)])
-
-    def scope_versions(self) -> dict[str, int] | None:
-        keys = [self._key(f"pc:v:{scope}") for scope in SCOPES]
-        replies = self._send([("MGET", *keys)])
-        found = replies[0] if replies else None
-        if found is None or isinstance(found, Exception):
-            return None
-        if None in found:  # evicted alone: see CacheStore.scope_versions
-            commands = [
-                ("SET", key, new_version(), "NX") for key, raw in zip(keys, found, strict=True) if raw is None
-            ]
-            replies = self._send([*commands, ("MGET", *keys)])
-            found = replies[-1] if replies else None
-            if found is None or isinstance(found, Exception) or None in found:
-                return None
-        return {scope: int(raw) for scope, raw in zip(SCOPES, found, strict=True)}
 
 
 @lru_cache(maxsize=1024)

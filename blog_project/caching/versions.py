@@ -1,12 +1,9 @@
-"""Versions: what decides whether anything cached is current.
+"""Versions: what decides whether anything cached is current (the scopes: ``scopes``).
 
-Each *scope* (``structure``: settings, widgets, categories, pages; ``articles``;
-``comments``; ``stats``) has a version, renewed by every write to it (``bump_on_commit``).
-Every bump also renews the *page generation*, which whole pages are checked against, so
-every page of every list is fresh at once, while a new comment does not make the archive
-widget rebuild. The generation also carries the time of the next scheduled publication:
-once it has passed, the next request bumps ``articles`` (scheduled articles need no
-write to appear).
+Every write renews its scope's version (``bump_on_commit``) and the *page generation*,
+which whole pages are checked against: every page of every list is fresh at once, while a
+new comment does not make the archive widget rebuild. Once the generation's next scheduled
+publication has passed, the next request bumps ``articles`` (no write needed).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ announced while it was on its way, so a bump is never missed whatever order the 
 arrive in: a message may only make a process ask once more.
 
 Without a subscription (the embedded cache, Redis down, a dropped connection) every
-request asks, as before. The generation is read again at least every
+request asks. The generation is read again at least every
 ``BLOG_PAGE_CACHE_RECHECK_SECONDS`` anyway: a connection that died silently (a network
 that drops packets instead of closing) cannot leave a process serving stale pages longer.
 """
@@ -36,8 +36,10 @@ log = logging.getLogger(__name__)
 
 
 class GenerationWatch:
-    def __init__(self, client: Callable, channel: str) -> None:
-        self._client = client  # () -> the redis-py client to subscribe with
+    def __init__(self, client: Callable | None, channel: str) -> None:
+        # () -> the redis-py client to subscribe with; None: nobody announces bumps (the
+        # embedded cache), so every request asks.
+        self._client = client
         self.channel = channel
         self._pubsub: Any = None  # redis-py's PubSub
         self._pid = 0
@@ -79,7 +81,7 @@ class GenerationWatch:
 
     def _caught_up(self) -> bool:
         """Subscribed, with every message that arrived read."""
-        if not self._lock.acquire(blocking=False):
+        if self._client is None or not self._lock.acquire(blocking=False):
             return False  # another thread is reading the subscription: ask the store
         try:
             if self._pid != os.getpid():  # forked: the parent's subscription is not ours
@@ -115,6 +117,7 @@ class GenerationWatch:
         return True
 
     def _connect(self):
+        assert self._client is not None  # _caught_up subscribes only with a client
         pubsub = self._client().pubsub()
         try:
             pubsub.subscribe(self.channel)
@@ -149,22 +152,3 @@ class GenerationWatch:
         with self._lock:
             self._drop()
             self._retry_at = 0.0
-
-
-class NoWatch:
-    """A store nobody announces bumps on (the embedded cache): every request asks."""
-
-    def known(self) -> Generation | None:
-        return None
-
-    def ticket(self) -> int | None:
-        return None
-
-    def learned(self, ticket: int | None, generation: Generation | None) -> None:
-        pass
-
-    def forget(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
