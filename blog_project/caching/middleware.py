@@ -137,9 +137,9 @@ class PageCacheMiddleware:
             bump("articles")  # a scheduled article has come due: everything is stale
             fresh = pages.lookup(None).generation
             return self._render(request, _Miss(key, query, fresh) if fresh else None)
+        entry: Entry | None = local
         if local is not None and local.generation == generation.value:
-            entry = local
-            entry.checked_at = time.monotonic()
+            local.checked_at = time.monotonic()
         else:
             raw = lookup.entry if local is None else pages.lookup(key).entry  # ours is stale
             entry = Entry.load(raw) if raw else None
