@@ -28,8 +28,12 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def chromium():
     """A Chromium browser for the session. Fails (never skips) if Chromium is missing."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # expect() waits 5 s unless told, whatever a context's default timeout: as long as any
+    # action here, so an assertion that waits for the editor's autosave (every 5 s) or a
+    # busy machine's answer never races the clock (one did, in CI).
+    expect.set_options(timeout=15_000)
     if not shutil.which(CHROMIUM):
         pytest.fail(f"No Chromium at {CHROMIUM}: run scripts/system-deps --all (apt-get install chromium)")
     # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
