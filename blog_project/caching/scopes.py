@@ -31,12 +31,12 @@ def new_version() -> int:
     return time.time_ns()
 
 
-# () -> the time (epoch seconds) of the next scheduled publication, or +inf; registered
-# by the articles core in its ready(), so that this package imports no app.
 def _none_scheduled() -> float:
     return math.inf
 
 
+# () -> the time (epoch seconds) of the next scheduled publication, or +inf; registered
+# by the articles core in its ready(), so that this package imports no app.
 _next_publication_at: Callable[[], float] = _none_scheduled
 
 
